@@ -1,0 +1,283 @@
+//! Configuration: defaults < `TICKETING_*` environment < command-line flags, validated at start.
+//!
+//! Every setting is a clap argument with an `env` fallback, so `ticketing serve --help` documents all
+//! of them. A bad value stops start-up with clap's one-line error naming the flag and its variable.
+//! Secrets are wrapped in [`Secret`], whose `Debug` never shows the value.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// A value that must never reach a log line.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(Secret(s.to_string()))
+    }
+}
+
+/// The services a node can run (quickwit's `QuickwitService` idea).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    Gateway,
+    Auth,
+    Events,
+    Inventory,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [Service::Gateway, Service::Auth, Service::Events, Service::Inventory];
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Gateway => "gateway",
+            Service::Auth => "auth",
+            Service::Events => "events",
+            Service::Inventory => "inventory",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|x| x.name() == s)
+    }
+}
+
+fn parse_services(s: &str) -> Result<Vec<Service>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "all" {
+            return Ok(Service::ALL.to_vec());
+        }
+        let svc = Service::parse(part).ok_or_else(|| {
+            format!(
+                "unknown service '{part}' (known: all, {})",
+                Service::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        if !out.contains(&svc) {
+            out.push(svc);
+        }
+    }
+    if out.is_empty() {
+        return Err("name at least one service".into());
+    }
+    Ok(out)
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err("must be between 0 and 1".into());
+    }
+    Ok(v)
+}
+
+/// `0`, `250` or a range `500-1500` (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LatencyRange {
+    pub min_ms: u64,
+    pub max_ms: u64,
+}
+
+fn parse_latency(s: &str) -> Result<LatencyRange, String> {
+    let bad = || format!("'{s}' is not a latency in ms (e.g. 0, 250 or 500-1500)");
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+        None => {
+            let v = s.trim().parse().map_err(|_| bad())?;
+            (v, v)
+        }
+    };
+    if a > b || b > 600_000 {
+        return Err(bad());
+    }
+    Ok(LatencyRange { min_ms: a, max_ms: b })
+}
+
+fn parse_url(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    if !(t.starts_with("http://") || t.starts_with("https://")) || t.len() < 10 {
+        return Err(format!("'{s}' is not an http(s) URL"));
+    }
+    Ok(t.to_string())
+}
+
+fn parse_secret_url(prefixes: &'static [&'static str]) -> impl Fn(&str) -> Result<Secret, String> + Clone {
+    move |s: &str| {
+        if prefixes.iter().any(|p| s.starts_with(p)) {
+            Ok(Secret::new(s))
+        } else {
+            Err(format!("must start with {}", prefixes.join(" or ")))
+        }
+    }
+}
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    s.parse::<u16>().map_err(|_| format!("'{s}' is not a port (0-65535)"))
+}
+
+fn parse_positive(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(v) if v > 0 => Ok(v),
+        _ => Err(format!("'{s}' must be a positive whole number")),
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "TICKETING_BIND", default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Port of the gateway (API and web app). 0 picks a free port.
+    #[arg(long, env = "TICKETING_PORT", default_value = "8000", value_parser = parse_port)]
+    pub port: u16,
+    /// Where embedded mode keeps its state (SQLite files, index, mail spool, JWT secret).
+    #[arg(long, env = "TICKETING_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Services this process runs: a comma list or `all`.
+    #[arg(long, env = "TICKETING_SERVICES", default_value = "all", value_parser = parse_services)]
+    pub services: std::vec::Vec<Service>,
+    /// MySQL / MariaDB server; each service uses its own database on it. Unset: SQLite in the data dir.
+    #[arg(long, env = "TICKETING_MYSQL_URL", value_parser = parse_secret_url(&["mysql://", "mariadb://"]))]
+    pub mysql_url: Option<Secret>,
+    /// Redis for locks and rate-limit counters. Unset: in-process tables.
+    #[arg(long, env = "TICKETING_REDIS_URL", value_parser = parse_secret_url(&["redis://", "rediss://"]))]
+    pub redis_url: Option<Secret>,
+    /// HS256 secret of the access tokens (at least 32 characters). Embedded mode generates one.
+    #[arg(long, env = "TICKETING_JWT_SECRET", value_parser = parse_jwt_secret)]
+    pub jwt_secret: Option<Secret>,
+    /// Account that exists with role ADMIN at start.
+    #[arg(long, env = "TICKETING_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    #[arg(long, env = "TICKETING_ADMIN_PASSWORD")]
+    pub admin_password: Option<Secret>,
+    /// Lifetime of an access token.
+    #[arg(long, env = "TICKETING_ACCESS_TOKEN_TTL_SECS", default_value = "3600", value_parser = parse_positive)]
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token.
+    #[arg(long, env = "TICKETING_REFRESH_TOKEN_TTL_SECS", default_value = "1209600", value_parser = parse_positive)]
+    pub refresh_token_ttl_secs: u64,
+    /// How long a seat hold lasts.
+    #[arg(long, env = "TICKETING_RESERVATION_TTL_SECS", default_value = "600", value_parser = parse_positive)]
+    pub reservation_ttl_secs: u64,
+    /// How often the cleanup job expires holds.
+    #[arg(long, env = "TICKETING_CLEANUP_INTERVAL_SECS", default_value = "60", value_parser = parse_positive)]
+    pub cleanup_interval_secs: u64,
+    /// TTL of a per-seat lock (Redis or in process).
+    #[arg(long, env = "TICKETING_LOCK_TTL_MS", default_value = "30000", value_parser = parse_positive)]
+    pub lock_ttl_ms: u64,
+    /// How long a reservation waits for its seat locks before giving up.
+    #[arg(long, env = "TICKETING_LOCK_WAIT_MS", default_value = "2000", value_parser = parse_positive)]
+    pub lock_wait_ms: u64,
+    /// Payment simulator: chance that an ordinary valid card is accepted.
+    #[arg(long, env = "TICKETING_PAYMENT_SUCCESS_RATE", default_value = "0.9", value_parser = parse_rate)]
+    pub payment_success_rate: f64,
+    /// Payment simulator latency: `0`, `250` or a range `500-1500` (ms).
+    #[arg(long, env = "TICKETING_PAYMENT_LATENCY_MS", default_value = "0", value_parser = parse_latency)]
+    pub payment_latency_ms: LatencyRange,
+    /// Requests per minute per user (or per IP when anonymous); 0 turns the limit off.
+    #[arg(long, env = "TICKETING_RATE_LIMIT_PER_MINUTE", default_value = "100")]
+    pub rate_limit_per_minute: u32,
+    /// Origins allowed by CORS, comma separated (`*` for any).
+    #[arg(long, env = "TICKETING_CORS_ORIGINS", default_value = "http://localhost:5173,http://127.0.0.1:5173")]
+    pub cors_origins: String,
+    /// Where the web app's build is; a placeholder page is served when it is missing.
+    #[arg(long, env = "TICKETING_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+    /// Log format: `pretty` or `json`.
+    #[arg(long, env = "TICKETING_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"])]
+    pub log_format: String,
+    /// Where the auth service runs when not in this process.
+    #[arg(long, env = "TICKETING_AUTH_URL", value_parser = parse_url)]
+    pub auth_url: Option<String>,
+    /// Where the events service runs when not in this process.
+    #[arg(long, env = "TICKETING_EVENTS_URL", value_parser = parse_url)]
+    pub events_url: Option<String>,
+    /// Where the inventory service runs when not in this process.
+    #[arg(long, env = "TICKETING_INVENTORY_URL", value_parser = parse_url)]
+    pub inventory_url: Option<String>,
+}
+
+fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
+    if s.len() < 32 {
+        return Err("must be at least 32 characters".into());
+    }
+    Ok(Secret::new(s))
+}
+
+impl Config {
+    /// A configuration with every default, for tests and tools.
+    pub fn for_tests(data_dir: PathBuf) -> Config {
+        use clap::{FromArgMatches, Command};
+        let cmd = Config::augment_args(Command::new("t").no_binary_name(true));
+        let m = cmd.try_get_matches_from(Vec::<String>::new()).expect("defaults parse");
+        let mut c = Config::from_arg_matches(&m).expect("defaults");
+        c.data_dir = data_dir;
+        c.port = 0;
+        c
+    }
+
+    pub fn runs(&self, s: Service) -> bool {
+        self.services.contains(&s)
+    }
+
+    pub fn url_of(&self, s: Service) -> Option<&str> {
+        match s {
+            Service::Auth => self.auth_url.as_deref(),
+            Service::Events => self.events_url.as_deref(),
+            Service::Inventory => self.inventory_url.as_deref(),
+            Service::Gateway => None,
+        }
+    }
+
+    /// Cross-field checks clap cannot express. The error names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mysql_url.is_some() && self.jwt_secret.is_none() {
+            return Err("TICKETING_JWT_SECRET must be set when TICKETING_MYSQL_URL is (every process must share it)".into());
+        }
+        if self.admin_email.is_some() != self.admin_password.is_some() {
+            return Err("TICKETING_ADMIN_EMAIL and TICKETING_ADMIN_PASSWORD go together".into());
+        }
+        if let Some(p) = &self.admin_password {
+            if p.expose().len() < 8 {
+                return Err("TICKETING_ADMIN_PASSWORD must be at least 8 characters".into());
+            }
+        }
+        for s in [Service::Auth, Service::Events, Service::Inventory] {
+            let needed = match s {
+                // The gateway forwards to every service it does not run.
+                _ if self.runs(Service::Gateway) => true,
+                // Inventory asks events whether an event is on sale; events follows inventory's counts.
+                Service::Events => self.runs(Service::Inventory),
+                Service::Inventory => self.runs(Service::Events),
+                _ => false,
+            };
+            if needed && !self.runs(s) && self.url_of(s).is_none() {
+                return Err(format!(
+                    "TICKETING_{}_URL must be set: this process does not run the {} service",
+                    s.name().to_uppercase(),
+                    s.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+}

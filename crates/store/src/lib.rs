@@ -1,0 +1,316 @@
+//! Storage shared by every service: one body of SQL on two backends.
+//!
+//! [`Db`] is SQLite (embedded mode: a file per service in the data dir) or MySQL/MariaDB (one database
+//! per service, created if missing), chosen by `TICKETING_MYSQL_URL`. Queries are written once with `?`
+//! placeholders and run on either backend through the [`run!`] and [`tx_run!`] macros, which expand the
+//! same code for each pool type (vaultwarden's `db_run!` idea); SQL is split per dialect only where it
+//! really differs. sqlx's `AnyPool` is avoided on purpose: it cannot decode every type we need.
+//!
+//! On SQLite every write goes through a pool of one connection, so writers queue in process instead of
+//! failing with `database is locked`; readers use their own pool and WAL lets them read while a write is
+//! in progress. A busy timeout covers any other process touching the file.
+//!
+//! Also here: the outbox (written in the same transaction as each state change) and the cursor a
+//! follower keeps of another service's outbox ([`outbox`]), and the lock table in front of the
+//! inventory's conditional updates ([`locks`]).
+//!
+//! Time is `i64` milliseconds and money `i64` cents on both backends.
+
+pub mod locks;
+pub mod outbox;
+
+use common::{ApiError, ErrorCode};
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, MySql, MySqlPool, Sqlite, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A service's migrations, one folder per backend (`migrations/sqlite`, `migrations/mysql`).
+pub struct Migrations {
+    pub sqlite: Migrator,
+    pub mysql: Migrator,
+}
+
+/// The calling crate's `migrations/sqlite` and `migrations/mysql`, embedded at compile time.
+#[macro_export]
+macro_rules! migrations {
+    () => {
+        $crate::Migrations { sqlite: sqlx::migrate!("migrations/sqlite"), mysql: sqlx::migrate!("migrations/mysql") }
+    };
+}
+
+/// A pool of either backend.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    MySql(MySqlPool),
+}
+
+/// Run the same query code on whichever pool this is: `run!(db.read(), p => sqlx::query(..).fetch_all(p).await)`.
+#[macro_export]
+macro_rules! run {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::MySql($p) => $body,
+        }
+    };
+}
+
+/// Same as [`run!`] inside a transaction: `$c` is a `&mut` connection of the backend.
+#[macro_export]
+macro_rules! tx_run {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::MySql(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Run a statement on whichever pool this is; the result is the number of rows it changed:
+/// `exec!(db.write(), p => sqlx::query(..).bind(..).execute(p))`.
+#[macro_export]
+macro_rules! exec {
+    ($pool:expr, $p:ident => $body:expr) => {
+        $crate::run!($pool, $p => ($body).await.map(|r| r.rows_affected()))
+    };
+}
+
+/// [`exec!`] inside a transaction.
+#[macro_export]
+macro_rules! tx_exec {
+    ($tx:expr, $c:ident => $body:expr) => {
+        $crate::tx_run!($tx, $c => ($body).await.map(|r| r.rows_affected()))
+    };
+}
+
+/// A service's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: Pool,
+    write: Pool,
+}
+
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    MySql(sqlx::Transaction<'static, MySql>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::MySql(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+    pub fn is_mysql(&self) -> bool {
+        matches!(self, Tx::MySql(_))
+    }
+}
+
+/// Where a service keeps its data.
+#[derive(Clone, Debug)]
+pub enum StoreConfig {
+    /// `<dir>/<service>.db`
+    Sqlite { dir: std::path::PathBuf },
+    /// A server URL; the database is `<prefix>_<service>` where the prefix is the URL's database
+    /// name (`ticketing` when it has none).
+    MySql { url: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl StoreError {
+    /// A unique key was violated (a duplicate insert).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(d)) if d.is_unique_violation())
+    }
+    /// A deadlock or lock wait timeout: the transaction may simply be tried again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Sql(sqlx::Error::Database(d)) => {
+                let code = d.code().unwrap_or_default();
+                // MySQL 1213 deadlock / 1205 lock wait timeout (SQLSTATE 40001 / HY000); SQLite busy.
+                code == "40001" || code == "1213" || code == "1205" || code == "5" || code == "517"
+                    || d.message().contains("Deadlock") || d.message().contains("database is locked")
+            }
+            StoreError::Sql(sqlx::Error::PoolTimedOut) => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(ErrorCode::Unavailable, "the database is unavailable, nothing was changed")
+            }
+            _ if e.is_retryable() => {
+                tracing::warn!(error = %e, "database busy");
+                ApiError::new(ErrorCode::Unavailable, "the database is busy, try again")
+            }
+            _ => ApiError::internal(e),
+        }
+    }
+}
+
+fn mysql_parts(url: &str) -> (String, String) {
+    // Split `mysql://user@host:port/prefix?opts` into the server URL and the prefix.
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let (server, prefix) = match base[after_scheme..].find('/') {
+        Some(i) => (&base[..after_scheme + i], &base[after_scheme + i + 1..]),
+        None => (base, ""),
+    };
+    let prefix = if prefix.is_empty() { "ticketing" } else { prefix };
+    let server = match query {
+        Some(q) => format!("{server}?{q}"),
+        None => server.to_string(),
+    };
+    (server.replacen("mariadb://", "mysql://", 1), prefix.to_string())
+}
+
+impl Db {
+    /// Open (creating if needed) the database of `service` and run its migrations and the shared ones.
+    pub async fn open(cfg: &StoreConfig, service: &str, migrations: Migrations) -> Result<Db, StoreError> {
+        let db = match cfg {
+            StoreConfig::Sqlite { dir } => Self::open_sqlite(&dir.join(format!("{service}.db"))).await?,
+            StoreConfig::MySql { url } => {
+                let (server, prefix) = mysql_parts(url);
+                let name = format!("{prefix}_{service}");
+                if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    return Err(StoreError::Config(format!("TICKETING_MYSQL_URL: database name '{name}' may hold only letters, digits and _")));
+                }
+                let opts = MySqlConnectOptions::from_str(&server)?;
+                let mut conn = opts.clone().connect().await?;
+                sqlx::query(&format!("CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await?;
+                let pool = MySqlPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts.database(&name).log_statements(tracing::log::LevelFilter::Trace))
+                    .await?;
+                let p = Pool::MySql(pool);
+                Db { read: p.clone(), write: p }
+            }
+        };
+        db.migrate(migrations).await?;
+        Ok(db)
+    }
+
+    async fn open_sqlite(path: &Path) -> Result<Db, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Config(format!("TICKETING_DATA_DIR: cannot create {}: {e}", parent.display())))?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .log_statements(tracing::log::LevelFilter::Trace);
+        // One writer: writes queue here rather than fail with SQLITE_BUSY.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Db { read: Pool::Sqlite(read), write: Pool::Sqlite(write) })
+    }
+
+    async fn migrate(&self, migrations: Migrations) -> Result<(), StoreError> {
+        let (mut shared, mut own) = match self.write {
+            Pool::Sqlite(_) => (sqlx::migrate!("migrations/sqlite"), migrations.sqlite),
+            Pool::MySql(_) => (sqlx::migrate!("migrations/mysql"), migrations.mysql),
+        };
+        // Two migrators share `_sqlx_migrations`: each ignores the other's versions.
+        shared.set_ignore_missing(true);
+        own.set_ignore_missing(true);
+        run!(&self.write, p => { shared.run(p).await?; own.run(p).await? });
+        Ok(())
+    }
+
+    /// The pool for reads.
+    pub fn read(&self) -> &Pool {
+        &self.read
+    }
+    /// The pool for writes outside a transaction.
+    pub fn write(&self) -> &Pool {
+        &self.write
+    }
+    pub fn is_mysql(&self) -> bool {
+        matches!(self.write, Pool::MySql(_))
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.write {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::MySql(p) => Tx::MySql(p.begin().await?),
+        })
+    }
+
+    /// Does the database answer?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        exec!(&self.read, p => sqlx::query("SELECT 1").execute(p))?;
+        Ok(())
+    }
+}
+
+/// Choose the storage from the configuration.
+pub fn store_config(cfg: &common::config::Config) -> StoreConfig {
+    match &cfg.mysql_url {
+        Some(url) => StoreConfig::MySql { url: url.expose().to_string() },
+        None => StoreConfig::Sqlite { dir: cfg.data_dir.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mysql_parts;
+
+    #[test]
+    fn mysql_url_prefix() {
+        assert_eq!(mysql_parts("mysql://root@127.0.0.1:3306/t1"), ("mysql://root@127.0.0.1:3306".into(), "t1".into()));
+        assert_eq!(mysql_parts("mysql://root@h"), ("mysql://root@h".into(), "ticketing".into()));
+        assert_eq!(mysql_parts("mariadb://u:p@h/x?ssl-mode=disabled"), ("mysql://u:p@h?ssl-mode=disabled".into(), "x".into()));
+    }
+}
+
+/// Only the shared migrations (for this crate's own tests).
+#[cfg(test)]
+pub(crate) fn migrations_for_tests() -> Migrations {
+    Migrations { sqlite: sqlx::migrate!("migrations/sqlite"), mysql: sqlx::migrate!("migrations/mysql") }
+}
