@@ -1,1 +1,46 @@
-//! inventory
+//! The inventory: seat layouts, holds, and the guarantee that no seat is ever sold twice
+//! (shared/API.md §5).
+//!
+//! # How a seat is kept from being sold twice
+//!
+//! The **database is the arbiter**. A seat changes state only through a conditional update that
+//! names the state it expects: `... WHERE seat_id = ? AND version = ? AND (status = 'AVAILABLE' OR
+//! (status = 'RESERVED' AND reserved_until <= now))`. All seats of a request are taken in one
+//! transaction; if any update matches no row, the transaction rolls back and nothing is held. Two
+//! requests can never both see their update match, on SQLite (one writer at a time) or on MySQL
+//! (the update locks the row and re-checks the condition against the latest committed version).
+//!
+//! **Locks come first, to spare the database**, never to guarantee anything. Before its transaction
+//! a request takes a lock per seat (sorted, all or none, bounded wait): the in-process table in
+//! embedded mode, Redis `SET NX PX` with a random token and a compare-and-delete release when
+//! `TICKETING_REDIS_URL` is set ([`store::locks`]). Competing buyers of a hot seat queue there
+//! instead of colliding in the database. A lock can be lost (its TTL runs out during a stall, Redis
+//! restarts or is flushed); then two requests may reach the database together, and the conditional
+//! update lets exactly one win. If Redis is down a request gets `503` at once, not a hang.
+//!
+//! **Expiry is lazy and eager.** A hold past `reserved_until` is free to every reader and to the
+//! guard at once (the guard supersedes it and marks its reservation `EXPIRED` in the same
+//! transaction). The cleanup job ([`InventoryService::cleanup_once`]) tidies such rows with the same
+//! conditional updates, so it races harmlessly with reserve and confirm, and with copies of itself on
+//! other replicas. Confirm requires `reserved_until > now` in its own conditional update, so an
+//! expired hold is never confirmed; the booking service pins a hold (extends it) before charging.
+//!
+//! Every change writes an outbox row (`aggregate_id` = the event) in its transaction; the events
+//! service follows it to keep `availableSeats` and `ON_SALE <-> SOLD_OUT` current.
+//!
+//! Layout: `http` (routes) -> `service` (rules, locks, jobs) -> `store` (SQL); `model` (rows, wire
+//! shapes, request parsing), `allocate` (best-available selection, a pure function).
+
+mod allocate;
+mod http;
+pub mod model;
+mod service;
+mod store;
+
+pub use allocate::{best_available, Slot};
+pub use http::{internal_router, router};
+pub use service::{InventoryConfig, InventoryService, Reserved};
+
+pub fn migrations() -> ::store::Migrations {
+    ::store::migrations!()
+}

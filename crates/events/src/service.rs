@@ -1,0 +1,219 @@
+//! The rules of the catalogue, and its two background jobs: the clock (status moves by time) and the
+//! follower of the inventory's outbox (seat counts).
+
+use crate::model::{blank_row, EventInput, EventRow, EventView, Status};
+use crate::store::{EventsStore, ListFilter};
+use async_trait::async_trait;
+use common::clients::{EventSaleInfo, EventsApi, InventoryApi, OutboxRecord};
+use common::extract::Paging;
+use common::{ApiError, ErrorCode};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use store::outbox::Cursor;
+
+pub struct EventsService {
+    store: EventsStore,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub page: Option<i64>,
+    pub size: Option<i64>,
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub city: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+}
+
+fn nonempty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// A plain date as `dateTo` means the whole of that day.
+fn date_to_bound(s: &str) -> Option<i64> {
+    let t = common::time::parse_rfc3339(s)?;
+    Some(if s.trim().len() == 10 { t + 86_400_000 - 1 } else { t })
+}
+
+impl EventsService {
+    pub fn new(db: store::Db) -> Self {
+        Self { store: EventsStore { db } }
+    }
+
+    pub fn db(&self) -> &store::Db {
+        &self.store.db
+    }
+
+    async fn load(&self, id: &str) -> Result<EventRow, ApiError> {
+        self.store.get(id).await?.ok_or_else(|| ApiError::not_found("event"))
+    }
+
+    pub async fn create(&self, input: EventInput) -> Result<EventView, ApiError> {
+        let now = common::time::now_ms();
+        let mut row = blank_row(common::ids::new_id(), now);
+        input.apply(&mut row, true)?;
+        self.store.insert(&row).await?;
+        Ok(EventView::from(&row))
+    }
+
+    pub async fn get(&self, id: &str) -> Result<EventView, ApiError> {
+        Ok(EventView::from(&self.load(id).await?))
+    }
+
+    pub async fn update(&self, id: &str, input: EventInput) -> Result<EventView, ApiError> {
+        let mut row = self.load(id).await?;
+        let read_at = row.updated_at;
+        input.apply(&mut row, false)?;
+        // Strictly later than what we read, so the optimistic check always sees a change.
+        row.updated_at = common::time::now_ms().max(read_at + 1);
+        if !self.store.update_fields(&row, read_at).await? {
+            return Err(ApiError::new(ErrorCode::Conflict, "the event changed meanwhile; read it again and retry"));
+        }
+        self.get(id).await
+    }
+
+    pub async fn set_status(&self, id: &str, status: &str) -> Result<EventView, ApiError> {
+        let to = Status::parse(status).ok_or_else(|| {
+            ApiError::validation("status", format!("must be one of {}", Status::ALL.map(|s| s.as_str()).join(", ")))
+        })?;
+        let row = self.load(id).await?;
+        let from = Status::parse(&row.status).unwrap_or(Status::Upcoming);
+        if from == to {
+            // Asking for the status the event already has changes nothing.
+            return Ok(EventView::from(&row));
+        }
+        let invalid = || ApiError::new(ErrorCode::InvalidStateTransition, format!("cannot move an event from {} to {}", from.as_str(), to.as_str()));
+        if !from.can_move_to(to) {
+            return Err(invalid());
+        }
+        if to == Status::Completed && row.event_date > common::time::now_ms() {
+            return Err(ApiError::new(ErrorCode::InvalidStateTransition, "an event is COMPLETED only after its date has passed"));
+        }
+        if !self.store.transition(id, from, to).await? {
+            return Err(ApiError::new(ErrorCode::Conflict, "the event's status changed meanwhile; read it again and retry"));
+        }
+        self.get(id).await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        self.load(id).await?;
+        if !self.store.delete_unbooked(id).await? {
+            if self.store.get(id).await?.is_none() {
+                return Ok(());
+            }
+            return Err(ApiError::new(ErrorCode::Conflict, "the event has bookings: cancel it instead"));
+        }
+        Ok(())
+    }
+
+    pub async fn list(&self, q: ListQuery) -> Result<serde_json::Value, ApiError> {
+        let paging = Paging::parse(q.page, q.size)?;
+        let status = match nonempty(q.status) {
+            Some(s) => Some(
+                Status::parse(&s.to_uppercase())
+                    .ok_or_else(|| ApiError::validation("status", "is not an event status"))?
+                    .as_str()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let date_from = match nonempty(q.date_from) {
+            Some(s) => Some(common::time::parse_rfc3339(&s).ok_or_else(|| ApiError::validation("dateFrom", "must be a date or RFC 3339 timestamp"))?),
+            None => None,
+        };
+        let date_to = match nonempty(q.date_to) {
+            Some(s) => Some(date_to_bound(&s).ok_or_else(|| ApiError::validation("dateTo", "must be a date or RFC 3339 timestamp"))?),
+            None => None,
+        };
+        if let (Some(a), Some(b)) = (date_from, date_to) {
+            if a > b {
+                return Err(ApiError::validation("dateFrom", "must not be after dateTo"));
+            }
+        }
+        let filter = ListFilter { status, category: nonempty(q.category), city: nonempty(q.city), date_from, date_to };
+        let (rows, total) = self.store.list(&filter, paging.size, paging.offset()).await?;
+        let events: Vec<EventView> = rows.iter().map(EventView::from).collect();
+        Ok(serde_json::json!({"events": events, "page": paging.page_json(total)}))
+    }
+
+    pub async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        Ok(store::outbox::read_after(&self.store.db, after, limit).await?)
+    }
+
+    /// One pass of the clock: open sales that are due, complete events that are past.
+    pub async fn tick(&self) -> Result<usize, ApiError> {
+        let now = common::time::now_ms();
+        let mut moved = 0;
+        for (id, from, to) in self.store.due_transitions(now).await? {
+            let (Some(from), Some(to)) = (Status::parse(&from), Status::parse(&to)) else { continue };
+            if self.store.transition(&id, from, to).await? {
+                tracing::info!(event_id = %id, from = from.as_str(), to = to.as_str(), "status moved by the clock");
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Read the inventory's outbox from our cursor and copy the counts of every event it touched.
+    /// Returns how many rows were handled.
+    pub async fn follow_inventory_once(&self, inventory: &dyn InventoryApi, cursor: &mut Cursor) -> Result<usize, ApiError> {
+        let pos = cursor.load().await?;
+        let batch = inventory.outbox_after(pos, 500).await?;
+        let ready = cursor.ready(pos, batch);
+        let Some(last) = ready.last().map(|r| r.id) else { return Ok(0) };
+        let touched: BTreeSet<&str> = ready.iter().map(|r| r.aggregate_id.as_str()).collect();
+        for event_id in touched {
+            let counts = inventory.seat_counts(event_id).await?;
+            self.store.apply_counts(&counts).await?;
+        }
+        cursor.save(last).await?;
+        Ok(ready.len())
+    }
+
+    /// Start the clock and the inventory follower; they stop when the runtime does.
+    pub fn spawn_jobs(self: &Arc<Self>, inventory: Arc<dyn InventoryApi>) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                if let Err(e) = svc.tick().await {
+                    tracing::warn!(error = %e, "event clock pass failed");
+                }
+            }
+        });
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut cursor = Cursor::new(svc.store.db.clone(), "inventory");
+            loop {
+                match svc.follow_inventory_once(inventory.as_ref(), &mut cursor).await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "following the inventory outbox failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+    }
+
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        Ok(self.store.ping().await?)
+    }
+}
+
+#[async_trait]
+impl EventsApi for EventsService {
+    async fn sale_info(&self, event_id: &str) -> Result<Option<EventSaleInfo>, ApiError> {
+        Ok(self.store.get(event_id).await?.map(|r| EventSaleInfo {
+            event_id: r.event_id,
+            status: r.status,
+            max_tickets_per_user: r.max_tickets_per_user,
+            waiting_room_enabled: r.waiting_room_enabled != 0,
+        }))
+    }
+}

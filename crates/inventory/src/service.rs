@@ -1,0 +1,367 @@
+//! The rules of the inventory: who may reserve what, when, and the jobs that keep holds honest.
+
+use crate::allocate::{best_available, Slot};
+use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
+use crate::store::{InventoryStore, Refusal};
+use async_trait::async_trait;
+use common::clients::{EventsApi, InventoryApi, OutboxRecord, SeatCounts};
+use common::money::Money;
+use common::{ApiError, ErrorCode};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::locks::{LockError, LockManager};
+
+#[derive(Debug, Clone)]
+pub struct InventoryConfig {
+    pub hold_ttl: Duration,
+    pub cleanup_interval: Duration,
+    pub lock_ttl: Duration,
+    pub lock_wait: Duration,
+}
+
+pub struct InventoryService {
+    store: InventoryStore,
+    events: Arc<dyn EventsApi>,
+    locks: Arc<dyn LockManager>,
+    cfg: InventoryConfig,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reserved {
+    pub reservations: Vec<ReservationView>,
+    pub expires_at: String,
+    pub total_amount: Money,
+}
+
+fn now() -> i64 {
+    common::time::now_ms()
+}
+
+/// How a refusal from the store reads to a client.
+fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Unavailable(seats) => ApiError::new(ErrorCode::SeatUnavailable, "some of the seats are not available; nothing was reserved")
+            .with("unavailableSeats", seats),
+        Refusal::NotFound => ApiError::not_found("reservation"),
+        Refusal::NotOwner => ApiError::forbidden("not your reservation"),
+        Refusal::Expired => ApiError::new(ErrorCode::ReservationExpired, "the reservation has expired"),
+        Refusal::NotActive => ApiError::new(ErrorCode::ReservationNotActive, "the reservation is not active"),
+    }
+}
+
+fn lock_error(e: LockError, seats: &[SeatRow]) -> ApiError {
+    match e {
+        LockError::Busy(key) => {
+            let seat = seats.iter().find(|s| key.ends_with(&s.seat_id)).map(|s| s.seat_number.clone());
+            ApiError::new(ErrorCode::SeatUnavailable, "a seat is being taken by another buyer; nothing was reserved")
+                .with("unavailableSeats", seat.into_iter().collect::<Vec<_>>())
+        }
+        LockError::Unavailable(why) => {
+            tracing::warn!(error = %why, "lock backend unavailable");
+            ApiError::unavailable("the seat lock service is unavailable; nothing was reserved")
+        }
+    }
+}
+
+fn check_ids(field: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::validation(field, "must hold 1 to 100 ids"));
+    }
+    let mut v: Vec<String> = ids.iter().map(|s| s.trim().to_string()).collect();
+    if v.iter().any(|s| s.is_empty() || s.len() > 64) {
+        return Err(ApiError::validation(field, "holds an empty or overlong id"));
+    }
+    v.sort();
+    v.dedup();
+    Ok(v)
+}
+
+impl InventoryService {
+    pub fn new(db: store::Db, events: Arc<dyn EventsApi>, locks: Arc<dyn LockManager>, cfg: InventoryConfig) -> Self {
+        Self { store: InventoryStore { db }, events, locks, cfg }
+    }
+
+    pub fn db(&self) -> &store::Db {
+        &self.store.db
+    }
+
+    async fn event(&self, event_id: &str) -> Result<common::clients::EventSaleInfo, ApiError> {
+        self.events.sale_info(event_id).await?.ok_or_else(|| ApiError::not_found("event"))
+    }
+
+    pub async fn put_layout(&self, event_id: &str, input: LayoutInput) -> Result<serde_json::Value, ApiError> {
+        let ev = self.event(event_id).await?;
+        if ev.status != "UPCOMING" {
+            return Err(ApiError::new(ErrorCode::Conflict, format!("the seat layout can change only while the event is UPCOMING (it is {})", ev.status)));
+        }
+        let seats = input.into_seats(event_id)?;
+        if !self.store.replace_layout(event_id, &seats, now()).await? {
+            return Err(ApiError::new(ErrorCode::Conflict, "the event has live holds or bookings; its layout cannot change"));
+        }
+        Ok(serde_json::json!({"eventId": event_id, "totalSeats": seats.len()}))
+    }
+
+    /// Seats of an event; 404 only when the event itself is unknown.
+    pub async fn seats(&self, event_id: &str, only_free: bool) -> Result<serde_json::Value, ApiError> {
+        let t = now();
+        let rows = if only_free { self.store.free_seats(event_id, None, t).await? } else { self.store.seats(event_id).await? };
+        if rows.is_empty() {
+            self.event(event_id).await?;
+        }
+        let seats: Vec<SeatView> = rows.iter().map(|s| SeatView::new(s, t)).collect();
+        Ok(serde_json::json!({"eventId": event_id, "seats": seats}))
+    }
+
+    pub async fn availability(&self, event_id: &str) -> Result<serde_json::Value, ApiError> {
+        let (c, sections) = self.store.counts(event_id, now()).await?;
+        if c.total == 0 {
+            self.event(event_id).await?;
+        }
+        Ok(serde_json::json!({
+            "eventId": event_id, "total": c.total, "available": c.available, "reserved": c.reserved,
+            "booked": c.booked, "blocked": c.blocked, "minPrice": c.min_price, "maxPrice": c.max_price, "sections": sections,
+        }))
+    }
+
+    /// Reserve seats for `user_id`: all of them or none.
+    pub async fn reserve(&self, user_id: &str, input: ReserveInput) -> Result<Reserved, ApiError> {
+        let (event_id, wanted) = input.parse()?;
+        let ev = self.event(&event_id).await?;
+        if !ev.on_sale() {
+            return Err(ApiError::new(ErrorCode::EventNotOnSale, format!("the event is not on sale (it is {})", ev.status)));
+        }
+        let result = self.reserve_on_sale(user_id, &event_id, &wanted, ev.max_tickets_per_user).await;
+        let outcome = match &result {
+            Ok(_) => "reserved",
+            Err(e) => e.code.as_str(),
+        };
+        metrics::counter!("reservations_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn reserve_on_sale(&self, user_id: &str, event_id: &str, wanted: &Wanted, limit: Option<i64>) -> Result<Reserved, ApiError> {
+        // Best available may lose a seat to a concurrent buyer between choosing and taking: choose
+        // again. Named seats are what they are: one try.
+        let attempts = if matches!(wanted, Wanted::Best { .. }) { 4 } else { 1 };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let seats = self.choose(event_id, wanted).await?;
+            if let Some(limit) = limit {
+                self.check_limit(event_id, user_id, limit, seats.len()).await?;
+            }
+            match self.take(user_id, event_id, &seats, limit).await {
+                Err(e) if e.code == ErrorCode::SeatUnavailable && attempt < attempts => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// `409 TICKET_LIMIT_EXCEEDED` when `more` seats would take the buyer past the event's limit.
+    async fn check_limit(&self, event_id: &str, user_id: &str, limit: i64, more: usize) -> Result<(), ApiError> {
+        let held = self.store.held_by(event_id, user_id, now()).await?;
+        if held + more as i64 > limit {
+            return Err(ApiError::new(ErrorCode::TicketLimitExceeded, format!("at most {limit} tickets per buyer for this event; you hold {held}"))
+                .with("limit", limit)
+                .with("held", held));
+        }
+        Ok(())
+    }
+
+    /// The seats a request means, checked free at the moment of reading.
+    async fn choose(&self, event_id: &str, wanted: &Wanted) -> Result<Vec<SeatRow>, ApiError> {
+        let t = now();
+        match wanted {
+            Wanted::Seats(numbers) => {
+                let rows = self.store.seats_by_number(event_id, numbers).await?;
+                if rows.len() != numbers.len() {
+                    let unknown: Vec<&String> = numbers.iter().filter(|n| !rows.iter().any(|r| &r.seat_number == *n)).collect();
+                    return Err(ApiError::validation("seatNumbers", format!("no such seat in this event: {}",
+                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))).with("unknownSeats", unknown.into_iter().cloned().collect::<Vec<_>>()));
+                }
+                // Fail fast on seats already gone, before touching locks.
+                let taken: Vec<String> = rows.iter().filter(|s| !s.is_free(t)).map(|s| s.seat_number.clone()).collect();
+                if !taken.is_empty() {
+                    return Err(refusal(Refusal::Unavailable(taken)));
+                }
+                Ok(rows)
+            }
+            Wanted::Best { quantity, section } => {
+                let free = self.store.free_seats(event_id, section.as_deref(), t).await?;
+                if free.is_empty() {
+                    if let Some(s) = section {
+                        if !self.store.has_section(event_id, s).await? {
+                            return Err(ApiError::validation("section", format!("no section '{s}' in this event")));
+                        }
+                    }
+                }
+                let slots: Vec<Slot> = free.iter().map(|s| Slot { section_order: s.section_order, row_no: s.row_no, seat_index: s.seat_index, row_size: s.row_size }).collect();
+                let picked = best_available(&slots, *quantity).ok_or_else(|| {
+                    ApiError::new(ErrorCode::SeatUnavailable, format!("only {} seats are available", free.len())).with("unavailableSeats", Vec::<String>::new())
+                })?;
+                Ok(picked.into_iter().map(|i| free[i].clone()).collect())
+            }
+        }
+    }
+
+    /// Take the locks, then let the database decide.
+    async fn take(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
+        let mut keys: Vec<String> = seats.iter().map(|s| format!("lock:{{{event_id}}}:seat:{}", s.seat_id)).collect();
+        if limit.is_some() {
+            // Serialise one buyer's concurrent requests for the event, so the limit check below holds.
+            keys.push(format!("lock:{{{event_id}}}:buyer:{user_id}"));
+        }
+        let started = Instant::now();
+        let lease = self.locks.acquire(keys, self.cfg.lock_ttl, self.cfg.lock_wait).await.map_err(|e| lock_error(e, seats))?;
+        metrics::histogram!("lock_acquire_seconds").record(started.elapsed().as_secs_f64());
+        let result = self.take_locked(user_id, event_id, seats, limit).await;
+        self.locks.release(lease).await;
+        result
+    }
+
+    async fn take_locked(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
+        if let Some(limit) = limit {
+            // Again under the buyer's lock: the check above may have raced another request of theirs.
+            self.check_limit(event_id, user_id, limit, seats.len()).await?;
+        }
+        let mut ids: Vec<String> = seats.iter().map(|s| s.seat_id.clone()).collect();
+        ids.sort();
+        for attempt in 0..3 {
+            let t = now();
+            let expires = t + self.cfg.hold_ttl.as_millis() as i64;
+            match self.store.reserve(event_id, user_id, &ids, expires, t).await {
+                Ok(Ok(rows)) => {
+                    let total = Money(rows.iter().map(|r| r.price).sum());
+                    let views: Vec<ReservationView> = rows.iter().map(|r| ReservationView::new(r, t)).collect();
+                    return Ok(Reserved { reservations: views, expires_at: common::time::to_rfc3339(expires), total_amount: total });
+                }
+                Ok(Err(r)) => return Err(refusal(r)),
+                // A deadlock or busy database: the transaction rolled back whole, so try again.
+                Err(e) if e.is_retryable() && attempt < 2 => {
+                    tracing::debug!(error = %e, "reservation transaction retried");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    pub async fn reservation(&self, caller: &common::auth::AuthUser, id: &str) -> Result<ReservationView, ApiError> {
+        let r = self.store.reservation(id).await?.ok_or_else(|| ApiError::not_found("reservation"))?;
+        if !caller.may_read(&r.user_id) {
+            return Err(ApiError::forbidden("not your reservation"));
+        }
+        Ok(ReservationView::new(&r, now()))
+    }
+
+    pub async fn my_reservations(&self, user_id: &str) -> Result<serde_json::Value, ApiError> {
+        let t = now();
+        let rows = self.store.active_of(user_id, t).await?;
+        let views: Vec<ReservationView> = rows.iter().map(|r| ReservationView::new(r, t)).collect();
+        Ok(serde_json::json!({"reservations": views}))
+    }
+
+    /// The owner lets go of one hold. Cancelling a cancelled hold is fine; a confirmed or expired one
+    /// is not active.
+    pub async fn cancel_one(&self, user_id: &str, id: &str) -> Result<(), ApiError> {
+        let r = self.store.reservation(id).await?.ok_or_else(|| ApiError::not_found("reservation"))?;
+        if r.user_id != user_id {
+            return Err(ApiError::forbidden("not your reservation"));
+        }
+        match r.status.as_str() {
+            "CANCELLED" => Ok(()),
+            "ACTIVE" => self.store.release(&[id.to_string()], Some(user_id), now()).await?.map(|_| ()).map_err(refusal),
+            _ => Err(refusal(Refusal::NotActive)),
+        }
+    }
+
+    pub async fn cancel_many(&self, user_id: &str, ids: &[String]) -> Result<u64, ApiError> {
+        let ids = check_ids("reservationIds", ids)?;
+        self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)
+    }
+
+    // --- internal calls for the booking service ---
+
+    pub async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<ReservationView>, ApiError> {
+        let ids = check_ids("reservationIds", ids)?;
+        let t = now();
+        let rows = self.store.pin(&ids, user_id, until_ms, t).await?.map_err(refusal)?;
+        Ok(rows.iter().map(|r| ReservationView::new(r, t)).collect())
+    }
+
+    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<ReservationView>, ApiError> {
+        let ids = check_ids("reservationIds", ids)?;
+        let t = now();
+        let rows = self.store.confirm(&ids, user_id, booking_id, t).await?.map_err(refusal)?;
+        Ok(rows.iter().map(|r| ReservationView::new(r, t)).collect())
+    }
+
+    pub async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {
+        let ids = check_ids("reservationIds", ids)?;
+        self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)
+    }
+
+    pub async fn free_booked(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError> {
+        let ids = check_ids("reservationIds", ids)?;
+        self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal)
+    }
+
+    /// One pass of the cleanup job. Returns how many holds it expired.
+    pub async fn cleanup_once(&self) -> Result<u64, ApiError> {
+        let started = Instant::now();
+        let mut total = 0;
+        loop {
+            let n = self.store.expire_due(now(), 1000).await?;
+            total += n;
+            if n < 1000 {
+                break;
+            }
+        }
+        metrics::histogram!("cleanup_duration_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("holds_expired_total").increment(total);
+        Ok(total)
+    }
+
+    /// Run the cleanup job every `cleanup_interval`; safe on every replica at once.
+    pub fn spawn_cleanup(self: &Arc<Self>) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(svc.cfg.cleanup_interval);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match svc.cleanup_once().await {
+                    Ok(n) if n > 0 => tracing::info!(expired = n, "expired holds"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cleanup pass failed"),
+                }
+            }
+        });
+    }
+
+    pub async fn ping(&self) -> Result<(), String> {
+        self.store.db.ping().await.map_err(|e| format!("database: {e}"))?;
+        self.locks.ping().await.map_err(|e| e.to_string())
+    }
+
+    pub async fn reservations_by_id(&self, ids: &[String]) -> Result<Vec<ReservationRow>, ApiError> {
+        Ok(self.store.reservations(ids).await?)
+    }
+}
+
+#[async_trait]
+impl InventoryApi for InventoryService {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        Ok(store::outbox::read_after(&self.store.db, after, limit).await?)
+    }
+    async fn seat_counts(&self, event_id: &str) -> Result<SeatCounts, ApiError> {
+        let (c, _sections) = self.store.counts(event_id, now()).await?;
+        for (status, n) in [("AVAILABLE", c.available), ("RESERVED", c.reserved), ("BOOKED", c.booked), ("BLOCKED", c.blocked)] {
+            metrics::gauge!("seats_by_status", "event" => event_id.to_string(), "status" => status).set(n as f64);
+        }
+        Ok(c)
+    }
+}

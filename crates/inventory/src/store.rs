@@ -1,0 +1,425 @@
+//! SQL of the inventory. Every change of a seat's state is a conditional update here: the database
+//! is the arbiter of who holds a seat (see the crate docs).
+
+use crate::model::{ReservationRow, SeatRow};
+use common::clients::SeatCounts;
+use common::money::Money;
+use store::{run, tx_exec, tx_run, Db, StoreError, Tx};
+
+const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
+    price, status, hold_reservation_id, hold_user_id, reserved_until, version";
+const RES_COLS: &str = "reservation_id, event_id, seat_id, seat_number, section, row_no, price, user_id, status, expires_at, \
+    booking_id, created_at";
+
+/// A seat counts as free when it is AVAILABLE or its hold has run out (lazy expiry).
+const FREE: &str = "(status = 'AVAILABLE' OR (status = 'RESERVED' AND reserved_until <= ?))";
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Why a multi-seat change could not be made; nothing was changed.
+#[derive(Debug)]
+pub enum Refusal {
+    /// These seats (numbers) are not free.
+    Unavailable(Vec<String>),
+    NotFound,
+    NotOwner,
+    Expired,
+    NotActive,
+}
+
+#[derive(Clone)]
+pub struct InventoryStore {
+    pub db: Db,
+}
+
+impl InventoryStore {
+    /// Replace the layout of an event that has no live hold and no booking.
+    pub async fn replace_layout(&self, event_id: &str, seats: &[SeatRow], now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let (live,): (i64,) = tx_run!(&mut tx, c => sqlx::query_as(
+            "SELECT COUNT(*) FROM seats WHERE event_id = ? AND (status = 'BOOKED' OR (status = 'RESERVED' AND reserved_until > ?))")
+            .bind(event_id).bind(now).fetch_one(c).await)?;
+        if live > 0 {
+            return Ok(false);
+        }
+        tx_exec!(&mut tx, c => sqlx::query("DELETE FROM reservations WHERE event_id = ?").bind(event_id).execute(c))?;
+        tx_exec!(&mut tx, c => sqlx::query("DELETE FROM seats WHERE event_id = ?").bind(event_id).execute(c))?;
+        for chunk in seats.chunks(500) {
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'AVAILABLE', 0, ?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO seats (seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, \
+                 seat_type, price, status, version, updated_at) VALUES {values}");
+            tx_exec!(&mut tx, c => {
+                let mut q = sqlx::query(&sql);
+                for s in chunk {
+                    q = q.bind(&s.seat_id).bind(&s.event_id).bind(&s.seat_number).bind(&s.section).bind(s.section_order)
+                        .bind(s.row_no).bind(s.seat_index).bind(s.row_size).bind(&s.seat_type).bind(s.price).bind(now);
+                }
+                q.execute(c)
+            })?;
+        }
+        store::outbox::append(&mut tx, "event_seats", event_id, "LayoutReplaced",
+            &serde_json::json!({"eventId": event_id, "totalSeats": seats.len()})).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn seats(&self, event_id: &str) -> Result<Vec<SeatRow>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {SEAT_COLS} FROM seats WHERE event_id = ? ORDER BY section_order, row_no, seat_index"))
+            .bind(event_id).fetch_all(p).await).map_err(Into::into)
+    }
+
+    pub async fn free_seats(&self, event_id: &str, section: Option<&str>, now: i64) -> Result<Vec<SeatRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND {FREE} {} ORDER BY section_order, row_no, seat_index",
+            if section.is_some() { "AND section = ?" } else { "" });
+        run!(self.db.read(), p => {
+            let mut q = sqlx::query_as(&sql).bind(event_id).bind(now);
+            if let Some(s) = section {
+                q = q.bind(s);
+            }
+            q.fetch_all(p).await
+        }).map_err(Into::into)
+    }
+
+    pub async fn seats_by_number(&self, event_id: &str, numbers: &[String]) -> Result<Vec<SeatRow>, StoreError> {
+        let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND seat_number IN ({})", placeholders(numbers.len()));
+        run!(self.db.read(), p => {
+            let mut q = sqlx::query_as(&sql).bind(event_id);
+            for n in numbers {
+                q = q.bind(n);
+            }
+            q.fetch_all(p).await
+        }).map_err(Into::into)
+    }
+
+    pub async fn has_section(&self, event_id: &str, section: &str) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT seat_id FROM seats WHERE event_id = ? AND section = ? LIMIT 1").bind(event_id).bind(section).fetch_optional(p).await)?;
+        Ok(row.is_some())
+    }
+
+    /// Seats one buyer holds (live holds) or has bought for an event.
+    pub async fn held_by(&self, event_id: &str, user_id: &str, now: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT COUNT(*) FROM reservations WHERE event_id = ? AND user_id = ? \
+             AND (status = 'CONFIRMED' OR (status = 'ACTIVE' AND expires_at > ?))")
+            .bind(event_id).bind(user_id).bind(now).fetch_one(p).await)?;
+        Ok(n)
+    }
+
+    /// The guard. Hold every seat of `seat_ids` for `user_id` until `expires_at`, or none of them.
+    ///
+    /// The seats are read again inside the transaction, and each is taken by an update that only
+    /// matches if the seat is still free and still has the version just read. If any update matches
+    /// nothing, someone else got there first: the transaction rolls back and the seats are named.
+    /// A hold that had run out is superseded here (its reservation marked `EXPIRED`), which is what
+    /// makes an expired seat reservable at once.
+    pub async fn reserve(&self, event_id: &str, user_id: &str, seat_ids: &[String], expires_at: i64, now: i64)
+        -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError>
+    {
+        let mut tx = self.db.begin().await?;
+        let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND seat_id IN ({}) ORDER BY seat_id", placeholders(seat_ids.len()));
+        let rows: Vec<SeatRow> = tx_run!(&mut tx, c => {
+            let mut q = sqlx::query_as(&sql).bind(event_id);
+            for id in seat_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?;
+        let taken: Vec<String> = rows.iter().filter(|s| !s.is_free(now)).map(|s| s.seat_number.clone()).collect();
+        if !taken.is_empty() || rows.len() != seat_ids.len() {
+            return Ok(Err(Refusal::Unavailable(taken)));
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for s in &rows {
+            let rid = common::ids::new_id();
+            let n = tx_exec!(&mut tx, c => sqlx::query(&format!(
+                "UPDATE seats SET status = 'RESERVED', hold_reservation_id = ?, hold_user_id = ?, reserved_until = ?, \
+                 version = version + 1, updated_at = ? WHERE seat_id = ? AND version = ? AND {FREE}"))
+                .bind(&rid).bind(user_id).bind(expires_at).bind(now).bind(&s.seat_id).bind(s.version).bind(now)
+                .execute(c))?;
+            if n != 1 {
+                return Ok(Err(Refusal::Unavailable(vec![s.seat_number.clone()])));
+            }
+            if let (Some(old), "RESERVED") = (&s.hold_reservation_id, s.status.as_str()) {
+                tx_exec!(&mut tx, c => sqlx::query(
+                    "UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at <= ?")
+                    .bind(now).bind(old).bind(now).execute(c))?;
+            }
+            let r = ReservationRow {
+                reservation_id: rid,
+                event_id: event_id.to_string(),
+                seat_id: s.seat_id.clone(),
+                seat_number: s.seat_number.clone(),
+                section: s.section.clone(),
+                row_no: s.row_no,
+                price: s.price,
+                user_id: user_id.to_string(),
+                status: "ACTIVE".into(),
+                expires_at,
+                booking_id: None,
+                created_at: now,
+            };
+            tx_exec!(&mut tx, c => sqlx::query(&format!("INSERT INTO reservations ({RES_COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+                .bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
+                .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
+                .bind(r.created_at).bind(now).execute(c))?;
+            out.push(r);
+        }
+        store::outbox::append(&mut tx, "event_seats", event_id, "SeatsReserved", &serde_json::json!({
+            "eventId": event_id, "userId": user_id, "reservationIds": out.iter().map(|r| &r.reservation_id).collect::<Vec<_>>(),
+        })).await?;
+        tx.commit().await?;
+        Ok(Ok(out))
+    }
+
+    pub async fn reservation(&self, id: &str) -> Result<Option<ReservationRow>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id = ?"))
+            .bind(id).fetch_optional(p).await).map_err(Into::into)
+    }
+
+    pub async fn reservations(&self, ids: &[String]) -> Result<Vec<ReservationRow>, StoreError> {
+        let sql = format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id", placeholders(ids.len()));
+        run!(self.db.read(), p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await
+        }).map_err(Into::into)
+    }
+
+    pub async fn active_of(&self, user_id: &str, now: i64) -> Result<Vec<ReservationRow>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {RES_COLS} FROM reservations WHERE user_id = ? AND status = 'ACTIVE' AND expires_at > ? ORDER BY created_at DESC, reservation_id"))
+            .bind(user_id).bind(now).fetch_all(p).await).map_err(Into::into)
+    }
+
+    /// Load `ids` inside a transaction, checking that they exist and belong to `user_id` (when given).
+    async fn owned(tx: &mut Tx, ids: &[String], user_id: Option<&str>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+        let sql = format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id", placeholders(ids.len()));
+        let rows: Vec<ReservationRow> = tx_run!(tx, c => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?;
+        if rows.len() != ids.len() {
+            return Ok(Err(Refusal::NotFound));
+        }
+        if let Some(u) = user_id {
+            if rows.iter().any(|r| r.user_id != u) {
+                return Ok(Err(Refusal::NotOwner));
+            }
+        }
+        Ok(Ok(rows))
+    }
+
+    /// Let go of live holds (the owner cancels, or a payment was declined). Returns how many.
+    pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<u64, Refusal>, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let rows = match Self::owned(&mut tx, ids, user_id).await? {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut n = 0;
+        for r in rows.iter().filter(|r| r.status == "ACTIVE") {
+            n += tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE reservations SET status = 'CANCELLED', updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE'")
+                .bind(now).bind(&r.reservation_id).execute(c))?;
+            tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE seats SET status = 'AVAILABLE', hold_reservation_id = NULL, hold_user_id = NULL, reserved_until = NULL, \
+                 version = version + 1, updated_at = ? WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED'")
+                .bind(now).bind(&r.seat_id).bind(&r.reservation_id).execute(c))?;
+        }
+        Self::announce(&mut tx, &rows, "SeatsReleased").await?;
+        tx.commit().await?;
+        Ok(Ok(n))
+    }
+
+    /// One outbox row per event touched.
+    async fn announce(tx: &mut Tx, rows: &[ReservationRow], what: &str) -> Result<(), StoreError> {
+        let mut events: Vec<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
+        events.sort();
+        events.dedup();
+        for e in events {
+            let ids: Vec<&str> = rows.iter().filter(|r| r.event_id == e).map(|r| r.reservation_id.as_str()).collect();
+            store::outbox::append(tx, "event_seats", e, what, &serde_json::json!({"eventId": e, "reservationIds": ids})).await?;
+        }
+        Ok(())
+    }
+
+    /// Check that every hold is live and owned; used by pin and confirm.
+    fn check_live(rows: &[ReservationRow], now: i64) -> Result<(), Refusal> {
+        if rows.iter().any(|r| r.status == "ACTIVE" && r.expires_at <= now) || rows.iter().any(|r| r.status == "EXPIRED") {
+            return Err(Refusal::Expired);
+        }
+        if rows.iter().any(|r| r.status != "ACTIVE") {
+            return Err(Refusal::NotActive);
+        }
+        Ok(())
+    }
+
+    /// Extend live holds to `until` so they cannot run out during a payment. All or nothing.
+    pub async fn pin(&self, ids: &[String], user_id: &str, until: i64, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let mut rows = match Self::owned(&mut tx, ids, Some(user_id)).await? {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(e) = Self::check_live(&rows, now) {
+            return Ok(Err(e));
+        }
+        for r in rows.iter_mut() {
+            let until = until.max(r.expires_at);
+            let a = tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE reservations SET expires_at = ?, updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at > ?")
+                .bind(until).bind(now).bind(&r.reservation_id).bind(now).execute(c))?;
+            let b = tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE seats SET reserved_until = ?, version = version + 1, updated_at = ? \
+                 WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED' AND reserved_until > ?")
+                .bind(until).bind(now).bind(&r.seat_id).bind(&r.reservation_id).bind(now).execute(c))?;
+            if a != 1 || b != 1 {
+                return Ok(Err(Refusal::Expired));
+            }
+            r.expires_at = until;
+        }
+        tx.commit().await?;
+        Ok(Ok(rows))
+    }
+
+    /// Turn live holds into booked seats for `booking_id`. All or nothing; an expired hold is refused.
+    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let mut rows = match Self::owned(&mut tx, ids, Some(user_id)).await? {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        // Confirming twice for the same booking is a no-op (a retried call).
+        if rows.iter().all(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(booking_id)) {
+            return Ok(Ok(rows));
+        }
+        if let Err(e) = Self::check_live(&rows, now) {
+            return Ok(Err(e));
+        }
+        for r in rows.iter_mut() {
+            let a = tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE reservations SET status = 'CONFIRMED', booking_id = ?, updated_at = ? \
+                 WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at > ?")
+                .bind(booking_id).bind(now).bind(&r.reservation_id).bind(now).execute(c))?;
+            let b = tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1, updated_at = ? \
+                 WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED' AND reserved_until > ?")
+                .bind(now).bind(&r.seat_id).bind(&r.reservation_id).bind(now).execute(c))?;
+            if a != 1 || b != 1 {
+                return Ok(Err(Refusal::Expired));
+            }
+            r.status = "CONFIRMED".into();
+            r.booking_id = Some(booking_id.to_string());
+        }
+        Self::announce(&mut tx, &rows, "SeatsBooked").await?;
+        tx.commit().await?;
+        Ok(Ok(rows))
+    }
+
+    /// A confirmed booking was cancelled: its seats are free again.
+    pub async fn free_booked(&self, ids: &[String], booking_id: &str, now: i64) -> Result<Result<u64, Refusal>, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let rows = match Self::owned(&mut tx, ids, None).await? {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut n = 0;
+        for r in rows.iter().filter(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(booking_id)) {
+            n += tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE reservations SET status = 'CANCELLED', updated_at = ? WHERE reservation_id = ? AND status = 'CONFIRMED'")
+                .bind(now).bind(&r.reservation_id).execute(c))?;
+            tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE seats SET status = 'AVAILABLE', hold_reservation_id = NULL, hold_user_id = NULL, reserved_until = NULL, \
+                 version = version + 1, updated_at = ? WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'BOOKED'")
+                .bind(now).bind(&r.seat_id).bind(&r.reservation_id).execute(c))?;
+        }
+        Self::announce(&mut tx, &rows, "SeatsFreed").await?;
+        tx.commit().await?;
+        Ok(Ok(n))
+    }
+
+    /// The cleanup job: mark up to `limit` run-out holds `EXPIRED` and free their seats. The same
+    /// conditional updates as everywhere, so it races harmlessly with reserve, pin and confirm, and
+    /// with itself on other processes.
+    pub async fn expire_due(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
+        let due: Vec<ReservationRow> = run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {RES_COLS} FROM reservations WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?"))
+            .bind(now).bind(limit).fetch_all(p).await)?;
+        let mut expired = 0;
+        for chunk in due.chunks(100) {
+            let mut tx = self.db.begin().await?;
+            let mut done = Vec::new();
+            for r in chunk {
+                let a = tx_exec!(&mut tx, c => sqlx::query(
+                    "UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at <= ?")
+                    .bind(now).bind(&r.reservation_id).bind(now).execute(c))?;
+                if a == 1 {
+                    tx_exec!(&mut tx, c => sqlx::query(
+                        "UPDATE seats SET status = 'AVAILABLE', hold_reservation_id = NULL, hold_user_id = NULL, reserved_until = NULL, \
+                         version = version + 1, updated_at = ? WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED' AND reserved_until <= ?")
+                        .bind(now).bind(&r.seat_id).bind(&r.reservation_id).bind(now).execute(c))?;
+                    done.push(r.clone());
+                }
+            }
+            Self::announce(&mut tx, &done, "HoldsExpired").await?;
+            tx.commit().await?;
+            expired += done.len() as u64;
+        }
+        Ok(expired)
+    }
+
+    /// Counts by effective status, overall and per section (in layout order).
+    pub async fn counts(&self, event_id: &str, now: i64) -> Result<(SeatCounts, Vec<SectionCounts>), StoreError> {
+        let rows: Vec<(String, i64, String, i64, i64, i64)> = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT section, section_order, CASE WHEN status = 'RESERVED' AND reserved_until <= ? THEN 'AVAILABLE' ELSE status END AS st, \
+             COUNT(*) AS n, MIN(price) AS lo, MAX(price) AS hi FROM seats WHERE event_id = ? \
+             GROUP BY section, section_order, st ORDER BY section_order")
+            .bind(now).bind(event_id).fetch_all(p).await)?;
+        let mut total = SeatCounts { event_id: event_id.to_string(), ..Default::default() };
+        let mut sections: Vec<SectionCounts> = Vec::new();
+        for (section, _order, st, n, lo, hi) in rows {
+            match sections.last_mut() {
+                Some(s) if s.section == section => {}
+                _ => sections.push(SectionCounts { section: section.clone(), total: 0, available: 0, min_price: Money(lo), max_price: Money(hi) }),
+            }
+            let s = sections.last_mut().expect("pushed above");
+            s.total += n;
+            s.min_price = s.min_price.min(Money(lo));
+            s.max_price = s.max_price.max(Money(hi));
+            total.total += n;
+            total.min_price = Some(total.min_price.map_or(Money(lo), |m| m.min(Money(lo))));
+            total.max_price = Some(total.max_price.map_or(Money(hi), |m| m.max(Money(hi))));
+            match st.as_str() {
+                "AVAILABLE" => {
+                    s.available += n;
+                    total.available += n;
+                }
+                "RESERVED" => total.reserved += n,
+                "BOOKED" => total.booked += n,
+                _ => total.blocked += n,
+            }
+        }
+        Ok((total, sections))
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SectionCounts {
+    pub section: String,
+    pub total: i64,
+    pub available: i64,
+    pub min_price: Money,
+    pub max_price: Money,
+}
