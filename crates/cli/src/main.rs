@@ -1,1 +1,112 @@
-fn main() {}
+//! `ticketing`: the one binary of the platform.
+//!
+//! `ticketing serve` runs every service in one process on the embedded backends (SQLite, an
+//! in-process lock table); `--services` picks a subset, and `TICKETING_MYSQL_URL` /
+//! `TICKETING_REDIS_URL` move the state to MySQL and Redis so that any number of processes can run
+//! side by side. Every setting is a flag and a `TICKETING_*` variable: see `ticketing serve --help`.
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+use common::config::Config;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ticketing", version, about = "Reserved-seat ticketing: sells every seat once, however many fans arrive.",
+    long_about = "Reserved-seat ticketing: sells every seat once, however many fans arrive.\n\n\
+    Quick start: `ticketing serve`, then open http://127.0.0.1:8000/.\n\
+    Every flag can also be set by the TICKETING_* variable shown in `ticketing serve --help`.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform: all services (default) or `--services a,b`.
+    Serve {
+        #[command(flatten)]
+        config: Config,
+        /// Load the demo events first (as `ticketing demo` does).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade every database, then exit.
+    Migrate {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Load demo events on sale, with realistic seat maps, into the configured storage.
+    Demo {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Measure the reservation path of the store alone beside a raw-SQL baseline.
+    Bench(bench::BenchArgs),
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, demo } => {
+            common::telemetry::init_logging(&config.log_format);
+            let started = std::time::Instant::now();
+            let node = match server::start(config.clone()).await {
+                Ok(n) => n,
+                Err(e) => return fail(e),
+            };
+            if demo {
+                match server::demo::load(&node.services).await {
+                    Ok(ids) if !ids.is_empty() => tracing::info!(events = ids.len(), "demo events loaded"),
+                    Ok(_) => tracing::info!("demo skipped: the catalogue already has events"),
+                    Err(e) => return fail(e),
+                }
+            }
+            let names: Vec<&str> = config.services.iter().map(|s| s.name()).collect();
+            tracing::info!(services = %names.join(","), elapsed_ms = started.elapsed().as_millis() as u64, "ticketing is up");
+            println!("ticketing is serving {} on {}  (open {}/)", names.join(", "), node.url(), node.url());
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+            node.stop().await;
+            ExitCode::SUCCESS
+        }
+        Command::Migrate { config } => {
+            common::telemetry::init_logging(&config.log_format);
+            if let Err(e) = config.validate() {
+                return fail(e);
+            }
+            match server::migrate(&config).await {
+                Ok(()) => {
+                    println!("databases are up to date");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Demo { mut config } => {
+            common::telemetry::init_logging(&config.log_format);
+            config.services = common::config::Service::ALL.to_vec();
+            config.port = 0;
+            let (_, _, services) = match server::build(&config).await {
+                Ok(b) => b,
+                Err(e) => return fail(e),
+            };
+            match server::demo::load(&services).await {
+                Ok(ids) if ids.is_empty() => println!("the catalogue already has events; nothing loaded"),
+                Ok(ids) => println!("loaded {} demo events on sale: {}", ids.len(), ids.join(", ")),
+                Err(e) => return fail(e),
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Bench(args) => match bench::run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+    }
+}

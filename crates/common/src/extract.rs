@@ -126,8 +126,18 @@ impl Paging {
     pub fn offset(&self) -> i64 {
         self.page * self.size
     }
-    pub fn page_json(&self, total: i64) -> serde_json::Value {
+    pub fn page_info(&self, total: i64) -> PageInfo {
         let pages = if total == 0 { 0 } else { (total + self.size - 1) / self.size };
-        serde_json::json!({"number": self.page, "size": self.size, "totalElements": total, "totalPages": pages})
+        PageInfo { number: self.page, size: self.size, total_elements: total, total_pages: pages }
     }
+}
+
+/// The `page` object of every list.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub number: i64,
+    pub size: i64,
+    pub total_elements: i64,
+    pub total_pages: i64,
 }

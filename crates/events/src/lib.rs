@@ -11,12 +11,12 @@
 //! event, its input parsing and the status machine.
 
 mod http;
-mod model;
+pub mod model;
 mod service;
 mod store;
 
 pub use http::{internal_router, router};
-pub use model::Status;
+pub use model::{EventInput, Status};
 pub use service::EventsService;
 
 pub fn migrations() -> ::store::Migrations {

@@ -12,6 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::outbox::Cursor;
 
+/// A page of the catalogue. (Typed, not `json!`: money must stay exact decimal text.)
+#[derive(Debug, serde::Serialize)]
+pub struct EventPage {
+    pub events: Vec<EventView>,
+    pub page: common::extract::PageInfo,
+}
+
 pub struct EventsService {
     store: EventsStore,
 }
@@ -109,7 +116,7 @@ impl EventsService {
         Ok(())
     }
 
-    pub async fn list(&self, q: ListQuery) -> Result<serde_json::Value, ApiError> {
+    pub async fn list(&self, q: ListQuery) -> Result<EventPage, ApiError> {
         let paging = Paging::parse(q.page, q.size)?;
         let status = match nonempty(q.status) {
             Some(s) => Some(
@@ -135,8 +142,7 @@ impl EventsService {
         }
         let filter = ListFilter { status, category: nonempty(q.category), city: nonempty(q.city), date_from, date_to };
         let (rows, total) = self.store.list(&filter, paging.size, paging.offset()).await?;
-        let events: Vec<EventView> = rows.iter().map(EventView::from).collect();
-        Ok(serde_json::json!({"events": events, "page": paging.page_json(total)}))
+        Ok(EventPage { events: rows.iter().map(EventView::from).collect(), page: paging.page_info(total) })
     }
 
     pub async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {

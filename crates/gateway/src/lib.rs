@@ -1,1 +1,157 @@
-//! gateway
+//! The gateway: one port for the API and the web app (shared/API.md §10).
+//!
+//! It routes `/api/<service>/...` to the owning service, either a router in this process or another
+//! process at `TICKETING_<SERVICE>_URL` ([`proxy`]); checks a bearer token before a request reaches a
+//! service (a bad token is `401` here); applies the rate limit ([`ratelimit`]: per user when
+//! authenticated, else per client IP; in process, or in Redis so that every gateway shares one
+//! budget); answers CORS; caps request bodies at 1 MiB with `413 PAYLOAD_TOO_LARGE`; and serves the
+//! web app's build with a fallback to `index.html` for client-side routes. Request ids, the request
+//! span and request metrics come from [`common::http::with_common_layers`], applied by the server.
+//!
+//! The gateway knows no service crate: the `server` crate hands it routers and URLs.
+
+pub mod proxy;
+pub mod ratelimit;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use common::auth::JwtKeys;
+use common::{ApiError, ErrorCode};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// Where the routes of one service go.
+pub enum Upstream {
+    /// The service runs in this process: its router, with full `/api/...` paths.
+    Local(Router),
+    /// Another process: its base URL; every path under `prefixes` is forwarded.
+    Remote { base: String, prefixes: Vec<&'static str> },
+}
+
+pub struct GatewayConfig {
+    pub rate_limiter: Arc<ratelimit::RateLimiter>,
+    pub cors_origins: String,
+    pub web_dir: PathBuf,
+}
+
+/// The gateway's router: every upstream, the checks in front of them, and the web app.
+pub fn build(upstreams: Vec<Upstream>, keys: Arc<JwtKeys>, cfg: GatewayConfig) -> Router {
+    let mut api = Router::new().route("/api/{*rest}", any(common::http::not_found));
+    for up in upstreams {
+        api = match up {
+            Upstream::Local(r) => api.merge(r),
+            Upstream::Remote { base, prefixes } => {
+                let remote = proxy::Remote::new(&base);
+                let mut r = Router::new();
+                for p in prefixes {
+                    r = r.route(p, any(proxy::forward)).route(&format!("{p}/{{*rest}}"), any(proxy::forward));
+                }
+                api.merge(r.with_state(remote))
+            }
+        };
+    }
+    let limiter = cfg.rate_limiter.clone();
+    let api = api
+        .layer(axum::middleware::from_fn(move |req, next| rate_limit(limiter.clone(), req, next)))
+        .layer(axum::middleware::from_fn(move |req, next| check_token(keys.clone(), req, next)))
+        .layer(axum::middleware::from_fn(body_cap));
+    api.fallback_service(web_app(&cfg.web_dir)).layer(cors(&cfg.cors_origins))
+}
+
+/// A present bearer token must be valid before anything else happens; its claims ride along so
+/// local services do not check it twice.
+async fn check_token(keys: Arc<JwtKeys>, mut req: Request, next: Next) -> Response {
+    if let Some(v) = req.headers().get(header::AUTHORIZATION) {
+        let claims = match v.to_str() {
+            Ok(s) => keys.verify_header(s),
+            Err(_) => Err(ApiError::unauthorized("malformed Authorization header")),
+        };
+        match claims {
+            Ok(c) => {
+                req.extensions_mut().insert(c);
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+async fn rate_limit(limiter: Arc<ratelimit::RateLimiter>, req: Request, next: Next) -> Response {
+    if req.method() == Method::OPTIONS {
+        return next.run(req).await;
+    }
+    let who = match req.extensions().get::<common::auth::Claims>() {
+        Some(c) => format!("user:{}", c.sub),
+        None => {
+            let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into());
+            format!("ip:{ip}")
+        }
+    };
+    if let Err(retry_after) = limiter.check(&who).await {
+        let mut e = ApiError::new(ErrorCode::RateLimited, "too many requests; slow down");
+        e.retry_after_secs = Some(retry_after.max(1));
+        return e.with("retryAfterSeconds", retry_after.max(1)).into_response();
+    }
+    next.run(req).await
+}
+
+/// Refuse a declared oversized body before reading it (a streamed one is cut at 1 MiB by the body
+/// limit of the extractors and the proxy).
+async fn body_cap(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > common::http::MAX_BODY_BYTES as u64) {
+        return ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than 1 MiB").into_response();
+    }
+    next.run(req).await
+}
+
+fn cors(origins: &str) -> CorsLayer {
+    let list: Vec<&str> = origins.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let allow = if list.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([header::HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+const PLACEHOLDER: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ticketing</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">
+<h1>Ticketing is running</h1>
+<p>The web app has not been built yet (<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>).
+The API is at <a href="/api/events">/api/events</a>; health at <a href="/health">/health</a>.</p>
+</body></html>"#;
+
+/// The web app's build, with `index.html` for every client-side route; a placeholder page when the
+/// build is missing.
+fn web_app(dir: &std::path::Path) -> axum::routing::MethodRouter {
+    let index = dir.join("index.html");
+    if index.is_file() {
+        let serve = tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index));
+        axum::routing::get_service(serve)
+    } else {
+        axum::routing::get(|| async { Html(PLACEHOLDER) })
+    }
+}

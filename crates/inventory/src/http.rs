@@ -111,12 +111,12 @@ async fn counts(State(s): S, _: ServiceCaller, Path(id): Path<String>) -> Result
 
 async fn pin(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<impl IntoResponse, ApiError> {
     let until = r.until.ok_or_else(|| ApiError::validation("until", "is required"))?;
-    Ok(axum::Json(serde_json::json!({"reservations": s.pin(&r.reservation_ids, &r.user_id, until).await?})))
+    Ok(axum::Json(s.pin(&r.reservation_ids, &r.user_id, until).await?))
 }
 
 async fn confirm(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<impl IntoResponse, ApiError> {
     let booking = r.booking_id.ok_or_else(|| ApiError::validation("bookingId", "is required"))?;
-    Ok(axum::Json(serde_json::json!({"reservations": s.confirm(&r.reservation_ids, &r.user_id, &booking).await?})))
+    Ok(axum::Json(s.confirm(&r.reservation_ids, &r.user_id, &booking).await?))
 }
 
 async fn release(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<impl IntoResponse, ApiError> {

@@ -32,12 +32,14 @@
 //! shapes, request parsing), `allocate` (best-available selection, a pure function).
 
 mod allocate;
+mod events_cache;
 mod http;
 pub mod model;
 mod service;
 mod store;
 
 pub use allocate::{best_available, Slot};
+pub use events_cache::CachedEvents;
 pub use http::{internal_router, router};
 pub use service::{InventoryConfig, InventoryService, Reserved};
 

@@ -2,7 +2,7 @@
 
 use crate::allocate::{best_available, Slot};
 use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
-use crate::store::{InventoryStore, Refusal};
+use crate::store::{InventoryStore, Refusal, SectionCounts};
 use async_trait::async_trait;
 use common::clients::{EventsApi, InventoryApi, OutboxRecord, SeatCounts};
 use common::money::Money;
@@ -25,6 +25,32 @@ pub struct InventoryService {
     events: Arc<dyn EventsApi>,
     locks: Arc<dyn LockManager>,
     cfg: InventoryConfig,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatList {
+    pub event_id: String,
+    pub seats: Vec<SeatView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    pub event_id: String,
+    pub total: i64,
+    pub available: i64,
+    pub reserved: i64,
+    pub booked: i64,
+    pub blocked: i64,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub sections: Vec<SectionCounts>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReservationList {
+    pub reservations: Vec<ReservationView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,25 +130,24 @@ impl InventoryService {
     }
 
     /// Seats of an event; 404 only when the event itself is unknown.
-    pub async fn seats(&self, event_id: &str, only_free: bool) -> Result<serde_json::Value, ApiError> {
+    pub async fn seats(&self, event_id: &str, only_free: bool) -> Result<SeatList, ApiError> {
         let t = now();
         let rows = if only_free { self.store.free_seats(event_id, None, t).await? } else { self.store.seats(event_id).await? };
         if rows.is_empty() {
             self.event(event_id).await?;
         }
-        let seats: Vec<SeatView> = rows.iter().map(|s| SeatView::new(s, t)).collect();
-        Ok(serde_json::json!({"eventId": event_id, "seats": seats}))
+        Ok(SeatList { event_id: event_id.to_string(), seats: rows.iter().map(|s| SeatView::new(s, t)).collect() })
     }
 
-    pub async fn availability(&self, event_id: &str) -> Result<serde_json::Value, ApiError> {
+    pub async fn availability(&self, event_id: &str) -> Result<Availability, ApiError> {
         let (c, sections) = self.store.counts(event_id, now()).await?;
         if c.total == 0 {
             self.event(event_id).await?;
         }
-        Ok(serde_json::json!({
-            "eventId": event_id, "total": c.total, "available": c.available, "reserved": c.reserved,
-            "booked": c.booked, "blocked": c.blocked, "minPrice": c.min_price, "maxPrice": c.max_price, "sections": sections,
-        }))
+        Ok(Availability {
+            event_id: event_id.to_string(), total: c.total, available: c.available, reserved: c.reserved,
+            booked: c.booked, blocked: c.blocked, min_price: c.min_price, max_price: c.max_price, sections,
+        })
     }
 
     /// Reserve seats for `user_id`: all of them or none.
@@ -175,7 +200,8 @@ impl InventoryService {
         let t = now();
         match wanted {
             Wanted::Seats(numbers) => {
-                let rows = self.store.seats_by_number(event_id, numbers).await?;
+                let mut rows = self.store.seats_by_number(event_id, numbers).await?;
+                rows.sort_by_key(|s| (s.section_order, s.row_no, s.seat_index));
                 if rows.len() != numbers.len() {
                     let unknown: Vec<&String> = numbers.iter().filter(|n| !rows.iter().any(|r| &r.seat_number == *n)).collect();
                     return Err(ApiError::validation("seatNumbers", format!("no such seat in this event: {}",
@@ -201,7 +227,9 @@ impl InventoryService {
                 let picked = best_available(&slots, *quantity).ok_or_else(|| {
                     ApiError::new(ErrorCode::SeatUnavailable, format!("only {} seats are available", free.len())).with("unavailableSeats", Vec::<String>::new())
                 })?;
-                Ok(picked.into_iter().map(|i| free[i].clone()).collect())
+                let mut rows: Vec<SeatRow> = picked.into_iter().map(|i| free[i].clone()).collect();
+                rows.sort_by_key(|s| (s.section_order, s.row_no, s.seat_index));
+                Ok(rows)
             }
         }
     }
@@ -232,7 +260,9 @@ impl InventoryService {
             let t = now();
             let expires = t + self.cfg.hold_ttl.as_millis() as i64;
             match self.store.reserve(event_id, user_id, &ids, expires, t).await {
-                Ok(Ok(rows)) => {
+                Ok(Ok(mut rows)) => {
+                    // In layout order, as the buyer reads a ticket.
+                    rows.sort_by_key(|r| seats.iter().position(|s| s.seat_id == r.seat_id));
                     let total = Money(rows.iter().map(|r| r.price).sum());
                     let views: Vec<ReservationView> = rows.iter().map(|r| ReservationView::new(r, t)).collect();
                     return Ok(Reserved { reservations: views, expires_at: common::time::to_rfc3339(expires), total_amount: total });
@@ -257,11 +287,10 @@ impl InventoryService {
         Ok(ReservationView::new(&r, now()))
     }
 
-    pub async fn my_reservations(&self, user_id: &str) -> Result<serde_json::Value, ApiError> {
+    pub async fn my_reservations(&self, user_id: &str) -> Result<ReservationList, ApiError> {
         let t = now();
         let rows = self.store.active_of(user_id, t).await?;
-        let views: Vec<ReservationView> = rows.iter().map(|r| ReservationView::new(r, t)).collect();
-        Ok(serde_json::json!({"reservations": views}))
+        Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
     /// The owner lets go of one hold. Cancelling a cancelled hold is fine; a confirmed or expired one
@@ -285,18 +314,18 @@ impl InventoryService {
 
     // --- internal calls for the booking service ---
 
-    pub async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<ReservationView>, ApiError> {
+    pub async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<ReservationList, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
         let t = now();
         let rows = self.store.pin(&ids, user_id, until_ms, t).await?.map_err(refusal)?;
-        Ok(rows.iter().map(|r| ReservationView::new(r, t)).collect())
+        Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
-    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<ReservationView>, ApiError> {
+    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<ReservationList, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
         let t = now();
         let rows = self.store.confirm(&ids, user_id, booking_id, t).await?.map_err(refusal)?;
-        Ok(rows.iter().map(|r| ReservationView::new(r, t)).collect())
+        Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
     pub async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {

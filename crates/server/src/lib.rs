@@ -1,1 +1,257 @@
-//! server
+//! Builds a node from its configuration: opens the databases of the services it runs, wires each
+//! service to the others (in process, or over HTTP to `TICKETING_<SERVICE>_URL`), starts their
+//! background jobs, and serves them on one port, behind the gateway when the node runs it.
+//!
+//! One `start_<service>` step per service (quickwit's `start_<service>_if_needed`), so adding a
+//! service is adding a step. Nothing here is global: tests start several differently configured
+//! nodes in one process.
+
+pub mod demo;
+
+use auth::AuthService;
+use common::auth::JwtKeys;
+use common::clients::{EventsApi, HttpEventsClient, HttpInventoryClient, InventoryApi, ServiceHttp};
+use common::config::{Config, Secret, Service};
+use events::EventsService;
+use inventory::{InventoryConfig, InventoryService};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::locks::{LocalLocks, LockManager, RedisLocks};
+use store::Db;
+
+/// A running node.
+pub struct Node {
+    pub addr: SocketAddr,
+    pub keys: Arc<JwtKeys>,
+    pub services: Services,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub handle: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// Stop serving and wait for in-flight requests.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.handle.await;
+    }
+}
+
+/// The services this node runs in process.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub auth: Option<Arc<AuthService>>,
+    pub events: Option<Arc<EventsService>>,
+    pub inventory: Option<Arc<InventoryService>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("storage: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The HS256 secret: configured, or (embedded mode) generated once and kept in the data dir.
+fn jwt_secret(cfg: &Config) -> Result<Secret, StartError> {
+    if let Some(s) = &cfg.jwt_secret {
+        return Ok(s.clone());
+    }
+    let path = cfg.data_dir.join("jwt_secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        if s.trim().len() >= 32 {
+            return Ok(Secret::new(s.trim()));
+        }
+    }
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: cannot create {}: {e}", cfg.data_dir.display())))?;
+    let secret = common::ids::random_token(32);
+    write_private(&path, &secret).map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: cannot write {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "generated a JWT secret");
+    Ok(Secret::new(secret))
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(content.as_bytes())
+}
+
+pub fn jwt_keys(cfg: &Config) -> Result<Arc<JwtKeys>, StartError> {
+    let secret = jwt_secret(cfg)?;
+    Ok(Arc::new(JwtKeys::new(secret.expose().as_bytes(), cfg.access_token_ttl_secs as i64)))
+}
+
+async fn open(cfg: &Config, service: &str, m: store::Migrations) -> Result<Db, StartError> {
+    Db::open(&store::store_config(cfg), service, m).await.map_err(StartError::from)
+}
+
+/// Create or upgrade every database, then return (`ticketing migrate`).
+pub async fn migrate(cfg: &Config) -> Result<(), StartError> {
+    open(cfg, "auth", auth::migrations()).await?;
+    open(cfg, "events", events::migrations()).await?;
+    open(cfg, "inventory", inventory::migrations()).await?;
+    Ok(())
+}
+
+fn remote(cfg: &Config, keys: &Arc<JwtKeys>, s: Service, caller: &'static str) -> Result<ServiceHttp, StartError> {
+    let url = cfg.url_of(s).ok_or_else(|| StartError::Config(format!("TICKETING_{}_URL must be set", s.name().to_uppercase())))?;
+    Ok(ServiceHttp::new(url, keys.clone(), caller, Duration::from_secs(30)))
+}
+
+async fn locks(cfg: &Config) -> Result<Arc<dyn LockManager>, StartError> {
+    Ok(match &cfg.redis_url {
+        Some(url) => Arc::new(RedisLocks::connect(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?),
+        None => Arc::new(LocalLocks::new()),
+    })
+}
+
+async fn start_auth(cfg: &Config, keys: &Arc<JwtKeys>) -> Result<Arc<AuthService>, StartError> {
+    let db = open(cfg, "auth", auth::migrations()).await?;
+    let svc = AuthService::new(db, keys.clone(), cfg.refresh_token_ttl_secs).await.map_err(|e| StartError::Other(e.to_string()))?;
+    if let (Some(email), Some(pw)) = (&cfg.admin_email, &cfg.admin_password) {
+        svc.ensure_admin(email, pw.expose()).await.map_err(|e| StartError::Config(e.message))?;
+    }
+    Ok(Arc::new(svc))
+}
+
+/// Build the services of this node and the router that serves them.
+pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services), StartError> {
+    cfg.validate().map_err(StartError::Config)?;
+    let keys = jwt_keys(cfg)?;
+    let mut services = Services::default();
+    if cfg.runs(Service::Auth) {
+        services.auth = Some(start_auth(cfg, &keys).await?);
+    }
+    if cfg.runs(Service::Events) {
+        services.events = Some(Arc::new(EventsService::new(open(cfg, "events", events::migrations()).await?)));
+    }
+    let lock_manager = if cfg.runs(Service::Inventory) { Some(locks(cfg).await?) } else { None };
+    if cfg.runs(Service::Inventory) {
+        let db = open(cfg, "inventory", inventory::migrations()).await?;
+        let events_api: Arc<dyn EventsApi> = match &services.events {
+            Some(e) => e.clone(),
+            None => Arc::new(inventory::CachedEvents::new(
+                Arc::new(HttpEventsClient(remote(cfg, &keys, Service::Events, "inventory")?)),
+                Duration::from_secs(1),
+            )),
+        };
+        let icfg = InventoryConfig {
+            hold_ttl: Duration::from_secs(cfg.reservation_ttl_secs),
+            cleanup_interval: Duration::from_secs(cfg.cleanup_interval_secs),
+            lock_ttl: Duration::from_millis(cfg.lock_ttl_ms),
+            lock_wait: Duration::from_millis(cfg.lock_wait_ms),
+        };
+        let svc = Arc::new(InventoryService::new(db, events_api, lock_manager.clone().expect("set above"), icfg));
+        svc.spawn_cleanup();
+        services.inventory = Some(svc);
+    }
+    if let Some(ev) = &services.events {
+        let inv: Arc<dyn InventoryApi> = match &services.inventory {
+            Some(i) => i.clone(),
+            None => Arc::new(HttpInventoryClient(remote(cfg, &keys, Service::Inventory, "events")?)),
+        };
+        ev.spawn_jobs(inv);
+    }
+
+    // Internal routes are always mounted: other processes may call this one. They take only a
+    // service token, so an end user reaching them gets 403.
+    let mut service_routes = Vec::new();
+    if let Some(a) = &services.auth {
+        service_routes.push((Service::Auth, auth::router(a.clone())));
+    }
+    if let Some(e) = &services.events {
+        service_routes.push((Service::Events, events::router(e.clone()).merge(events::internal_router(e.clone()))));
+    }
+    if let Some(i) = &services.inventory {
+        service_routes.push((Service::Inventory, inventory::router(i.clone()).merge(inventory::internal_router(i.clone()))));
+    }
+
+    let app = if cfg.runs(Service::Gateway) {
+        let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
+        for s in [Service::Auth, Service::Events, Service::Inventory] {
+            if !cfg.runs(s) {
+                let base = cfg.url_of(s).expect("validated").to_string();
+                ups.push(gateway::Upstream::Remote { base, prefixes: public_prefixes(s) });
+            }
+        }
+        let limiter = match &cfg.redis_url {
+            Some(url) => {
+                let conn = store::locks::connect_redis(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?;
+                gateway::ratelimit::RateLimiter::redis(conn, cfg.rate_limit_per_minute)
+            }
+            None => gateway::ratelimit::RateLimiter::local(cfg.rate_limit_per_minute),
+        };
+        gateway::build(ups, keys.clone(), gateway::GatewayConfig {
+            rate_limiter: Arc::new(limiter),
+            cors_origins: cfg.cors_origins.clone(),
+            web_dir: cfg.web_dir.clone(),
+        })
+    } else {
+        service_routes.into_iter().fold(axum::Router::new(), |acc, (_, r)| acc.merge(r))
+    };
+
+    let ready_services = services.clone();
+    let ready: common::http::ReadyCheck = Arc::new(move || {
+        let s = ready_services.clone();
+        Box::pin(async move {
+            if let Some(a) = &s.auth {
+                a.db().ping().await.map_err(|e| format!("auth database: {e}"))?;
+            }
+            if let Some(e) = &s.events {
+                e.db().ping().await.map_err(|e| format!("events database: {e}"))?;
+            }
+            if let Some(i) = &s.inventory {
+                i.ping().await?;
+            }
+            Ok(())
+        })
+    });
+    let app = common::http::with_common_layers(app.merge(common::http::health_router(ready)), keys.clone());
+    Ok((app, keys, services))
+}
+
+/// The public paths a service owns.
+fn public_prefixes(s: Service) -> Vec<&'static str> {
+    match s {
+        Service::Auth => vec!["/api/auth"],
+        Service::Events => vec!["/api/events"],
+        Service::Inventory => vec!["/api/inventory"],
+        Service::Gateway => vec![],
+    }
+}
+
+/// Build and serve a node on `TICKETING_BIND:TICKETING_PORT`.
+pub async fn start(cfg: Config) -> Result<Node, StartError> {
+    let (app, keys, services) = build(&cfg).await?;
+    let addr = format!("{}:{}", cfg.bind, cfg.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| StartError::Config(format!("TICKETING_BIND/TICKETING_PORT: cannot listen on {addr}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Node { addr, keys, services, shutdown: Some(tx), handle })
+}

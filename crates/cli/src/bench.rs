@@ -1,0 +1,4 @@
+//! `ticketing bench`: placeholder replaced below.
+#[derive(clap::Args)]
+pub struct BenchArgs {}
+pub async fn run(_: BenchArgs) -> anyhow::Result<()> { Ok(()) }
