@@ -7,7 +7,7 @@
 
 mod bench;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use common::config::Config;
 use std::process::ExitCode;
 
@@ -45,14 +45,72 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Ctrl-C, or SIGTERM from a container runtime or an orchestrator.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
 }
 
+/// A bad setting is one line naming the variable and the flag, never a usage dump or a panic.
+fn parse_args() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(c) => Ok(c),
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue) => {
+            use clap::error::{ContextKind, ContextValue};
+            let arg = match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let long = arg.split_whitespace().next().unwrap_or("").trim_start_matches('-').to_string();
+            let env = Cli::command()
+                .get_subcommands()
+                .flat_map(|c| c.get_arguments().cloned().collect::<Vec<_>>())
+                .find(|a| a.get_long() == Some(long.as_str()))
+                .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()));
+            let value = match e.get(ContextKind::InvalidValue) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            // Never echo a secret back, even a malformed one.
+            let secret = env.as_deref().is_some_and(|v| v.contains("SECRET") || v.contains("PASSWORD") || v.ends_with("MYSQL_URL") || v.ends_with("REDIS_URL"));
+            let value = if secret { "***".to_string() } else { value };
+            let why = e.to_string();
+            let why = why.lines().next().unwrap_or("").rsplit(": ").next().unwrap_or("").to_string();
+            match env {
+                Some(env) => eprintln!("error: invalid setting {env} (--{long}) = '{value}': {why}"),
+                None => eprintln!("error: invalid value '{value}' for --{long}: {why}"),
+            }
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            let _ = e.print();
+            Err(ExitCode::from(if e.use_stderr() { 2 } else { 0 }))
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_args() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     match cli.command {
         Command::Serve { config, demo } => {
             common::telemetry::init_logging(&config.log_format);
@@ -71,7 +129,7 @@ async fn main() -> ExitCode {
             let names: Vec<&str> = config.services.iter().map(|s| s.name()).collect();
             tracing::info!(services = %names.join(","), elapsed_ms = started.elapsed().as_millis() as u64, "ticketing is up");
             println!("ticketing is serving {} on {}  (open {}/)", names.join(", "), node.url(), node.url());
-            let _ = tokio::signal::ctrl_c().await;
+            shutdown_signal().await;
             tracing::info!("shutting down");
             node.stop().await;
             ExitCode::SUCCESS

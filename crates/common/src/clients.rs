@@ -149,3 +149,255 @@ impl InventoryApi for HttpInventoryClient {
             .unwrap_or(SeatCounts { event_id: event_id.to_string(), ..Default::default() }))
     }
 }
+
+impl ServiceHttp {
+    /// POST a typed body (serialized straight to bytes, so money keeps its exact decimal text).
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Option<T>, ApiError> {
+        let resp = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(self.keys.service_token(self.caller))
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ApiError::unavailable(format!("{} unreachable: {}", self.base, e.without_url())))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| ApiError::unavailable(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ApiError::internal(format!("bad answer from {path}: {e}")));
+        }
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if status == reqwest::StatusCode::NOT_FOUND && body.get("error").and_then(|v| v.as_str()) != Some("NOT_FOUND") {
+            // A 404 without our error body: the route itself is missing.
+            return Ok(None);
+        }
+        let code = axum::http::StatusCode::from_u16(status.as_u16()).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+        Err(ApiError::from_body(code, &body))
+    }
+}
+
+// --- events outbox (followed by booking for cancellations) ---
+
+#[async_trait]
+pub trait EventsOutbox: Send + Sync {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError>;
+}
+
+#[async_trait]
+impl EventsOutbox for HttpEventsClient {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        Ok(self.0.get(&format!("/internal/events/outbox?after={after}&limit={limit}")).await?.unwrap_or_default())
+    }
+}
+
+// --- inventory holds (booking pins, confirms, releases and frees seats) ---
+
+/// A hold as the booking service sees it (a reservation of one seat).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    pub reservation_id: String,
+    pub event_id: String,
+    pub seat_id: String,
+    pub seat_number: String,
+    pub section: String,
+    pub row_number: i64,
+    pub price: Money,
+    pub user_id: String,
+    pub status: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HoldList {
+    pub reservations: Vec<Hold>,
+}
+
+#[async_trait]
+pub trait InventoryHolds: Send + Sync {
+    /// Extend live holds of `user_id` to `until_ms` (never shortens). All or nothing; `403` for a
+    /// foreign hold, `404` unknown, `409 RESERVATION_EXPIRED / RESERVATION_NOT_ACTIVE`.
+    async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<Hold>, ApiError>;
+    /// Turn live holds into booked seats of `booking_id`; repeating it for the same booking is a no-op.
+    async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<Hold>, ApiError>;
+    /// Let go of the holds still active. Returns how many.
+    async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError>;
+    /// The seats booked by `booking_id` are available again. Returns how many.
+    async fn free(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError>;
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HoldCall<'a> {
+    reservation_ids: &'a [String],
+    user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    booking_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    #[serde(alias = "released", alias = "freed")]
+    n: u64,
+}
+
+pub struct HttpInventoryHolds(pub ServiceHttp);
+
+impl HttpInventoryHolds {
+    async fn call<T: DeserializeOwned>(&self, what: &str, body: &HoldCall<'_>) -> Result<T, ApiError> {
+        self.0
+            .post(&format!("/internal/inventory/reservations/{what}"), body)
+            .await?
+            .ok_or_else(|| ApiError::unavailable("the inventory service does not offer this call"))
+    }
+}
+
+#[async_trait]
+impl InventoryHolds for HttpInventoryHolds {
+    async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<Hold>, ApiError> {
+        let l: HoldList = self.call("pin", &HoldCall { reservation_ids: ids, user_id, until: Some(until_ms), booking_id: None }).await?;
+        Ok(l.reservations)
+    }
+    async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<Hold>, ApiError> {
+        let l: HoldList = self.call("confirm", &HoldCall { reservation_ids: ids, user_id, until: None, booking_id: Some(booking_id) }).await?;
+        Ok(l.reservations)
+    }
+    async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {
+        let c: Count = self.call("release", &HoldCall { reservation_ids: ids, user_id, until: None, booking_id: None }).await?;
+        Ok(c.n)
+    }
+    async fn free(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError> {
+        let c: Count = self.call("free", &HoldCall { reservation_ids: ids, user_id: "", until: None, booking_id: Some(booking_id) }).await?;
+        Ok(c.n)
+    }
+}
+
+// --- payments (booking charges and refunds) ---
+
+/// A charge the booking service asks for. The card lives only in memory; its `Debug` is redacted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeRequest {
+    /// A retried charge with the same key never charges twice.
+    pub idempotency_key: String,
+    pub user_id: String,
+    pub booking_id: String,
+    pub amount: Money,
+    pub currency: String,
+    pub card: crate::card::Card,
+}
+
+/// A payment as `GET /api/payment/{paymentId}` shows it (plus the owner and booking).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub payment_id: String,
+    /// PENDING | SUCCESS | FAILED | REFUNDED
+    pub status: String,
+    pub amount: Money,
+    pub currency: String,
+    pub card_last4: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    pub processed_at: Option<String>,
+    pub user_id: String,
+    #[serde(default)]
+    pub booking_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettleRequest {
+    pub idempotency_key: String,
+    pub user_id: String,
+    pub booking_id: String,
+}
+
+#[async_trait]
+pub trait PaymentsApi: Send + Sync {
+    /// Charge once per idempotency key. A decline is `Ok` with status `FAILED`; a card that fails
+    /// the checks is `400 VALIDATION_ERROR`.
+    async fn charge(&self, req: &ChargeRequest) -> Result<Payment, ApiError>;
+    /// The outcome of the charge with this key, settled for good: when no charge with the key was
+    /// ever made, a `FAILED` (`ABANDONED`) record is written first, so a late charge with the key can
+    /// no longer go through. `PENDING` while a charge is still being processed.
+    async fn settle(&self, req: &SettleRequest) -> Result<Payment, ApiError>;
+    async fn get(&self, payment_id: &str) -> Result<Option<Payment>, ApiError>;
+    /// Refund in full; refunding a refunded payment returns it unchanged.
+    async fn refund(&self, payment_id: &str) -> Result<Payment, ApiError>;
+}
+
+pub struct HttpPaymentsClient(pub ServiceHttp);
+
+#[async_trait]
+impl PaymentsApi for HttpPaymentsClient {
+    async fn charge(&self, req: &ChargeRequest) -> Result<Payment, ApiError> {
+        self.0.post("/internal/payment/charges", req).await?.ok_or_else(|| ApiError::unavailable("the payment service does not offer charges"))
+    }
+    async fn settle(&self, req: &SettleRequest) -> Result<Payment, ApiError> {
+        self.0.post("/internal/payment/charges/settle", req).await?.ok_or_else(|| ApiError::unavailable("the payment service does not offer settle"))
+    }
+    async fn get(&self, payment_id: &str) -> Result<Option<Payment>, ApiError> {
+        match self.0.get(&format!("/internal/payment/payments/{payment_id}")).await {
+            Err(e) if e.code == crate::ErrorCode::NotFound => Ok(None),
+            other => other,
+        }
+    }
+    async fn refund(&self, payment_id: &str) -> Result<Payment, ApiError> {
+        self.0
+            .post(&format!("/internal/payment/payments/{payment_id}/refund"), &serde_json::Value::Null)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payment"))
+    }
+}
+
+// --- webhooks (payment -> booking) ---
+
+/// Where the payment service delivers its signed webhooks.
+#[async_trait]
+pub trait WebhookSink: Send + Sync {
+    /// Deliver one webhook; `Ok` once the receiver acknowledged it (2xx).
+    async fn deliver(&self, timestamp: i64, signature: &str, body: &[u8]) -> Result<(), String>;
+}
+
+pub struct HttpWebhookSink {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl HttpWebhookSink {
+    /// `base` is the booking service's URL.
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("http client");
+        Self { url: format!("{}{}", base.trim_end_matches('/'), crate::webhook::PATH), http }
+    }
+}
+
+#[async_trait]
+impl WebhookSink for HttpWebhookSink {
+    async fn deliver(&self, timestamp: i64, signature: &str, body: &[u8]) -> Result<(), String> {
+        let resp = self
+            .http
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(crate::webhook::TIMESTAMP_HEADER, timestamp.to_string())
+            .header(crate::webhook::SIGNATURE_HEADER, signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("answered {}", resp.status()))
+        }
+    }
+}

@@ -43,16 +43,21 @@ pub enum Service {
     Auth,
     Events,
     Inventory,
+    Booking,
+    Payment,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Gateway, Service::Auth, Service::Events, Service::Inventory];
+    pub const ALL: [Service; 6] =
+        [Service::Gateway, Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment];
     pub fn name(self) -> &'static str {
         match self {
             Service::Gateway => "gateway",
             Service::Auth => "auth",
             Service::Events => "events",
             Service::Inventory => "inventory",
+            Service::Booking => "booking",
+            Service::Payment => "payment",
         }
     }
     pub fn parse(s: &str) -> Option<Service> {
@@ -214,6 +219,28 @@ pub struct Config {
     /// Where the inventory service runs when not in this process.
     #[arg(long, env = "TICKETING_INVENTORY_URL", value_parser = parse_url)]
     pub inventory_url: Option<String>,
+    /// Where the booking service runs when not in this process (the payment service sends its
+    /// webhooks there).
+    #[arg(long, env = "TICKETING_BOOKING_URL", value_parser = parse_url)]
+    pub booking_url: Option<String>,
+    /// Where the payment service runs when not in this process.
+    #[arg(long, env = "TICKETING_PAYMENT_URL", value_parser = parse_url)]
+    pub payment_url: Option<String>,
+    /// HMAC-SHA256 secret of the payment webhooks (at least 32 characters). Unset: derived from the
+    /// JWT secret, so every process that shares the JWT secret shares this one too.
+    #[arg(long, env = "TICKETING_WEBHOOK_SECRET", value_parser = parse_jwt_secret)]
+    pub webhook_secret: Option<Secret>,
+    /// How long the booking service waits for one charge attempt before asking again with the
+    /// same idempotency key.
+    #[arg(long, env = "TICKETING_PAYMENT_TIMEOUT_MS", default_value = "30000", value_parser = parse_positive)]
+    pub payment_timeout_ms: u64,
+    /// How long a booking process owns a saga it works on before another process may take it over
+    /// (crash recovery).
+    #[arg(long, env = "TICKETING_BOOKING_LEASE_SECS", default_value = "120", value_parser = parse_positive)]
+    pub booking_lease_secs: u64,
+    /// How often the booking service looks for sagas left half-done.
+    #[arg(long, env = "TICKETING_BOOKING_SWEEP_SECS", default_value = "10", value_parser = parse_positive)]
+    pub booking_sweep_secs: u64,
 }
 
 fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
@@ -244,6 +271,8 @@ impl Config {
             Service::Auth => self.auth_url.as_deref(),
             Service::Events => self.events_url.as_deref(),
             Service::Inventory => self.inventory_url.as_deref(),
+            Service::Booking => self.booking_url.as_deref(),
+            Service::Payment => self.payment_url.as_deref(),
             Service::Gateway => None,
         }
     }
@@ -261,13 +290,19 @@ impl Config {
                 return Err("TICKETING_ADMIN_PASSWORD must be at least 8 characters".into());
             }
         }
-        for s in [Service::Auth, Service::Events, Service::Inventory] {
+        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
             let needed = match s {
                 // The gateway forwards to every service it does not run.
                 _ if self.runs(Service::Gateway) => true,
-                // Inventory asks events whether an event is on sale; events follows inventory's counts.
-                Service::Events => self.runs(Service::Inventory),
-                Service::Inventory => self.runs(Service::Events),
+                // Inventory asks events whether an event is on sale; events follows inventory's counts;
+                // booking follows the events outbox (cancellations).
+                Service::Events => self.runs(Service::Inventory) || self.runs(Service::Booking),
+                // Booking pins and confirms holds; events follows inventory's counts.
+                Service::Inventory => self.runs(Service::Events) || self.runs(Service::Booking),
+                // Booking charges and refunds.
+                Service::Payment => self.runs(Service::Booking),
+                // Payment delivers its webhooks to booking.
+                Service::Booking => self.runs(Service::Payment),
                 _ => false,
             };
             if needed && !self.runs(s) && self.url_of(s).is_none() {

@@ -12,6 +12,7 @@
 //! `time`, `ids`, `clients`, `telemetry`, `http` (layers shared by every process).
 
 pub mod auth;
+pub mod card;
 pub mod clients;
 pub mod config;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod ids;
 pub mod money;
 pub mod telemetry;
 pub mod time;
+pub mod webhook;
 
 pub use error::{ApiError, ErrorCode};
 pub use money::Money;

@@ -42,7 +42,10 @@ pub struct GatewayConfig {
 
 /// The gateway's router: every upstream, the checks in front of them, and the web app.
 pub fn build(upstreams: Vec<Upstream>, keys: Arc<JwtKeys>, cfg: GatewayConfig) -> Router {
-    let mut api = Router::new().route("/api/{*rest}", any(common::http::not_found));
+    let mut api = Router::new()
+        .route("/api", any(common::http::not_found))
+        .route("/api/", any(common::http::not_found))
+        .route("/api/{*rest}", any(common::http::not_found));
     for up in upstreams {
         api = match up {
             Upstream::Local(r) => api.merge(r),
@@ -57,11 +60,18 @@ pub fn build(upstreams: Vec<Upstream>, keys: Arc<JwtKeys>, cfg: GatewayConfig) -
         };
     }
     let limiter = cfg.rate_limiter.clone();
+    // The JSON 405 is set here, before the layers: a method router's fallback that is still axum's
+    // default is replaced later by `with_common_layers` *without* the layers below, which would
+    // leave a CORS preflight (OPTIONS) on an API route unanswered (405).
     let api = api
+        .method_not_allowed_fallback(common::http::method_not_allowed)
         .layer(axum::middleware::from_fn(move |req, next| rate_limit(limiter.clone(), req, next)))
         .layer(axum::middleware::from_fn(move |req, next| check_token(keys.clone(), req, next)))
         .layer(axum::middleware::from_fn(body_cap));
-    api.fallback_service(web_app(&cfg.web_dir)).layer(cors(&cfg.cors_origins))
+    // The web app is mounted as routes, not as the router's fallback: `with_common_layers` sets its
+    // own fallback (the JSON 404), which would replace it.
+    let web = web_app(&cfg.web_dir);
+    api.route("/", web.clone()).route("/{*path}", web).layer(cors(&cfg.cors_origins))
 }
 
 /// A present bearer token must be valid before anything else happens; its claims ride along so
@@ -145,13 +155,13 @@ The API is at <a href="/api/events">/api/events</a>; health at <a href="/health"
 </body></html>"#;
 
 /// The web app's build, with `index.html` for every client-side route; a placeholder page when the
-/// build is missing.
+/// build is missing. Other methods than GET/HEAD outside `/api` are a JSON 404.
 fn web_app(dir: &std::path::Path) -> axum::routing::MethodRouter {
     let index = dir.join("index.html");
     if index.is_file() {
         let serve = tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index));
-        axum::routing::get_service(serve)
+        axum::routing::get_service(serve).fallback(common::http::not_found)
     } else {
-        axum::routing::get(|| async { Html(PLACEHOLDER) })
+        axum::routing::get(|| async { Html(PLACEHOLDER) }).fallback(common::http::not_found)
     }
 }

@@ -33,10 +33,11 @@
 
 mod allocate;
 mod events_cache;
+mod holds;
 mod http;
 pub mod model;
 mod service;
-mod store;
+pub mod store;
 
 pub use allocate::{best_available, Slot};
 pub use events_cache::CachedEvents;

@@ -8,9 +8,16 @@
 
 pub mod demo;
 
+use async_trait::async_trait;
 use auth::AuthService;
+use booking::{BookingConfig, BookingService};
 use common::auth::JwtKeys;
-use common::clients::{EventsApi, HttpEventsClient, HttpInventoryClient, InventoryApi, ServiceHttp};
+use common::clients::{
+    EventsApi, EventsOutbox, HttpEventsClient, HttpInventoryClient, HttpInventoryHolds, HttpPaymentsClient, HttpWebhookSink,
+    InventoryApi, InventoryHolds, OutboxRecord, PaymentsApi, ServiceHttp, WebhookSink,
+};
+use common::ApiError;
+use payment::{PaymentConfig, PaymentService};
 use common::config::{Config, Secret, Service};
 use events::EventsService;
 use inventory::{InventoryConfig, InventoryService};
@@ -35,6 +42,13 @@ impl Node {
     }
     /// Stop serving and wait for in-flight requests.
     pub async fn stop(mut self) {
+        // Background jobs of the services would outlive the server otherwise.
+        if let Some(b) = &self.services.booking {
+            b.stop();
+        }
+        if let Some(p) = &self.services.payment {
+            p.stop();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -48,6 +62,37 @@ pub struct Services {
     pub auth: Option<Arc<AuthService>>,
     pub events: Option<Arc<EventsService>>,
     pub inventory: Option<Arc<InventoryService>>,
+    pub booking: Option<Arc<BookingService>>,
+    pub payment: Option<Arc<PaymentService>>,
+}
+
+/// The events outbox read in process.
+struct LocalEventsOutbox(Arc<EventsService>);
+
+#[async_trait]
+impl EventsOutbox for LocalEventsOutbox {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        self.0.outbox_after(after, limit).await
+    }
+}
+
+/// Payment webhooks delivered in process: the same signature check as over HTTP.
+struct LocalWebhookSink(Arc<BookingService>);
+
+#[async_trait]
+impl WebhookSink for LocalWebhookSink {
+    async fn deliver(&self, timestamp: i64, signature: &str, body: &[u8]) -> Result<(), String> {
+        self.0.webhook(Some(&timestamp.to_string()), Some(signature), body).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// The webhook secret: configured, or derived from the JWT secret (which every process shares).
+fn webhook_secret(cfg: &Config) -> Result<Secret, StartError> {
+    if let Some(s) = &cfg.webhook_secret {
+        return Ok(s.clone());
+    }
+    let jwt = jwt_secret(cfg)?;
+    Ok(Secret::new(common::webhook::derive_secret(jwt.expose().as_bytes(), "payment-webhooks")))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +142,11 @@ pub fn jwt_keys(cfg: &Config) -> Result<Arc<JwtKeys>, StartError> {
 }
 
 async fn open(cfg: &Config, service: &str, m: store::Migrations) -> Result<Db, StartError> {
-    Db::open(&store::store_config(cfg), service, m).await.map_err(StartError::from)
+    let setting = if cfg.mysql_url.is_some() { "TICKETING_MYSQL_URL" } else { "TICKETING_DATA_DIR" };
+    Db::open(&store::store_config(cfg), service, m).await.map_err(|e| match e {
+        store::StoreError::Config(msg) => StartError::Config(msg),
+        other => StartError::Config(format!("{setting}: cannot open the {service} database: {other}")),
+    })
 }
 
 /// Create or upgrade every database, then return (`ticketing migrate`).
@@ -105,6 +154,8 @@ pub async fn migrate(cfg: &Config) -> Result<(), StartError> {
     open(cfg, "auth", auth::migrations()).await?;
     open(cfg, "events", events::migrations()).await?;
     open(cfg, "inventory", inventory::migrations()).await?;
+    open(cfg, "bookings", booking::migrations()).await?;
+    open(cfg, "payment", payment::migrations()).await?;
     Ok(())
 }
 
@@ -127,6 +178,65 @@ async fn start_auth(cfg: &Config, keys: &Arc<JwtKeys>) -> Result<Arc<AuthService
         svc.ensure_admin(email, pw.expose()).await.map_err(|e| StartError::Config(e.message))?;
     }
     Ok(Arc::new(svc))
+}
+
+/// The payment simulator and the booking saga: each wired to the other in process or over HTTP.
+async fn start_booking_and_payment(cfg: &Config, keys: &Arc<JwtKeys>, services: &mut Services) -> Result<(), StartError> {
+    let secret = webhook_secret(cfg)?;
+    if cfg.runs(Service::Payment) {
+        let db = open(cfg, "payment", payment::migrations()).await?;
+        let pcfg = PaymentConfig {
+            success_rate: cfg.payment_success_rate,
+            latency: cfg.payment_latency_ms,
+            webhook_secret: secret.clone(),
+        };
+        services.payment = Some(Arc::new(PaymentService::new(db, pcfg)));
+    }
+    if cfg.runs(Service::Booking) {
+        let db = open(cfg, "bookings", booking::migrations()).await?;
+        let timeout = Duration::from_millis(cfg.payment_timeout_ms);
+        let holds: Arc<dyn InventoryHolds> = match &services.inventory {
+            Some(i) => i.clone(),
+            None => Arc::new(HttpInventoryHolds(remote(cfg, keys, Service::Inventory, "booking")?)),
+        };
+        let payments: Arc<dyn PaymentsApi> = match &services.payment {
+            Some(p) => p.clone(),
+            None => {
+                let url = cfg.url_of(Service::Payment).ok_or_else(|| StartError::Config("TICKETING_PAYMENT_URL must be set".into()))?;
+                // One attempt may take the whole payment timeout: the booking side cuts it, not HTTP.
+                Arc::new(HttpPaymentsClient(ServiceHttp::new(url, keys.clone(), "booking", timeout + Duration::from_secs(5))))
+            }
+        };
+        let events: Option<Arc<dyn EventsOutbox>> = match &services.events {
+            Some(e) => Some(Arc::new(LocalEventsOutbox(e.clone()))),
+            None => match cfg.url_of(Service::Events) {
+                Some(_) => Some(Arc::new(HttpEventsClient(remote(cfg, keys, Service::Events, "booking")?))),
+                None => None,
+            },
+        };
+        let bcfg = BookingConfig {
+            payment_timeout: timeout,
+            lease: Duration::from_secs(cfg.booking_lease_secs),
+            sweep_interval: Duration::from_secs(cfg.booking_sweep_secs),
+            webhook_secret: secret.clone(),
+            currency: "USD".into(),
+        };
+        let svc = Arc::new(BookingService::new(db, holds, payments, bcfg));
+        svc.spawn_jobs(events);
+        services.booking = Some(svc);
+    }
+    if let Some(p) = &services.payment {
+        let sink: Arc<dyn WebhookSink> = match &services.booking {
+            Some(b) => Arc::new(LocalWebhookSink(b.clone())),
+            None => {
+                let url = cfg.url_of(Service::Booking).ok_or_else(|| StartError::Config("TICKETING_BOOKING_URL must be set".into()))?;
+                Arc::new(HttpWebhookSink::new(url))
+            }
+        };
+        p.set_webhook_sink(sink);
+        p.spawn_jobs();
+    }
+    Ok(())
 }
 
 /// Build the services of this node and the router that serves them.
@@ -167,6 +277,9 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
         };
         ev.spawn_jobs(inv);
     }
+    if cfg.runs(Service::Payment) || cfg.runs(Service::Booking) {
+        start_booking_and_payment(cfg, &keys, &mut services).await?;
+    }
 
     // Internal routes are always mounted: other processes may call this one. They take only a
     // service token, so an end user reaching them gets 403.
@@ -180,10 +293,16 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
     if let Some(i) = &services.inventory {
         service_routes.push((Service::Inventory, inventory::router(i.clone()).merge(inventory::internal_router(i.clone()))));
     }
+    if let Some(b) = &services.booking {
+        service_routes.push((Service::Booking, booking::router(b.clone())));
+    }
+    if let Some(p) = &services.payment {
+        service_routes.push((Service::Payment, payment::router(p.clone()).merge(payment::internal_router(p.clone()))));
+    }
 
     let app = if cfg.runs(Service::Gateway) {
         let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
-        for s in [Service::Auth, Service::Events, Service::Inventory] {
+        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
             if !cfg.runs(s) {
                 let base = cfg.url_of(s).expect("validated").to_string();
                 ups.push(gateway::Upstream::Remote { base, prefixes: public_prefixes(s) });
@@ -218,6 +337,12 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
             if let Some(i) = &s.inventory {
                 i.ping().await?;
             }
+            if let Some(b) = &s.booking {
+                b.ping().await?;
+            }
+            if let Some(p) = &s.payment {
+                p.db().ping().await.map_err(|e| format!("payment database: {e}"))?;
+            }
             Ok(())
         })
     });
@@ -231,6 +356,8 @@ fn public_prefixes(s: Service) -> Vec<&'static str> {
         Service::Auth => vec!["/api/auth"],
         Service::Events => vec!["/api/events"],
         Service::Inventory => vec!["/api/inventory"],
+        Service::Booking => vec!["/api/bookings"],
+        Service::Payment => vec!["/api/payment"],
         Service::Gateway => vec![],
     }
 }

@@ -1,4 +1,8 @@
 //! API tests: the whole platform through the gateway, as clients see it.
 
+mod auth;
+mod events;
+mod gateway;
 mod helpers;
 mod inventory;
+mod booking;

@@ -1,0 +1,47 @@
+//! The booking service: turns a buyer's holds into a paid booking, and undoes it (shared/API.md §6).
+//! It owns the `bookings` database (bookings with their saga state, idempotency keys, received
+//! payment webhooks); seats belong to the inventory and money to the payment service, which it
+//! reaches only through [`common::clients::InventoryHolds`] and [`common::clients::PaymentsApi`].
+//!
+//! # The saga, and why it never charges without seats
+//!
+//! `POST /api/bookings/confirm` first records the idempotency key (scoped to the user; the primary
+//! key on (user, key) lets exactly one of many concurrent requests through) together with a booking
+//! at step `NEW`, leased to this process. Then, each step written to the database *before* its
+//! action:
+//!
+//! 1. **pin** the holds: the inventory checks they are the caller's, `ACTIVE` and not expired, and
+//!    extends them past anything the saga may still do (lease + two payment timeouts). A refused
+//!    hold ends the booking `FAILED` with `403`/`409` before any money moves.
+//! 2. **charge** (step `CHARGING`), idempotent on a key derived from the booking id, so a retry after
+//!    a timeout cannot charge twice. An unknown outcome is *settled* by asking the payment service,
+//!    which fences the key if no charge was made. A decline releases the holds: `402`.
+//! 3. **confirm** the seats (step `CHARGED`). The pin guarantees the holds are still ours; if the
+//!    inventory refuses anyway, the charge is refunded (step `REFUNDING`) and the booking is `FAILED`
+//!    with the answer saying so. `CONFIRMED` carries an 8-character `bookingReference`.
+//!
+//! A process that dies mid-saga leaves its booking at a step with a lease that runs out; the
+//! recovery sweep (at start and periodically, on every booking process) takes it over with a
+//! conditional update and drives it forward or compensates it: before the charge there is no card
+//! any more, so the holds are released; at `CHARGING` the payment is settled; at `CHARGED` the seats
+//! are confirmed or the money refunded. Every write is conditional on the step and the lease owner,
+//! so two processes never work on one booking.
+//!
+//! Cancelling (owner, admin, or a cancelled event found in the events outbox) claims the booking with
+//! a conditional update, refunds in full and frees the seats: concurrent cancels refund once.
+//! Every state change writes an outbox row in its transaction.
+//!
+//! Layout: `http` (routes) -> `service` (saga, recovery, jobs) -> `store` (SQL); `model` (rows,
+//! wire shapes).
+
+mod http;
+pub mod model;
+mod service;
+mod store;
+
+pub use http::router;
+pub use service::{BookingConfig, BookingService};
+
+pub fn migrations() -> ::store::Migrations {
+    ::store::migrations!()
+}

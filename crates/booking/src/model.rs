@@ -1,0 +1,171 @@
+//! Bookings: the row (with its saga state), the wire shape, and the confirm request.
+
+use common::card::Card;
+use common::money::Money;
+use common::time::{opt_rfc3339, to_rfc3339};
+use serde::{Deserialize, Serialize};
+
+/// Where a booking's saga stands. Every step is written before the action it announces, so a
+/// process that takes the booking over knows what may have happened.
+pub mod step {
+    /// Recorded; the holds may or may not have been pinned.
+    pub const NEW: &str = "NEW";
+    /// Holds pinned past the payment's duration; nothing charged.
+    pub const PINNED: &str = "PINNED";
+    /// A charge may be in flight: its outcome is settled by asking the payment service.
+    pub const CHARGING: &str = "CHARGING";
+    /// Charged; the seats are to be confirmed (or the charge refunded).
+    pub const CHARGED: &str = "CHARGED";
+    /// The seats could not be confirmed: the charge is being refunded.
+    pub const REFUNDING: &str = "REFUNDING";
+    /// A confirmed booking is being cancelled: refund, then free the seats.
+    pub const CANCELLING: &str = "CANCELLING";
+    /// Nothing left to do.
+    pub const DONE: &str = "DONE";
+}
+
+/// A seat of a booking (as stored in `bookings.seats` and shown to clients).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingSeat {
+    pub seat_id: String,
+    pub seat_number: String,
+    pub section: String,
+    pub row_number: i64,
+    pub price: Money,
+    pub reservation_id: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookingRow {
+    pub booking_id: String,
+    pub booking_reference: String,
+    pub user_id: String,
+    pub event_id: Option<String>,
+    pub reservation_ids: String,
+    pub seats: String,
+    pub total_amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub step: String,
+    pub payment_id: Option<String>,
+    pub payment_status: String,
+    pub error: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_until: i64,
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+}
+
+impl BookingRow {
+    pub fn reservation_ids(&self) -> Vec<String> {
+        serde_json::from_str(&self.reservation_ids).unwrap_or_default()
+    }
+    pub fn seats(&self) -> Vec<BookingSeat> {
+        serde_json::from_str(&self.seats).unwrap_or_default()
+    }
+    /// The error a failed booking answered with (replayed to a retry with the same key).
+    pub fn error_body(&self) -> Option<(u16, serde_json::Value)> {
+        let v: serde_json::Value = serde_json::from_str(self.error.as_deref()?).ok()?;
+        let status = v.get("status")?.as_u64()? as u16;
+        Some((status, v.get("body")?.clone()))
+    }
+}
+
+/// A booking as clients see it (shared/API.md §6).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingView {
+    pub booking_id: String,
+    pub booking_reference: String,
+    pub event_id: Option<String>,
+    pub user_id: String,
+    pub seats: Vec<BookingSeat>,
+    pub total_amount: Money,
+    pub currency: String,
+    pub status: String,
+    pub payment_id: Option<String>,
+    pub payment_status: String,
+    pub created_at: String,
+    pub confirmed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+impl From<&BookingRow> for BookingView {
+    fn from(b: &BookingRow) -> Self {
+        let failure_reason = if b.status == "FAILED" {
+            b.error_body().and_then(|(_, body)| body.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        } else {
+            None
+        };
+        BookingView {
+            booking_id: b.booking_id.clone(),
+            booking_reference: b.booking_reference.clone(),
+            event_id: b.event_id.clone(),
+            user_id: b.user_id.clone(),
+            seats: b.seats(),
+            total_amount: Money(b.total_amount),
+            currency: b.currency.clone(),
+            status: b.status.clone(),
+            payment_id: b.payment_id.clone(),
+            payment_status: b.payment_status.clone(),
+            created_at: to_rfc3339(b.created_at),
+            confirmed_at: opt_rfc3339(b.confirmed_at),
+            cancelled_at: opt_rfc3339(b.cancelled_at),
+            failure_reason,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BookingList {
+    pub bookings: Vec<BookingView>,
+}
+
+/// `POST /api/bookings/confirm`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmInput {
+    pub reservation_ids: Vec<String>,
+    pub payment_method: Card,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// A payment webhook's body, as far as the booking service reads it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookIn {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payment_id: String,
+    #[serde(default)]
+    pub booking_id: Option<String>,
+    pub status: String,
+}
+
+const REFERENCE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// 8 characters without 0/O or 1/I, easy to read over the phone (32^8 ~ 10^12 values).
+pub fn new_reference() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..8).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn references_are_unambiguous() {
+        for _ in 0..100 {
+            let r = super::new_reference();
+            assert_eq!(r.len(), 8);
+            assert!(!r.contains(['0', 'O', '1', 'I']));
+        }
+    }
+}

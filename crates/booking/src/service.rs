@@ -1,0 +1,672 @@
+//! The rules of booking: the confirm saga, its recovery, cancellation, webhooks and the follower of
+//! the events outbox.
+
+use crate::model::{step, BookingList, BookingRow, BookingSeat, BookingView, ConfirmInput, WebhookIn};
+use crate::store::{Begun, BookingStore};
+use axum::http::StatusCode;
+use common::auth::AuthUser;
+use common::card::Card;
+use common::clients::{ChargeRequest, EventsOutbox, InventoryHolds, Payment, PaymentsApi, SettleRequest};
+use common::config::Secret;
+use common::money::Money;
+use common::{ApiError, ErrorCode};
+use hmac::{Hmac, Mac};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::outbox::Cursor;
+
+#[derive(Clone)]
+pub struct BookingConfig {
+    /// One charge attempt waits this long before it is retried with the same key.
+    pub payment_timeout: Duration,
+    /// How long a process owns a saga before another may take it over.
+    pub lease: Duration,
+    /// How often the recovery sweep runs.
+    pub sweep_interval: Duration,
+    /// Checks webhook signatures; also keys the request fingerprints of idempotency keys.
+    pub webhook_secret: Secret,
+    pub currency: String,
+}
+
+pub struct BookingService {
+    store: BookingStore,
+    inventory: Arc<dyn InventoryHolds>,
+    payments: Arc<dyn PaymentsApi>,
+    cfg: BookingConfig,
+    /// This process, as a lease owner.
+    owner: String,
+    /// Test hook: the saga step at which this process "dies".
+    crash_at: Mutex<Option<String>>,
+    dead: AtomicBool,
+}
+
+fn now() -> i64 {
+    common::time::now_ms()
+}
+
+fn crashed() -> ApiError {
+    ApiError::unavailable("the booking service stopped; the booking will be finished or compensated when it is back")
+}
+
+/// A refusal by a dependency (4xx): a business answer, not an outage.
+fn refused(e: &ApiError) -> bool {
+    e.status().is_client_error()
+}
+
+/// The payment service's idempotency key of a booking's charge: one booking, one charge.
+fn charge_key(booking_id: &str) -> String {
+    format!("booking:{booking_id}")
+}
+
+/// Stored with a failed booking, replayed to a retry with the same idempotency key.
+fn error_json(e: &ApiError) -> String {
+    serde_json::json!({"status": e.status().as_u16(), "body": e.body()}).to_string()
+}
+
+fn ids_of(raw: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut ids: Vec<String> = raw.iter().map(|s| s.trim().to_string()).collect();
+    if ids.is_empty() || ids.len() > 50 {
+        return Err(ApiError::validation("reservationIds", "must hold 1 to 50 reservation ids"));
+    }
+    if ids.iter().any(|s| s.is_empty() || s.len() > 64) {
+        return Err(ApiError::validation("reservationIds", "holds an empty or overlong id"));
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+impl BookingService {
+    pub fn new(db: store::Db, inventory: Arc<dyn InventoryHolds>, payments: Arc<dyn PaymentsApi>, cfg: BookingConfig) -> Self {
+        Self {
+            store: BookingStore { db },
+            inventory,
+            payments,
+            cfg,
+            owner: format!("booking-{}", common::ids::random_token(8)),
+            crash_at: Mutex::new(None),
+            dead: AtomicBool::new(false),
+        }
+    }
+
+    pub fn db(&self) -> &store::Db {
+        &self.store.db
+    }
+
+    /// Test hook: at the named saga point (`before_pin`, `before_charge`, `after_charge`,
+    /// `before_confirm`, `before_refund`, `cancel_before_refund`) this process stops as if killed:
+    /// the saga goes no further, nothing is compensated, and its background jobs end.
+    pub fn crash_at(&self, point: &str) {
+        *self.crash_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(point.to_string());
+    }
+
+    /// Stop the background jobs and any saga step (a node shutting down).
+    pub fn stop(&self) {
+        self.dead.store(true, Ordering::SeqCst);
+    }
+
+    fn failpoint(&self, at: &str) -> Result<(), ApiError> {
+        if self.dead.load(Ordering::SeqCst) {
+            return Err(crashed());
+        }
+        let hit = self.crash_at.lock().unwrap_or_else(|e| e.into_inner()).as_deref() == Some(at);
+        if hit {
+            self.dead.store(true, Ordering::SeqCst);
+            tracing::warn!(point = at, "simulated crash of the booking service");
+            return Err(crashed());
+        }
+        Ok(())
+    }
+
+    fn lease_until(&self) -> i64 {
+        now() + self.cfg.lease.as_millis() as i64
+    }
+
+    /// Holds are pinned past anything the saga may still do with them: the lease (after which
+    /// another process may take over and confirm) plus two charge attempts and a margin.
+    fn pin_until(&self) -> i64 {
+        self.lease_until() + 2 * self.cfg.payment_timeout.as_millis() as i64 + 60_000
+    }
+
+    fn request_hash(&self, ids: &[String], card: &Card) -> String {
+        // Keyed: the fingerprint covers the card, and a plain hash of a card number is guessable.
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(self.cfg.webhook_secret.expose().as_bytes()).expect("any key length");
+        let text = format!(
+            "{}|{}|{}|{}|{}|{}",
+            ids.join(","), card.digits(), card.expiry_month, card.expiry_year, card.cvv, card.cardholder_name.as_deref().unwrap_or("")
+        );
+        m.update(text.as_bytes());
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// Persist the booking's new state (already set in `b`) if we still own it at `from`.
+    async fn advance(&self, b: &mut BookingRow, from: &str, event: &str) -> Result<(), ApiError> {
+        if self.dead.load(Ordering::SeqCst) {
+            return Err(crashed());
+        }
+        b.lease_until = self.lease_until();
+        if !self.store.save(b, from, &self.owner, event, now()).await? {
+            return Err(ApiError::unavailable("another booking process has taken this booking over; ask for it again shortly")
+                .with("bookingId", b.booking_id.clone()));
+        }
+        Ok(())
+    }
+
+    /// Let the recovery sweep take the booking soon (its outcome depends on a dependency that is down).
+    async fn retry_soon(&self, b: &BookingRow) {
+        let _ = self.store.unlease(&b.booking_id, &self.owner, now() + 2_000).await;
+    }
+
+    /// Record the booking as FAILED with the error it answers (now and on every replay).
+    async fn finish_failed(&self, mut b: BookingRow, from: &str, err: ApiError) -> ApiError {
+        b.status = "FAILED".into();
+        b.step = step::DONE.into();
+        b.error = Some(error_json(&err));
+        match self.advance(&mut b, from, "BookingFailed").await {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    }
+
+    async fn release_quietly(&self, b: &BookingRow) {
+        if let Err(e) = self.inventory.release(&b.reservation_ids(), &b.user_id).await {
+            // The pins run out on their own; the seats come back then.
+            tracing::warn!(booking_id = %b.booking_id, error = %e, "releasing holds failed");
+        } else {
+            metrics::counter!("booking_compensations_total", "kind" => "release").increment(1);
+        }
+    }
+
+    // ---- confirm ----
+
+    /// `POST /api/bookings/confirm`: `(201, booking)` for a new one, `(200, booking)` for a replay.
+    pub async fn confirm(&self, user: &AuthUser, header_key: Option<&str>, body: &[u8]) -> Result<(StatusCode, BookingView), ApiError> {
+        let started = Instant::now();
+        let v: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("the body is not valid JSON: {e}")))?;
+        let key = header_key
+            .map(str::to_string)
+            .or_else(|| v.get("idempotencyKey").and_then(|k| k.as_str()).map(str::to_string))
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyKeyMissing, "send an Idempotency-Key header (or idempotencyKey in the body)"))?;
+        if key.len() > 255 {
+            return Err(ApiError::validation("Idempotency-Key", "must be at most 255 characters"));
+        }
+        let input: ConfirmInput = serde_json::from_value(v).map_err(|e| {
+            let msg = e.to_string();
+            let field = msg.split('`').nth(1).unwrap_or("body").to_string();
+            ApiError::new(ErrorCode::ValidationError, msg).with("field", field)
+        })?;
+        let ids = ids_of(&input.reservation_ids)?;
+        input.payment_method.validate(now())?;
+        let hash = self.request_hash(&ids, &input.payment_method);
+        let t = now();
+        let b = BookingRow {
+            booking_id: common::ids::new_id(),
+            booking_reference: crate::model::new_reference(),
+            user_id: user.user_id.clone(),
+            event_id: None,
+            reservation_ids: serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()),
+            seats: "[]".into(),
+            total_amount: 0,
+            currency: self.cfg.currency.clone(),
+            status: "PENDING".into(),
+            step: step::NEW.into(),
+            payment_id: None,
+            payment_status: "PENDING".into(),
+            error: None,
+            lease_owner: Some(self.owner.clone()),
+            lease_until: self.lease_until(),
+            created_at: t,
+            confirmed_at: None,
+            cancelled_at: None,
+        };
+        if let Begun::Existing { request_hash, booking } = self.store.begin(&key, &hash, &b, t).await? {
+            if request_hash != hash {
+                metrics::counter!("idempotency_hits_total", "outcome" => "reused").increment(1);
+                return Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this idempotency key was used with a different request"));
+            }
+            let Some(existing) = booking.filter(|b| b.step == step::DONE) else {
+                metrics::counter!("idempotency_hits_total", "outcome" => "in_use").increment(1);
+                return Err(ApiError::new(ErrorCode::IdempotencyKeyInUse, "a request with this idempotency key is still in progress"));
+            };
+            metrics::counter!("idempotency_hits_total", "outcome" => "replay").increment(1);
+            if existing.status == "FAILED" {
+                return Err(match existing.error_body() {
+                    Some((status, body)) => ApiError::from_body(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), &body),
+                    None => ApiError::new(ErrorCode::Conflict, "this booking failed"),
+                });
+            }
+            return Ok((StatusCode::OK, BookingView::from(&existing)));
+        }
+        let result = self.run_saga(b, &input.payment_method).await;
+        if result.is_ok() {
+            metrics::histogram!("booking_confirmation_seconds").record(started.elapsed().as_secs_f64());
+        }
+        result.map(|v| (StatusCode::CREATED, v))
+    }
+
+    /// The saga, live (this process has the card): pin -> charge -> confirm, each step persisted
+    /// before its action so a process that takes over knows what may have happened.
+    async fn run_saga(&self, mut b: BookingRow, card: &Card) -> Result<BookingView, ApiError> {
+        let ids = b.reservation_ids();
+        // 1. Pin: the holds must be live and the caller's, and may not run out during payment.
+        self.failpoint("before_pin")?;
+        let holds = match self.inventory.pin(&ids, &b.user_id, self.pin_until()).await {
+            Ok(h) => h,
+            Err(e) if refused(&e) => return Err(self.finish_failed(b, step::NEW, e).await),
+            Err(e) => {
+                // Nothing happened: forget the attempt so a retry with the same key starts afresh.
+                let _ = self.store.forget(&b, &self.owner).await;
+                return Err(e);
+            }
+        };
+        let events: BTreeSet<&str> = holds.iter().map(|h| h.event_id.as_str()).collect();
+        if events.len() != 1 {
+            let e = ApiError::validation("reservationIds", "must all belong to one event");
+            return Err(self.finish_failed(b, step::NEW, e).await);
+        }
+        let seats: Vec<BookingSeat> = holds
+            .iter()
+            .map(|h| BookingSeat {
+                seat_id: h.seat_id.clone(),
+                seat_number: h.seat_number.clone(),
+                section: h.section.clone(),
+                row_number: h.row_number,
+                price: h.price,
+                reservation_id: h.reservation_id.clone(),
+            })
+            .collect();
+        b.event_id = events.into_iter().next().map(str::to_string);
+        b.total_amount = seats.iter().map(|s| s.price.cents()).sum();
+        b.seats = serde_json::to_string(&seats).unwrap_or_else(|_| "[]".into());
+        b.step = step::PINNED.into();
+        self.advance(&mut b, step::NEW, "BookingPinned").await?;
+
+        // 2. Charge, once per booking (the payment key is the booking id).
+        self.failpoint("before_charge")?;
+        b.step = step::CHARGING.into();
+        self.advance(&mut b, step::PINNED, "BookingCharging").await?;
+        let req = ChargeRequest {
+            idempotency_key: charge_key(&b.booking_id),
+            user_id: b.user_id.clone(),
+            booking_id: b.booking_id.clone(),
+            amount: Money(b.total_amount),
+            currency: b.currency.clone(),
+            card: card.clone(),
+        };
+        let outcome = self.charge_settled(&req).await;
+        self.failpoint("after_charge")?;
+        let payment = match outcome {
+            Ok(p) if p.status == "SUCCESS" || p.status == "FAILED" => p,
+            // Refused before any money moved (the card checks).
+            Err(e) if refused(&e) => {
+                self.release_quietly(&b).await;
+                return Err(self.finish_failed(b, step::CHARGING, e).await);
+            }
+            // Unknown: the sweep settles it with the payment service; never guess.
+            _ => {
+                metrics::counter!("booking_payments_total", "outcome" => "unknown").increment(1);
+                self.retry_soon(&b).await;
+                return Err(ApiError::unavailable("the payment's outcome is not known yet; the booking will be confirmed or refunded shortly")
+                    .with("bookingId", b.booking_id.clone()));
+            }
+        };
+        self.after_payment(b, payment).await
+    }
+
+    /// Charge with retries under the same key; if the outcome stays unknown, settle it by asking.
+    async fn charge_settled(&self, req: &ChargeRequest) -> Result<Payment, ApiError> {
+        for attempt in 0..2u64 {
+            match tokio::time::timeout(self.cfg.payment_timeout, self.payments.charge(req)).await {
+                Ok(Ok(p)) if p.status != "PENDING" => return Ok(p),
+                Ok(Err(e)) if refused(&e) => return Err(e),
+                Ok(Ok(_)) => tracing::warn!(booking_id = %req.booking_id, "charge still pending; asking again"),
+                Ok(Err(e)) => tracing::warn!(booking_id = %req.booking_id, error = %e, "charge failed to answer; retrying with the same key"),
+                Err(_) => tracing::warn!(booking_id = %req.booking_id, "charge timed out; retrying with the same key"),
+            }
+            tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
+        }
+        self.settle(req.booking_id.as_str(), req.user_id.as_str()).await
+    }
+
+    async fn settle(&self, booking_id: &str, user_id: &str) -> Result<Payment, ApiError> {
+        let req = SettleRequest { idempotency_key: charge_key(booking_id), user_id: user_id.to_string(), booking_id: booking_id.to_string() };
+        match tokio::time::timeout(self.cfg.payment_timeout, self.payments.settle(&req)).await {
+            Ok(r) => r,
+            Err(_) => Err(ApiError::unavailable("the payment service did not answer")),
+        }
+    }
+
+    /// The charge is decided (the booking is at `CHARGING`).
+    async fn after_payment(&self, mut b: BookingRow, p: Payment) -> Result<BookingView, ApiError> {
+        b.payment_id = Some(p.payment_id.clone());
+        if p.status != "SUCCESS" {
+            metrics::counter!("booking_payments_total", "outcome" => "declined").increment(1);
+            b.payment_status = "FAILED".into();
+            self.release_quietly(&b).await;
+            let decline = p.decline_code.clone().unwrap_or_else(|| "CARD_DECLINED".into());
+            let e = ApiError::new(ErrorCode::PaymentFailed, format!("the payment was declined ({decline}); the seats were released"))
+                .with("paymentId", p.payment_id.clone())
+                .with("declineCode", decline)
+                .with("bookingId", b.booking_id.clone());
+            return Err(self.finish_failed(b, step::CHARGING, e).await);
+        }
+        metrics::counter!("booking_payments_total", "outcome" => "success").increment(1);
+        b.payment_status = "SUCCESS".into();
+        b.step = step::CHARGED.into();
+        self.advance(&mut b, step::CHARGING, "BookingCharged").await?;
+        self.failpoint("before_confirm")?;
+        self.confirm_seats(b).await
+    }
+
+    /// 3. Confirm the seats (the booking is at `CHARGED`); if they cannot be, refund.
+    async fn confirm_seats(&self, mut b: BookingRow) -> Result<BookingView, ApiError> {
+        let ids = b.reservation_ids();
+        let mut tries = 0;
+        loop {
+            match self.inventory.confirm(&ids, &b.user_id, &b.booking_id).await {
+                Ok(_) => {
+                    b.status = "CONFIRMED".into();
+                    b.step = step::DONE.into();
+                    b.confirmed_at = Some(now());
+                    self.advance(&mut b, step::CHARGED, "BookingConfirmed").await?;
+                    return Ok(BookingView::from(&b));
+                }
+                Err(e) if refused(&e) => {
+                    tracing::warn!(booking_id = %b.booking_id, error = %e, "charged but the seats cannot be confirmed; refunding");
+                    b.step = step::REFUNDING.into();
+                    self.advance(&mut b, step::CHARGED, "BookingRefunding").await?;
+                    self.failpoint("before_refund")?;
+                    return Err(self.refund_failed(b, e).await);
+                }
+                Err(e) => {
+                    tries += 1;
+                    if tries >= 3 {
+                        self.retry_soon(&b).await;
+                        return Err(ApiError::unavailable(format!("the payment went through but the seats are not confirmed yet ({}); the booking will be confirmed or refunded shortly", e.message))
+                            .with("bookingId", b.booking_id.clone()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(300 * tries)).await;
+                }
+            }
+        }
+    }
+
+    /// Compensation (the booking is at `REFUNDING`): refund in full, booking `FAILED`.
+    async fn refund_failed(&self, mut b: BookingRow, cause: ApiError) -> ApiError {
+        let pid = b.payment_id.clone().unwrap_or_default();
+        if let Err(e) = self.payments.refund(&pid).await {
+            self.retry_soon(&b).await;
+            return ApiError::unavailable(format!("the seats could not be confirmed and the refund is pending ({})", e.message))
+                .with("bookingId", b.booking_id.clone());
+        }
+        metrics::counter!("booking_compensations_total", "kind" => "refund").increment(1);
+        self.release_quietly(&b).await;
+        b.payment_status = "REFUNDED".into();
+        let code = if cause.code == ErrorCode::Internal { ErrorCode::Conflict } else { cause.code };
+        let e = ApiError::new(code, format!("the seats could not be confirmed ({}); the payment was refunded in full", cause.message))
+            .with("bookingId", b.booking_id.clone())
+            .with("paymentId", pid)
+            .with("paymentStatus", "REFUNDED")
+            .with("status", "FAILED");
+        self.finish_failed(b, step::REFUNDING, e).await
+    }
+
+    // ---- recovery ----
+
+    /// Drive a booking we have just taken over (no card in hand) forward, or compensate it.
+    async fn drive(&self, mut b: BookingRow) -> Result<(), ApiError> {
+        match b.step.as_str() {
+            step::NEW | step::PINNED => {
+                // Nothing was charged, and without the card nothing can be: let the holds go.
+                self.inventory.release(&b.reservation_ids(), &b.user_id).await?;
+                let from = b.step.clone();
+                let e = ApiError::new(ErrorCode::Conflict, "the booking was interrupted before payment; nothing was charged and the seats were released")
+                    .with("bookingId", b.booking_id.clone());
+                self.finish_failed(b, &from, e).await;
+            }
+            step::CHARGING => {
+                let p = self.settle(&b.booking_id, &b.user_id).await?;
+                if p.status == "PENDING" {
+                    self.retry_soon(&b).await;
+                } else {
+                    let _ = self.after_payment(b, p).await;
+                }
+            }
+            step::CHARGED => {
+                let _ = self.confirm_seats(b).await;
+            }
+            step::REFUNDING => {
+                let cause = ApiError::new(ErrorCode::Conflict, "the seats could not be confirmed");
+                self.refund_failed(b, cause).await;
+            }
+            step::CANCELLING => {
+                self.finish_cancel(b).await?;
+            }
+            _ => {
+                b.step = step::DONE.into();
+            }
+        }
+        Ok(())
+    }
+
+    /// Take over one stale booking and drive it. `true` when it reached its end.
+    async fn recover_one(&self, id: &str) -> Result<bool, ApiError> {
+        if self.dead.load(Ordering::SeqCst) || !self.store.claim_stale(id, &self.owner, self.lease_until(), now()).await? {
+            return Ok(false);
+        }
+        let Some(b) = self.store.get(id).await? else { return Ok(false) };
+        tracing::info!(booking_id = %id, step = %b.step, "recovering a booking left half-done");
+        if let Err(e) = self.drive(b).await {
+            tracing::warn!(booking_id = %id, error = %e, "recovery step failed; will retry");
+        }
+        let done = self.store.get(id).await?.is_some_and(|b| b.step == step::DONE);
+        if done {
+            metrics::counter!("sagas_recovered_total").increment(1);
+        }
+        Ok(done)
+    }
+
+    /// One pass of the recovery sweep. Returns how many bookings it finished.
+    pub async fn recover_once(&self) -> Result<usize, ApiError> {
+        let mut n = 0;
+        for id in self.store.stale(now(), 100).await? {
+            if self.recover_one(&id).await? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    // ---- reads ----
+
+    pub async fn get(&self, caller: &AuthUser, id: &str) -> Result<BookingView, ApiError> {
+        let b = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+        if !caller.may_read(&b.user_id) {
+            return Err(ApiError::forbidden("not your booking"));
+        }
+        Ok(BookingView::from(&b))
+    }
+
+    pub async fn mine(&self, user: &AuthUser) -> Result<BookingList, ApiError> {
+        let rows = self.store.of_user(&user.user_id).await?;
+        Ok(BookingList { bookings: rows.iter().map(BookingView::from).collect() })
+    }
+
+    // ---- cancel ----
+
+    /// Cancel a confirmed booking: refund in full, seats available again. `caller` is `None` when
+    /// the platform itself cancels (the event was cancelled). Concurrent calls refund once.
+    pub async fn cancel(&self, caller: Option<&AuthUser>, id: &str) -> Result<BookingView, ApiError> {
+        let b = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+        if let Some(u) = caller {
+            if !u.may_read(&b.user_id) {
+                return Err(ApiError::forbidden("not your booking"));
+            }
+        }
+        for _ in 0..200 {
+            let b = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+            if b.status == "CANCELLED" {
+                return Ok(BookingView::from(&b));
+            }
+            if b.status != "CONFIRMED" {
+                return Err(ApiError::new(ErrorCode::InvalidStateTransition, format!("a {} booking cannot be cancelled", b.status)));
+            }
+            if b.step == step::DONE {
+                if self.store.claim_cancel(id, &self.owner, self.lease_until(), now()).await? {
+                    let b = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
+                    return self.finish_cancel(b).await;
+                }
+                continue;
+            }
+            // Another call is cancelling it: wait for its outcome.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(ApiError::new(ErrorCode::Conflict, "the booking is being cancelled; ask again shortly"))
+    }
+
+    /// The booking is at `CANCELLING` and ours: refund, free the seats, `CANCELLED`.
+    async fn finish_cancel(&self, mut b: BookingRow) -> Result<BookingView, ApiError> {
+        self.failpoint("cancel_before_refund")?;
+        if b.payment_status == "SUCCESS" {
+            let pid = b.payment_id.clone().unwrap_or_default();
+            if let Err(e) = self.payments.refund(&pid).await {
+                self.retry_soon(&b).await;
+                return Err(ApiError::unavailable(format!("the refund could not be made yet ({}); the cancellation will complete shortly", e.message)));
+            }
+            b.payment_status = "REFUNDED".into();
+            self.advance(&mut b, step::CANCELLING, "BookingRefunded").await?;
+        }
+        if let Err(e) = self.inventory.free(&b.reservation_ids(), &b.booking_id).await {
+            self.retry_soon(&b).await;
+            return Err(ApiError::unavailable(format!("the seats could not be freed yet ({}); the cancellation will complete shortly", e.message)));
+        }
+        b.status = "CANCELLED".into();
+        b.step = step::DONE.into();
+        b.cancelled_at = Some(now());
+        self.advance(&mut b, step::CANCELLING, "BookingCancelled").await?;
+        metrics::counter!("bookings_cancelled_total").increment(1);
+        Ok(BookingView::from(&b))
+    }
+
+    /// Cancel and refund every confirmed booking of a cancelled event.
+    pub async fn cancel_event(&self, event_id: &str) -> Result<usize, ApiError> {
+        let mut n = 0;
+        for b in self.store.confirmed_of_event(event_id).await? {
+            match self.cancel(None, &b.booking_id).await {
+                Ok(_) => n += 1,
+                Err(e) if e.code == ErrorCode::InvalidStateTransition => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if n > 0 {
+            tracing::info!(event_id, cancelled = n, "cancelled the bookings of a cancelled event");
+        }
+        Ok(n)
+    }
+
+    /// Read the events outbox from our cursor; an `EventCancelled` cancels the event's bookings.
+    pub async fn follow_events_once(&self, feed: &dyn EventsOutbox, cursor: &mut Cursor) -> Result<usize, ApiError> {
+        let pos = cursor.load().await?;
+        let batch = feed.outbox_after(pos, 200).await?;
+        let ready = cursor.ready(pos, batch);
+        let Some(last) = ready.last().map(|r| r.id) else { return Ok(0) };
+        for r in &ready {
+            if r.event_type == "EventCancelled" {
+                self.cancel_event(&r.aggregate_id).await?;
+            }
+        }
+        cursor.save(last).await?;
+        Ok(ready.len())
+    }
+
+    // ---- webhooks ----
+
+    /// A payment webhook: authenticated by its signature alone. A repeat changes nothing.
+    pub async fn webhook(self: &Arc<Self>, timestamp: Option<&str>, signature: Option<&str>, body: &[u8]) -> Result<bool, ApiError> {
+        let (Some(ts), Some(sig)) = (timestamp, signature) else {
+            return Err(ApiError::unauthorized("missing webhook signature headers"));
+        };
+        use common::webhook::Rejected;
+        match common::webhook::verify(self.cfg.webhook_secret.expose().as_bytes(), ts, sig, body, now() / 1000) {
+            Ok(()) => {}
+            Err(Rejected::Stale) => return Err(ApiError::unauthorized("webhook timestamp is too old")),
+            Err(Rejected::Malformed) => return Err(ApiError::unauthorized("malformed webhook signature")),
+            Err(Rejected::BadSignature) => return Err(ApiError::unauthorized("bad webhook signature")),
+        }
+        let w: WebhookIn = serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("webhook body: {e}")))?;
+        if w.id.is_empty() || w.id.len() > 64 || w.payment_id.len() > 64 || w.kind.len() > 64 || w.status.len() > 16 {
+            return Err(ApiError::validation("id", "is missing or too long"));
+        }
+        let booking_id = w.booking_id.as_deref().filter(|b| b.len() <= 36);
+        let fresh = self.store.record_webhook(&w.id, &w.payment_id, booking_id, &w.kind, &w.status, now()).await?;
+        metrics::counter!("payment_webhooks_received_total", "duplicate" => if fresh { "false" } else { "true" }).increment(1);
+        if fresh {
+            // A decided payment of a booking whose process died: no need to wait for the sweep.
+            if let Some(id) = booking_id.map(str::to_string) {
+                let svc = self.clone();
+                tokio::spawn(async move {
+                    if let Ok(Some(b)) = svc.store.get(&id).await {
+                        if b.step != step::DONE && b.lease_until < now() {
+                            let _ = svc.recover_one(&id).await;
+                        }
+                    }
+                });
+            }
+        }
+        Ok(!fresh)
+    }
+
+    pub async fn webhook_count(&self) -> Result<i64, ApiError> {
+        Ok(self.store.webhook_count().await?)
+    }
+
+    // ---- jobs ----
+
+    /// The recovery sweep (first pass at once: bookings left by a previous process) and the
+    /// follower of the events outbox. Both end when the service is stopped.
+    pub fn spawn_jobs(self: &Arc<Self>, events: Option<Arc<dyn EventsOutbox>>) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(svc.cfg.sweep_interval);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if svc.dead.load(Ordering::SeqCst) {
+                    break;
+                }
+                match svc.recover_once().await {
+                    Ok(n) if n > 0 => tracing::info!(recovered = n, "bookings recovered"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "recovery sweep failed"),
+                }
+            }
+        });
+        let Some(feed) = events else { return };
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut cursor = Cursor::new(svc.store.db.clone(), "events");
+            loop {
+                if svc.dead.load(Ordering::SeqCst) {
+                    break;
+                }
+                match svc.follow_events_once(feed.as_ref(), &mut cursor).await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "following the events outbox failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+    }
+
+    pub async fn ping(&self) -> Result<(), String> {
+        self.store.db.ping().await.map_err(|e| format!("bookings database: {e}"))
+    }
+}

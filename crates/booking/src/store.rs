@@ -1,0 +1,204 @@
+//! SQL of the booking service: bookings (with their saga state and lease), idempotency keys and
+//! received webhooks.
+
+use crate::model::BookingRow;
+use store::{exec, run, tx_exec, Db, StoreError};
+
+const COLS: &str = "booking_id, booking_reference, user_id, event_id, reservation_ids, seats, total_amount, currency, status, step, \
+    payment_id, payment_status, error, lease_owner, lease_until, created_at, confirmed_at, cancelled_at";
+
+/// How long an idempotency key is remembered.
+pub const KEY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+pub enum Begun {
+    /// A new booking, leased to the caller.
+    Created,
+    /// The key was already used: its request hash and booking.
+    Existing { request_hash: String, booking: Option<BookingRow> },
+}
+
+#[derive(Clone)]
+pub struct BookingStore {
+    pub db: Db,
+}
+
+impl BookingStore {
+    pub async fn get(&self, id: &str) -> Result<Option<BookingRow>, StoreError> {
+        // The write pool: a saga reads what it (or a competitor) just wrote.
+        Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM bookings WHERE booking_id = ?"))
+            .bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn of_user(&self, user_id: &str) -> Result<Vec<BookingRow>, StoreError> {
+        Ok(run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {COLS} FROM bookings WHERE user_id = ? ORDER BY created_at DESC, booking_id DESC LIMIT 500"))
+            .bind(user_id).fetch_all(p).await)?)
+    }
+
+    pub async fn confirmed_of_event(&self, event_id: &str) -> Result<Vec<BookingRow>, StoreError> {
+        Ok(run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {COLS} FROM bookings WHERE event_id = ? AND status = 'CONFIRMED' ORDER BY created_at"))
+            .bind(event_id).fetch_all(p).await)?)
+    }
+
+    async fn key_row(&self, user_id: &str, key: &str) -> Result<Option<(String, String, i64)>, StoreError> {
+        Ok(run!(self.db.write(), p => sqlx::query_as(
+            "SELECT request_hash, booking_id, created_at FROM idempotency_keys WHERE user_id = ? AND idem_key = ?")
+            .bind(user_id).bind(key).fetch_optional(p).await)?)
+    }
+
+    /// Record the key and the new booking in one transaction, or report the booking the key
+    /// already names. The primary key on (user, key) decides between concurrent requests.
+    pub async fn begin(&self, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<Begun, StoreError> {
+        for _ in 0..3 {
+            if let Some((hash, booking_id, created_at)) = self.key_row(&b.user_id, key).await? {
+                if created_at > now - KEY_TTL_MS {
+                    return Ok(Begun::Existing { request_hash: hash, booking: self.get(&booking_id).await? });
+                }
+                // Older than 24 hours: the key is free again.
+                exec!(self.db.write(), p => sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND created_at = ?")
+                    .bind(&b.user_id).bind(key).bind(created_at).execute(p))?;
+            }
+            let mut tx = self.db.begin().await?;
+            let ins = tx_exec!(&mut tx, c => sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(&b.user_id).bind(key).bind(request_hash).bind(&b.booking_id).bind(now).execute(c)).map_err(StoreError::from);
+            match ins {
+                Ok(_) => {}
+                Err(e) if e.is_unique_violation() => {
+                    drop(tx);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            tx_exec!(&mut tx, c => sqlx::query(&format!(
+                "INSERT INTO bookings ({COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+                .bind(&b.booking_id).bind(&b.booking_reference).bind(&b.user_id).bind(&b.event_id).bind(&b.reservation_ids)
+                .bind(&b.seats).bind(b.total_amount).bind(&b.currency).bind(&b.status).bind(&b.step).bind(&b.payment_id)
+                .bind(&b.payment_status).bind(&b.error).bind(&b.lease_owner).bind(b.lease_until).bind(b.created_at)
+                .bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
+                .execute(c))?;
+            store::outbox::append(&mut tx, "booking", &b.booking_id, "BookingRequested", &outbox_payload(b)).await?;
+            tx.commit().await?;
+            return Ok(Begun::Created);
+        }
+        Err(StoreError::Config("idempotency key contention".into()))
+    }
+
+    /// Forget a booking that never got anywhere (a dependency was down before anything happened),
+    /// so that a retry with the same key starts afresh.
+    pub async fn forget(&self, b: &BookingRow, owner: &str) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let n = tx_exec!(&mut tx, c => sqlx::query("DELETE FROM bookings WHERE booking_id = ? AND lease_owner = ? AND step IN ('NEW', 'PINNED')")
+            .bind(&b.booking_id).bind(owner).execute(c))?;
+        if n == 1 {
+            tx_exec!(&mut tx, c => sqlx::query("DELETE FROM idempotency_keys WHERE booking_id = ?").bind(&b.booking_id).execute(c))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Write the booking's new state, if it is still at `from_step` and leased to `owner`, with an
+    /// outbox row. `false` when another process has taken it over (the caller must stop).
+    pub async fn save(&self, b: &BookingRow, from_step: &str, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let n = tx_exec!(&mut tx, c => sqlx::query(
+            "UPDATE bookings SET event_id = ?, seats = ?, total_amount = ?, status = ?, step = ?, payment_id = ?, payment_status = ?, \
+             error = ?, lease_until = ?, confirmed_at = ?, cancelled_at = ?, updated_at = ? \
+             WHERE booking_id = ? AND step = ? AND lease_owner = ?")
+            .bind(&b.event_id).bind(&b.seats).bind(b.total_amount).bind(&b.status).bind(&b.step).bind(&b.payment_id)
+            .bind(&b.payment_status).bind(&b.error).bind(b.lease_until).bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
+            .bind(&b.booking_id).bind(from_step).bind(owner)
+            .execute(c))?;
+        if n != 1 {
+            return Ok(false);
+        }
+        store::outbox::append(&mut tx, "booking", &b.booking_id, event, &outbox_payload(b)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Take over a booking whose lease has run out (its process died or gave up).
+    pub async fn claim_stale(&self, id: &str, owner: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+        let n = exec!(self.db.write(), p => sqlx::query(
+            "UPDATE bookings SET lease_owner = ?, lease_until = ? WHERE booking_id = ? AND step <> 'DONE' AND lease_until < ?")
+            .bind(owner).bind(until).bind(id).bind(now).execute(p))?;
+        Ok(n == 1)
+    }
+
+    /// Let a booking go for a while (its outcome is not known yet): any process may take it later.
+    pub async fn unlease(&self, id: &str, owner: &str, until: i64) -> Result<(), StoreError> {
+        exec!(self.db.write(), p => sqlx::query("UPDATE bookings SET lease_until = ? WHERE booking_id = ? AND lease_owner = ?")
+            .bind(until).bind(id).bind(owner).execute(p))?;
+        Ok(())
+    }
+
+    /// Start cancelling a confirmed booking: only one caller wins.
+    pub async fn claim_cancel(&self, id: &str, owner: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+        let n = exec!(self.db.write(), p => sqlx::query(
+            "UPDATE bookings SET step = 'CANCELLING', lease_owner = ?, lease_until = ?, updated_at = ? \
+             WHERE booking_id = ? AND status = 'CONFIRMED' AND step = 'DONE'")
+            .bind(owner).bind(until).bind(now).bind(id).execute(p))?;
+        Ok(n == 1)
+    }
+
+    /// Bookings in an intermediate step whose lease has run out.
+    pub async fn stale(&self, now: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = run!(self.db.write(), p => sqlx::query_as(
+            "SELECT booking_id FROM bookings WHERE step <> 'DONE' AND lease_until < ? ORDER BY lease_until LIMIT ?")
+            .bind(now).bind(limit).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Record a webhook; `false` if this webhook id was seen before.
+    pub async fn record_webhook(&self, id: &str, payment_id: &str, booking_id: Option<&str>, kind: &str, status: &str, now: i64) -> Result<bool, StoreError> {
+        let r = exec!(self.db.write(), p => sqlx::query(
+            "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(id).bind(payment_id).bind(booking_id).bind(kind).bind(status).bind(now).execute(p)).map_err(StoreError::from);
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn webhook_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = run!(self.db.read(), p => sqlx::query_as("SELECT COUNT(*) FROM payment_webhooks").fetch_one(p).await)?;
+        Ok(n)
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Outbox<'a> {
+    booking_id: &'a str,
+    booking_reference: &'a str,
+    user_id: &'a str,
+    event_id: Option<&'a str>,
+    status: &'a str,
+    step: &'a str,
+    payment_id: Option<&'a str>,
+    payment_status: &'a str,
+    /// Cents: outbox payloads travel as `serde_json::Value`, which would not keep decimals exact.
+    total_amount_cents: i64,
+    currency: &'a str,
+    seat_numbers: Vec<String>,
+}
+
+fn outbox_payload(b: &BookingRow) -> serde_json::Value {
+    let o = Outbox {
+        booking_id: &b.booking_id,
+        booking_reference: &b.booking_reference,
+        user_id: &b.user_id,
+        event_id: b.event_id.as_deref(),
+        status: &b.status,
+        step: &b.step,
+        payment_id: b.payment_id.as_deref(),
+        payment_status: &b.payment_status,
+        total_amount_cents: b.total_amount,
+        currency: &b.currency,
+        seat_numbers: b.seats().into_iter().map(|s| s.seat_number).collect(),
+    };
+    serde_json::to_value(&o).unwrap_or_default()
+}
+

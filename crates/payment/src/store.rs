@@ -1,0 +1,184 @@
+//! SQL of the payment service: payments and their webhook deliveries.
+
+use common::money::Money;
+use common::time::opt_rfc3339;
+use store::{exec, run, tx_exec, Db, StoreError};
+
+pub const COLS: &str = "payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, decline_code, \
+    transaction_id, created_at, processed_at, refunded_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub payment_id: String,
+    pub idempotency_key: String,
+    pub user_id: String,
+    pub booking_id: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub card_last4: String,
+    pub status: String,
+    pub decline_code: Option<String>,
+    pub transaction_id: Option<String>,
+    pub created_at: i64,
+    pub processed_at: Option<i64>,
+    pub refunded_at: Option<i64>,
+}
+
+impl PaymentRow {
+    pub fn view(&self) -> common::clients::Payment {
+        common::clients::Payment {
+            payment_id: self.payment_id.clone(),
+            status: self.status.clone(),
+            amount: Money(self.amount),
+            currency: self.currency.clone(),
+            card_last4: self.card_last4.clone(),
+            decline_code: self.decline_code.clone(),
+            transaction_id: self.transaction_id.clone(),
+            processed_at: opt_rfc3339(self.processed_at),
+            user_id: self.user_id.clone(),
+            booking_id: self.booking_id.clone(),
+            refunded_at: opt_rfc3339(self.refunded_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Delivery {
+    pub delivery_id: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+}
+
+/// A webhook to write with a payment change.
+pub struct Webhook {
+    pub delivery_id: String,
+    pub event_type: &'static str,
+    pub payload: String,
+}
+
+/// The outbox and webhook name of a move to `status`.
+pub fn event_type(status: &str) -> &'static str {
+    match status {
+        "SUCCESS" => "PaymentSucceeded",
+        "FAILED" => "PaymentFailed",
+        "REFUNDED" => "PaymentRefunded",
+        _ => "PaymentChanged",
+    }
+}
+
+#[derive(Clone)]
+pub struct PaymentStore {
+    pub db: Db,
+}
+
+impl PaymentStore {
+    pub async fn get(&self, id: &str) -> Result<Option<PaymentRow>, StoreError> {
+        // Read on the write pool: a caller that just wrote must see its write (SQLite read pool is
+        // separate, and this is small).
+        Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM payments WHERE payment_id = ?"))
+            .bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn by_key(&self, key: &str) -> Result<Option<PaymentRow>, StoreError> {
+        Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM payments WHERE idempotency_key = ?"))
+            .bind(key).fetch_optional(p).await)?)
+    }
+
+    /// Insert a new payment; a unique violation (the key exists) is the caller's to handle.
+    pub async fn insert(&self, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
+        exec!(self.db.write(), p => sqlx::query(
+            "INSERT INTO payments (payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, \
+             decline_code, transaction_id, created_at, processed_at, refunded_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(&r.payment_id).bind(&r.idempotency_key).bind(&r.user_id).bind(&r.booking_id).bind(r.amount)
+            .bind(&r.currency).bind(&r.card_last4).bind(&r.status).bind(&r.decline_code).bind(&r.transaction_id)
+            .bind(r.created_at).bind(r.processed_at).bind(r.refunded_at).bind(now)
+            .execute(p))?;
+        Ok(())
+    }
+
+    /// Move a payment from `from` to `to`, with its webhook and outbox row, in one transaction.
+    /// `false` when the payment was not in `from` (someone else moved it first).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        decline_code: Option<&str>,
+        transaction_id: Option<&str>,
+        now: i64,
+        hook: Option<Webhook>,
+        outbox: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let n = if to == "REFUNDED" {
+            tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE payments SET status = ?, refunded_at = ?, updated_at = ? WHERE payment_id = ? AND status = ?")
+                .bind(to).bind(now).bind(now).bind(id).bind(from).execute(c))?
+        } else {
+            tx_exec!(&mut tx, c => sqlx::query(
+                "UPDATE payments SET status = ?, decline_code = ?, transaction_id = ?, processed_at = ?, updated_at = ? \
+                 WHERE payment_id = ? AND status = ?")
+                .bind(to).bind(decline_code).bind(transaction_id).bind(now).bind(now).bind(id).bind(from).execute(c))?
+        };
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some(h) = hook {
+            tx_exec!(&mut tx, c => sqlx::query(
+                "INSERT INTO webhook_deliveries (delivery_id, payment_id, event_type, payload, attempts, next_attempt_at, created_at) \
+                 VALUES (?, ?, ?, ?, 0, ?, ?)")
+                .bind(&h.delivery_id).bind(id).bind(h.event_type).bind(&h.payload).bind(now).bind(now).execute(c))?;
+        }
+        store::outbox::append(&mut tx, "payment", id, event_type(to), outbox).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Payments still `PENDING` that were created before `before`.
+    pub async fn stale_pending(&self, before: i64, limit: i64) -> Result<Vec<PaymentRow>, StoreError> {
+        Ok(run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {COLS} FROM payments WHERE status = 'PENDING' AND created_at < ? ORDER BY created_at LIMIT ?"))
+            .bind(before).bind(limit).fetch_all(p).await)?)
+    }
+
+    pub async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+        Ok(run!(self.db.read(), p => sqlx::query_as(
+            "SELECT delivery_id, payload, attempts, next_attempt_at FROM webhook_deliveries \
+             WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
+            .bind(now).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// Take a delivery for one attempt (a conditional update, so two processes never send the same
+    /// attempt); the lease pushes its next attempt out in case this process dies while sending.
+    pub async fn claim_delivery(&self, d: &Delivery, lease_until: i64) -> Result<bool, StoreError> {
+        let n = exec!(self.db.write(), p => sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
+             WHERE delivery_id = ? AND delivered_at IS NULL AND next_attempt_at = ?")
+            .bind(lease_until).bind(&d.delivery_id).bind(d.next_attempt_at).execute(p))?;
+        Ok(n == 1)
+    }
+
+    pub async fn delivered(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        exec!(self.db.write(), p => sqlx::query("UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE delivery_id = ?")
+            .bind(now).bind(id).execute(p))?;
+        Ok(())
+    }
+
+    pub async fn retry_later(&self, id: &str, at: i64, error: &str) -> Result<(), StoreError> {
+        let error: String = error.chars().take(480).collect();
+        exec!(self.db.write(), p => sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = ?, last_error = ? WHERE delivery_id = ? AND delivered_at IS NULL")
+            .bind(at).bind(&error).bind(id).execute(p))?;
+        Ok(())
+    }
+
+    /// (delivered, pending) webhook counts, for tests and readiness.
+    pub async fn delivery_counts(&self) -> Result<(i64, i64), StoreError> {
+        let (a, b): (i64, i64) = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END), 0) AS SIGNED), \
+                    CAST(COALESCE(SUM(CASE WHEN delivered_at IS NULL THEN 1 ELSE 0 END), 0) AS SIGNED) FROM webhook_deliveries")
+            .fetch_one(p).await)?;
+        Ok((a, b))
+    }
+}

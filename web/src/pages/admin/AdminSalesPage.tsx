@@ -1,0 +1,163 @@
+import { useMemo } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { useQuery } from '@tanstack/react-query';
+import { getAvailability, getEvent, getSeats } from '../../api/endpoints';
+import type { Seat } from '../../api/types';
+import { ErrorBox, PageTitle, Spinner, StatusBadge } from '../../components/ui';
+import { money, when } from '../../lib/format';
+
+interface Row {
+  section: string;
+  total: number;
+  sold: number;
+  held: number;
+  available: number;
+  blocked: number;
+  revenue: number; // in cents, summed as integers
+}
+
+export function salesBySection(seats: Seat[]): Row[] {
+  const m = new Map<string, Row>();
+  for (const s of seats) {
+    let r = m.get(s.section);
+    if (!r) {
+      r = { section: s.section, total: 0, sold: 0, held: 0, available: 0, blocked: 0, revenue: 0 };
+      m.set(s.section, r);
+    }
+    r.total++;
+    if (s.status === 'BOOKED') {
+      r.sold++;
+      r.revenue += Math.round(s.price * 100);
+    } else if (s.status === 'RESERVED') r.held++;
+    else if (s.status === 'AVAILABLE') r.available++;
+    else r.blocked++;
+  }
+  return [...m.values()];
+}
+
+const C = { sold: '#4f46e5', held: '#f59e0b', available: '#d1fae5', blocked: '#cbd5e1' };
+
+function SalesChart({ rows }: { rows: Row[] }) {
+  const max = Math.max(1, ...rows.map((r) => r.total));
+  const barH = 22;
+  const labelW = 80;
+  const W = 600;
+  const H = rows.length * (barH + 10) + 10;
+  return (
+    <figure>
+      <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-label="Seats sold, held and available by section">
+        {rows.map((r, i) => {
+          const y = 10 + i * (barH + 10);
+          const scale = (W - labelW - 60) / max;
+          let x = labelW;
+          const parts: [keyof typeof C, number][] = [
+            ['sold', r.sold],
+            ['held', r.held],
+            ['blocked', r.blocked],
+            ['available', r.available],
+          ];
+          return (
+            <g key={r.section}>
+              <text x={labelW - 8} y={y + barH / 2 + 4} textAnchor="end" fontSize={12} fill="#334155">
+                {r.section}
+              </text>
+              {parts.map(([k, v]) => {
+                const w = v * scale;
+                const el = w > 0 ? <rect key={k} x={x} y={y} width={w} height={barH} fill={C[k]} /> : null;
+                x += w;
+                return el;
+              })}
+              <text x={x + 6} y={y + barH / 2 + 4} fontSize={11} fill="#64748b">
+                {r.total ? Math.round((r.sold / r.total) * 100) : 0}%
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="mt-2 flex flex-wrap gap-4 text-xs text-slate-600">
+        {(['sold', 'held', 'available', 'blocked'] as const).map((k) => (
+          <span key={k} className="flex items-center gap-1.5">
+            <span className="inline-block h-3 w-3 rounded-sm" style={{ background: C[k] }} aria-hidden="true" />
+            {k[0].toUpperCase() + k.slice(1)}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  );
+}
+
+export default function AdminSalesPage() {
+  const { eventId = '' } = useParams();
+  const ev = useQuery({ queryKey: ['event', eventId], queryFn: () => getEvent(eventId) });
+  const avail = useQuery({ queryKey: ['availability', eventId], queryFn: () => getAvailability(eventId), refetchInterval: 5000 });
+  const seats = useQuery({ queryKey: ['seats', eventId], queryFn: () => getSeats(eventId), refetchInterval: 10000 });
+  const rows = useMemo(() => (seats.data ? salesBySection(seats.data.seats) : []), [seats.data]);
+  const revenue = rows.reduce((a, r) => a + r.revenue, 0) / 100;
+  const a = avail.data;
+  if (ev.isLoading) return <Spinner />;
+  if (ev.error) return <ErrorBox error={ev.error} onRetry={() => ev.refetch()} />;
+  const e = ev.data!;
+  const stat = (label: string, value: string, cls = '') => (
+    <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+      <p className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</p>
+      <p className={`mt-1 text-2xl font-bold tabular-nums ${cls}`}>{value}</p>
+    </div>
+  );
+  return (
+    <div>
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <PageTitle sub={`${when(e.eventDate)} · ${e.venueName}, ${e.city}`}>Sales: {e.eventName}</PageTitle>
+        <div className="flex items-center gap-3 text-sm">
+          <StatusBadge status={e.status} />
+          <Link to={`/admin/events/${eventId}`} className="font-semibold text-brand-700 hover:underline">
+            Edit event
+          </Link>
+        </div>
+      </div>
+      <ErrorBox error={avail.error ?? seats.error} />
+      <div className="grid grid-cols-2 gap-3 lg:grid-cols-5">
+        {stat('Revenue', money(revenue), 'text-brand-700')}
+        {stat('Sold', (a?.booked ?? 0).toLocaleString())}
+        {stat('Held', (a?.reserved ?? 0).toLocaleString(), 'text-amber-600')}
+        {stat('Available', (a?.available ?? 0).toLocaleString(), 'text-emerald-700')}
+        {stat('Total seats', (a?.total ?? 0).toLocaleString())}
+      </div>
+      <section className="mt-6 rounded-2xl border border-slate-200 bg-white p-5 shadow-sm">
+        <h2 className="mb-3 text-lg font-semibold">By section</h2>
+        {seats.isLoading ? <Spinner /> : rows.length ? <SalesChart rows={rows} /> : <p className="text-sm text-slate-500">No seats laid out yet.</p>}
+        {rows.length > 0 && (
+          <div className="mt-4 overflow-x-auto">
+            <table className="w-full min-w-[520px] text-sm">
+              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th className="py-2">Section</th>
+                  <th className="text-right">Sold</th>
+                  <th className="text-right">Held</th>
+                  <th className="text-right">Available</th>
+                  <th className="text-right">Total</th>
+                  <th className="text-right">Revenue</th>
+                </tr>
+              </thead>
+              <tbody className="tabular-nums">
+                {rows.map((r) => {
+                  const live = a?.sections.find((s) => s.section === r.section);
+                  return (
+                    <tr key={r.section} className="border-t border-slate-100">
+                      <td className="py-1.5 font-medium">{r.section}</td>
+                      <td className="text-right">{r.sold}</td>
+                      <td className="text-right">{r.held}</td>
+                      <td className="text-right">{live?.available ?? r.available}</td>
+                      <td className="text-right">{r.total}</td>
+                      <td className="text-right">{money(r.revenue / 100)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <p className="mt-3 text-xs text-slate-500">Totals from the live availability, refreshed every 5 s; per-section counts from the seat map.</p>
+      </section>
+    </div>
+  );
+}
