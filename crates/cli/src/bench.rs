@@ -45,21 +45,20 @@ impl EventsApi for AlwaysOnSale {
 }
 
 #[derive(serde::Serialize)]
-struct Figure {
-    layer: &'static str,
-    requests: u64,
-    errors: u64,
-    per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub struct Figure {
+    pub layer: &'static str,
+    pub requests: u64,
+    pub errors: u64,
+    pub per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
 }
 
-async fn layout(svc: &inventory::InventoryService, db: &Db, event: &str, seats: i64) -> anyhow::Result<Vec<String>> {
+async fn layout(db: &Db, event: &str, seats: i64) -> anyhow::Result<Vec<String>> {
     let per_row = 50.min(seats);
     let rows = (seats + per_row - 1) / per_row;
     let l: inventory::model::LayoutInput = serde_json::from_value(serde_json::json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 10,
         "rows": (1..=rows).map(|r| serde_json::json!({"rowNumber": r, "seats": per_row})).collect::<Vec<_>>()}]}))?;
-    let _ = svc;
     let seats = l.into_seats(event).map_err(|e| anyhow::anyhow!(e.message))?;
     let store = inventory::store::InventoryStore { db: db.clone() };
     store.replace_layout(event, &seats, common::time::now_ms()).await?;
@@ -133,14 +132,31 @@ async fn raw_reserve(db: &Db, event: &str, seat_id: &str) -> Result<bool, store:
     Ok(true)
 }
 
+/// A scratch inventory database on `backend` (`sqlite`, in a temp dir, or a MySQL server URL).
+async fn scratch_db(backend: &str, dir: &std::path::Path) -> anyhow::Result<Db> {
+    let cfg = if backend == "sqlite" {
+        StoreConfig::Sqlite { dir: dir.to_path_buf() }
+    } else {
+        StoreConfig::MySql { url: format!("{}/bench_{}", backend.trim_end_matches('/'), common::ids::random_token(4)) }
+    };
+    Ok(Db::open(&cfg, "inventory", inventory::migrations()).await?)
+}
+
+/// The raw layer alone (for `ticketing loadgen --baseline`).
+pub async fn raw_ceiling(backend: &str, concurrency: usize, seats: i64) -> anyhow::Result<Figure> {
+    let dir = tempfile::tempdir()?;
+    let db = scratch_db(backend, dir.path()).await?;
+    let ids = Arc::new(layout(&db, "bench-raw", seats).await?);
+    let d = db.clone();
+    Ok(drive("raw", ids.len(), concurrency, move |i| {
+        let (d, s) = (d.clone(), ids.clone());
+        async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
+    }).await)
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let cfg = if args.backend == "sqlite" {
-        StoreConfig::Sqlite { dir: dir.path().to_path_buf() }
-    } else {
-        StoreConfig::MySql { url: format!("{}/bench_{}", args.backend.trim_end_matches('/'), common::ids::random_token(4)) }
-    };
-    let db = Db::open(&cfg, "inventory", inventory::migrations()).await?;
+    let db = scratch_db(&args.backend, dir.path()).await?;
     let svc = Arc::new(inventory::InventoryService::new(
         db.clone(),
         Arc::new(AlwaysOnSale),
@@ -157,14 +173,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         if args.backend == "sqlite" { "sqlite" } else { "mysql" }, args.seats, n, args.concurrency);
     let mut figures = Vec::new();
 
-    let seats = Arc::new(layout(&svc, &db, "bench-raw", args.seats).await?);
+    let seats = Arc::new(layout(&db, "bench-raw", args.seats).await?);
     let (d, s) = (db.clone(), seats.clone());
     figures.push(drive("raw", n, args.concurrency, move |i| {
         let (d, s) = (d.clone(), s.clone());
         async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
     }).await);
 
-    let seats = Arc::new(layout(&svc, &db, "bench-store", args.seats).await?);
+    let seats = Arc::new(layout(&db, "bench-store", args.seats).await?);
     let store = Arc::new(inventory::store::InventoryStore { db: db.clone() });
     let s = seats.clone();
     figures.push(drive("store", n, args.concurrency, move |i| {
@@ -175,7 +191,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }).await);
 
-    layout(&svc, &db, "bench-service", args.seats).await?;
+    layout(&db, "bench-service", args.seats).await?;
     let numbers = Arc::new(svc.seats("bench-service", false).await.map_err(|e| anyhow::anyhow!(e.message))?.seats
         .into_iter().map(|s| s.seat_number).collect::<Vec<_>>());
     let sv = svc.clone();

@@ -6,6 +6,7 @@
 //! side by side. Every setting is a flag and a `TICKETING_*` variable: see `ticketing serve --help`.
 
 mod bench;
+mod loadgen;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use common::config::Config;
@@ -43,6 +44,8 @@ enum Command {
     },
     /// Measure the reservation path of the store alone beside a raw-SQL baseline.
     Bench(bench::BenchArgs),
+    /// A flash sale against a running platform (this machine), with a report and an audit.
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// Ctrl-C, or SIGTERM from a container runtime or an orchestrator.
@@ -164,6 +167,11 @@ async fn main() -> ExitCode {
         }
         Command::Bench(args) => match bench::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+        Command::Loadgen(args) => match loadgen::run(args).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
             Err(e) => fail(e),
         },
     }

@@ -292,17 +292,18 @@ impl Config {
         }
         for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
             let needed = match s {
-                // The gateway forwards to every service it does not run.
+                // Payment delivers its webhooks to booking, and booking charges through payment.
+                Service::Payment if self.runs(Service::Booking) => true,
+                Service::Booking if self.runs(Service::Payment) => true,
+                // The gateway forwards to every core service it does not run; booking and payment
+                // are routed when their URL is known (a catalogue-only deployment has neither).
+                Service::Booking | Service::Payment => false,
                 _ if self.runs(Service::Gateway) => true,
                 // Inventory asks events whether an event is on sale; events follows inventory's counts;
                 // booking follows the events outbox (cancellations).
                 Service::Events => self.runs(Service::Inventory) || self.runs(Service::Booking),
                 // Booking pins and confirms holds; events follows inventory's counts.
                 Service::Inventory => self.runs(Service::Events) || self.runs(Service::Booking),
-                // Booking charges and refunds.
-                Service::Payment => self.runs(Service::Booking),
-                // Payment delivers its webhooks to booking.
-                Service::Booking => self.runs(Service::Payment),
                 _ => false,
             };
             if needed && !self.runs(s) && self.url_of(s).is_none() {

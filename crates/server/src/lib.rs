@@ -304,8 +304,10 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
         let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
         for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
             if !cfg.runs(s) {
-                let base = cfg.url_of(s).expect("validated").to_string();
-                ups.push(gateway::Upstream::Remote { base, prefixes: public_prefixes(s) });
+                // Validated for the core services; booking and payment are optional upstreams.
+                if let Some(base) = cfg.url_of(s) {
+                    ups.push(gateway::Upstream::Remote { base: base.to_string(), prefixes: public_prefixes(s) });
+                }
             }
         }
         let limiter = match &cfg.redis_url {

@@ -525,3 +525,44 @@ async fn a_saga_killed_between_steps_is_finished_or_compensated_after_restart() 
         app.node.stop().await;
     }
 }
+
+/// Two nodes sharing MariaDB + Redis: one key confirmed on both at once books once and charges
+/// once; a cancel on both at once refunds once. Skipped without `TICKETING_TEST_MYSQL_URL`.
+#[tokio::test]
+async fn two_nodes_on_mariadb_book_and_cancel_once() {
+    let Some(base) = mysql_url() else { return };
+    let db = fresh_mysql(&base);
+    let a = spawn_shared(&db, |_| {}).await;
+    let b = spawn_shared(&db, |_| {}).await;
+    let admin = a.admin_token().await;
+    let event = a.event_on_sale(&admin, 1, 10).await;
+    let seats = a.seat_numbers(&event).await;
+    let (token, _, _) = a.new_user("buyer@example.com").await;
+    let ids = reserve(&a, &token, &event, &seats[..2]).await;
+    let body = json!({"reservationIds": ids, "paymentMethod": card(OK)});
+    let tasks = (0..10).map(|i| {
+        let (http, url, token, body) = (a.http.clone(), if i % 2 == 0 { a.url.clone() } else { b.url.clone() }, token.clone(), body.clone());
+        tokio::spawn(async move { confirm_raw(&http, &url, &token, Some("k"), body).await })
+    });
+    let results: Vec<(StatusCode, Value)> = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    let created: Vec<&Value> = results.iter().filter(|r| r.0 == StatusCode::CREATED).map(|r| &r.1).collect();
+    assert_eq!(created.len(), 1, "{results:?}");
+    assert!(results.iter().all(|(s, _)| [200, 201, 409].contains(&s.as_u16())), "{results:?}");
+    let id = created[0]["bookingId"].as_str().unwrap().to_string();
+    assert_eq!(payments(&a).await.len(), 1);
+    let tasks = [a.url.clone(), b.url.clone()].into_iter().map(|url| {
+        let (http, token, id) = (a.http.clone(), token.clone(), id.clone());
+        tokio::spawn(async move {
+            let r = http.post(format!("{url}/api/bookings/{id}/cancel")).bearer_auth(token).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        })
+    });
+    for r in join_all(tasks).await {
+        let (s, body) = r.unwrap();
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "CANCELLED");
+    }
+    let pdb = a.node.services.payment.as_ref().unwrap().db().clone();
+    assert_eq!(outbox_count(&pdb, "PaymentRefunded").await, 1);
+    assert_ledger(&a).await;
+}

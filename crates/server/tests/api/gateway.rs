@@ -26,7 +26,7 @@ async fn an_unknown_api_route_is_a_json_404() {
         (Method::GET, "/api/"),
         (Method::GET, "/api"),
         (Method::POST, "/api/unknown/thing"),
-        (Method::DELETE, "/api/bookings/123"),
+        (Method::DELETE, "/api/bookings/123/x/y"),
         (Method::GET, "/api/events/x/y/z"),
         (Method::GET, "/api/auth"),
         (Method::PUT, "/api/inventory/nothing/here"),

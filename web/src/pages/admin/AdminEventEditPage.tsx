@@ -323,12 +323,12 @@ function LayoutEditor({ event }: { event: TicketEvent }) {
           <Notice tone="warn">The layout can only be changed while the event is Upcoming (before the sale opens).</Notice>
         </div>
       )}
-      <div className="grid gap-6 xl:grid-cols-[minmax(0,520px)_1fr]">
+      <div className="grid gap-6 xl:grid-cols-[minmax(0,600px)_1fr]">
         <fieldset disabled={!editable} className="space-y-3">
           <legend className="sr-only">Sections</legend>
           {drafts.map((d, i) => (
             <div key={d.key} className="rounded-xl border border-slate-200 p-3" role="group" aria-label={`Section ${i + 1}`}>
-              <div className="grid grid-cols-2 gap-2 sm:grid-cols-5">
+              <div className="grid grid-cols-2 gap-2 sm:grid-cols-[1fr_8rem_5.5rem_4.5rem_1fr]">
                 <label className="col-span-1 text-xs font-medium text-slate-600">
                   Section
                   <input className={inputCls} value={d.section} onChange={(e) => upd(d.key, { section: e.target.value })} aria-label={`Section ${i + 1} name`} />

@@ -39,16 +39,16 @@ const C = { sold: '#4f46e5', held: '#f59e0b', available: '#d1fae5', blocked: '#c
 
 function SalesChart({ rows }: { rows: Row[] }) {
   const max = Math.max(1, ...rows.map((r) => r.total));
-  const barH = 22;
-  const labelW = 80;
-  const W = 600;
+  const barH = 24;
+  const labelW = 78;
+  const W = 420;
   const H = rows.length * (barH + 10) + 10;
   return (
-    <figure>
+    <figure className="max-w-2xl">
       <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-label="Seats sold, held and available by section">
         {rows.map((r, i) => {
           const y = 10 + i * (barH + 10);
-          const scale = (W - labelW - 60) / max;
+          const scale = (W - labelW - 44) / max;
           let x = labelW;
           const parts: [keyof typeof C, number][] = [
             ['sold', r.sold],
@@ -58,7 +58,7 @@ function SalesChart({ rows }: { rows: Row[] }) {
           ];
           return (
             <g key={r.section}>
-              <text x={labelW - 8} y={y + barH / 2 + 4} textAnchor="end" fontSize={12} fill="#334155">
+              <text x={labelW - 8} y={y + barH / 2 + 4} textAnchor="end" fontSize={13} fill="#334155">
                 {r.section}
               </text>
               {parts.map(([k, v]) => {
@@ -67,7 +67,7 @@ function SalesChart({ rows }: { rows: Row[] }) {
                 x += w;
                 return el;
               })}
-              <text x={x + 6} y={y + barH / 2 + 4} fontSize={11} fill="#64748b">
+              <text x={x + 6} y={y + barH / 2 + 4} fontSize={12} fill="#64748b">
                 {r.total ? Math.round((r.sold / r.total) * 100) : 0}%
               </text>
             </g>
