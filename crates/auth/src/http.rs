@@ -41,6 +41,20 @@ pub fn router(svc: Arc<AuthService>) -> Router {
         .with_state(svc)
 }
 
+/// Routes for other services of the platform (service token only; never routed by the gateway).
+pub fn internal_router(svc: Arc<AuthService>) -> Router {
+    Router::new().route("/internal/auth/users/{user_id}", get(contact)).with_state(svc)
+}
+
+async fn contact(
+    State(s): State<Arc<AuthService>>,
+    _: common::auth::ServiceCaller,
+    common::extract::Path(id): common::extract::Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let c = s.contact(&id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    Ok(axum::Json(c))
+}
+
 async fn register(State(s): State<Arc<AuthService>>, Json(r): Json<RegisterReq>) -> Result<impl IntoResponse, ApiError> {
     let u = s.register(&r.email, &r.password, &r.name).await?;
     Ok((StatusCode::CREATED, axum::Json(u)))

@@ -13,7 +13,7 @@ mod http;
 mod service;
 mod store;
 
-pub use http::router;
+pub use http::{internal_router, router};
 pub use service::AuthService;
 
 pub fn migrations() -> ::store::Migrations {

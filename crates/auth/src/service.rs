@@ -231,6 +231,21 @@ impl AuthService {
         let u = self.store.user_by_id(user_id).await?.ok_or_else(|| ApiError::unauthorized("account no longer exists"))?;
         Ok(UserView::from(&u))
     }
+
+    /// Where to reach an account holder (for the notification service); `None` when unknown.
+    pub async fn contact(&self, user_id: &str) -> Result<Option<common::clients::UserContact>, ApiError> {
+        Ok(self.store.user_by_id(user_id).await?.map(|u| {
+            let v = UserView::from(&u);
+            common::clients::UserContact { user_id: v.user_id, email: v.email, name: v.name }
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl common::clients::UserDirectory for AuthService {
+    async fn contact(&self, user_id: &str) -> Result<Option<common::clients::UserContact>, ApiError> {
+        AuthService::contact(self, user_id).await
+    }
 }
 
 #[cfg(test)]

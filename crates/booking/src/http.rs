@@ -25,6 +25,39 @@ pub fn router(svc: Arc<BookingService>) -> Router {
         .with_state(svc)
 }
 
+#[derive(serde::Deserialize)]
+struct OutboxQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+struct SinceQuery {
+    since: Option<i64>,
+}
+
+/// Routes for other services of the platform (service token only; never routed by the gateway):
+/// the outbox and the holders of an event's bookings, for the notification service.
+pub fn internal_router(svc: Arc<BookingService>) -> Router {
+    Router::new()
+        .route("/internal/bookings/outbox", get(outbox))
+        .route("/internal/bookings/events/{event_id}/holders", get(holders))
+        .with_state(svc)
+}
+
+async fn outbox(State(s): S, _: common::auth::ServiceCaller, common::extract::Query(q): common::extract::Query<OutboxQuery>) -> Result<impl IntoResponse, ApiError> {
+    Ok(axum::Json(s.outbox_after(q.after.unwrap_or(0), q.limit.unwrap_or(200)).await?))
+}
+
+async fn holders(
+    State(s): S,
+    _: common::auth::ServiceCaller,
+    Path(id): Path<String>,
+    common::extract::Query(q): common::extract::Query<SinceQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(axum::Json(common::clients::HolderList { holders: s.holders(&id, q.since.unwrap_or(0)).await? }))
+}
+
 fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {

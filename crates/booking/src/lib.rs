@@ -39,8 +39,18 @@ pub mod model;
 mod service;
 mod store;
 
-pub use http::router;
+pub use http::{internal_router, router};
 pub use service::{BookingConfig, BookingService};
+
+#[async_trait::async_trait]
+impl common::clients::BookingsFeed for BookingService {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<common::clients::OutboxRecord>, common::ApiError> {
+        BookingService::outbox_after(self, after, limit).await
+    }
+    async fn holders(&self, event_id: &str, since_ms: i64) -> Result<Vec<common::clients::BookingHolder>, common::ApiError> {
+        BookingService::holders(self, event_id, since_ms).await
+    }
+}
 
 pub fn migrations() -> ::store::Migrations {
     ::store::migrations!()

@@ -666,6 +666,30 @@ impl BookingService {
         });
     }
 
+    // ---- for the notification service ----
+
+    pub async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<common::clients::OutboxRecord>, ApiError> {
+        Ok(store::outbox::read_after(&self.store.db, after, limit).await?)
+    }
+
+    /// The holders of the event's bookings that were confirmed at `since` (see
+    /// [`common::clients::BookingsFeed::holders`]).
+    pub async fn holders(&self, event_id: &str, since: i64) -> Result<Vec<common::clients::BookingHolder>, ApiError> {
+        Ok(self
+            .store
+            .holders_of_event(event_id, since)
+            .await?
+            .into_iter()
+            .map(|b| common::clients::BookingHolder {
+                seat_numbers: b.seats().into_iter().map(|s| s.seat_number).collect(),
+                booking_id: b.booking_id,
+                booking_reference: b.booking_reference,
+                user_id: b.user_id,
+                status: b.status,
+            })
+            .collect())
+    }
+
     pub async fn ping(&self) -> Result<(), String> {
         self.store.db.ping().await.map_err(|e| format!("bookings database: {e}"))
     }

@@ -41,6 +41,13 @@ impl BookingStore {
             .bind(event_id).fetch_all(p).await)?)
     }
 
+    /// Bookings of the event confirmed at `since`: still CONFIRMED, or cancelled at or after it.
+    pub async fn holders_of_event(&self, event_id: &str, since: i64) -> Result<Vec<BookingRow>, StoreError> {
+        Ok(run!(self.db.write(), p => sqlx::query_as(&format!(
+            "SELECT {COLS} FROM bookings WHERE event_id = ? AND (status = 'CONFIRMED' OR (status = 'CANCELLED' AND confirmed_at IS NOT NULL AND cancelled_at >= ?)) ORDER BY created_at"))
+            .bind(event_id).bind(since).fetch_all(p).await)?)
+    }
+
     async fn key_row(&self, user_id: &str, key: &str) -> Result<Option<(String, String, i64)>, StoreError> {
         Ok(run!(self.db.write(), p => sqlx::query_as(
             "SELECT request_hash, booking_id, created_at FROM idempotency_keys WHERE user_id = ? AND idem_key = ?")

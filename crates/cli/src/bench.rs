@@ -137,7 +137,7 @@ async fn scratch_db(backend: &str, dir: &std::path::Path) -> anyhow::Result<Db> 
     let cfg = if backend == "sqlite" {
         StoreConfig::Sqlite { dir: dir.to_path_buf() }
     } else {
-        StoreConfig::MySql { url: format!("{}/bench_{}", backend.trim_end_matches('/'), common::ids::random_token(4)) }
+        StoreConfig::MySql { url: format!("{}/bench_{}", backend.trim_end_matches('/'), common::ids::random_token(4)), pool_size: 32 }
     };
     Ok(Db::open(&cfg, "inventory", inventory::migrations()).await?)
 }

@@ -42,6 +42,12 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Rebuild the search index from the events database, then exit (stop `serve` first: the
+    /// index has one writer).
+    Reindex {
+        #[command(flatten)]
+        config: Config,
+    },
     /// Measure the reservation path of the store alone beside a raw-SQL baseline.
     Bench(bench::BenchArgs),
     /// A flash sale against a running platform (this machine), with a report and an audit.
@@ -152,7 +158,8 @@ async fn main() -> ExitCode {
         }
         Command::Demo { mut config } => {
             common::telemetry::init_logging(&config.log_format);
-            config.services = common::config::Service::ALL.to_vec();
+            // Not search: its index has one writer, which a running `serve` may hold.
+            config.services = common::config::Service::ALL.into_iter().filter(|s| *s != common::config::Service::Search).collect();
             config.port = 0;
             let (_, _, services) = match server::build(&config).await {
                 Ok(b) => b,
@@ -164,6 +171,20 @@ async fn main() -> ExitCode {
                 Err(e) => return fail(e),
             }
             ExitCode::SUCCESS
+        }
+        Command::Reindex { config } => {
+            common::telemetry::init_logging(&config.log_format);
+            if let Err(e) = config.validate() {
+                return fail(e);
+            }
+            let started = std::time::Instant::now();
+            match server::reindex(&config).await {
+                Ok(n) => {
+                    println!("search index rebuilt: {n} events in {} ms", started.elapsed().as_millis());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
         }
         Command::Bench(args) => match bench::run(args).await {
             Ok(()) => ExitCode::SUCCESS,

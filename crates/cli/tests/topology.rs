@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ticketing");
 /// The services of the third process: all but gateway, auth and events.
-const REST: &str = "inventory,booking,payment";
+const REST: &str = "inventory,booking,payment,notification";
 const SECRET: &str = "topology-secret-topology-secret-0123456789";
 
 struct Proc(Child);
@@ -70,6 +70,12 @@ async fn call(c: &reqwest::Client, method: reqwest::Method, url: String, token: 
     (s, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// The caller's active reservations (ids).
+async fn active_reservation_ids(c: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let (_, b) = call(c, reqwest::Method::GET, format!("{base}/api/inventory/reservations/me"), Some(token), None).await;
+    b["reservations"].as_array().map(|l| l.iter().filter(|r| r["status"] == "ACTIVE").map(|r| r["reservationId"].clone()).collect()).unwrap_or_default()
+}
+
 /// The scenario; returns (step, status, the keys of the body) for comparison across topologies.
 async fn scenario(base: &str) -> Vec<(String, u16, Vec<String>)> {
     use reqwest::Method as M;
@@ -124,6 +130,24 @@ async fn scenario(base: &str) -> Vec<(String, u16, Vec<String>)> {
             break;
         }
         assert!(Instant::now() < deadline, "counts never followed: {e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A booking is mailed: the notifier reads the booking outbox, the event and the account
+    // (over HTTP from other processes when split); here the mail goes to the spool.
+    let ids: Vec<Value> = active_reservation_ids(&c, base, &user).await;
+    let (s, b) = call(&c, M::POST, format!("{base}/api/bookings/confirm"), Some(&user), Some(json!({"reservationIds": ids,
+        "idempotencyKey": "topology-1", "paymentMethod": {"type": "CREDIT_CARD", "cardNumber": "4242424242424242",
+        "expiryMonth": 12, "expiryYear": 2035, "cvv": "123"}}))).await;
+    log("confirm", s, &b);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (s, b) = call(&c, M::GET, format!("{base}/api/notifications/me"), Some(&user), None).await;
+        let sent = b["notifications"].as_array().is_some_and(|l| l.iter().any(|n| n["type"] == "BOOKING_CONFIRMED" && n["status"] == "SENT"));
+        if sent {
+            log("notifications", s, &b);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no notification was sent: {s} {b}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (s, b) = call(&c, M::GET, format!("{base}/api/nothing-here"), None, None).await;

@@ -401,3 +401,123 @@ impl WebhookSink for HttpWebhookSink {
         }
     }
 }
+
+// --- events feed (followed by the search indexer and the notifier) ---
+
+/// An event as the search index needs it: the searchable text, the filters and the counts. It reads
+/// the events service's full view (`GET /internal/events/{id}/view`, or an `EventCreated` /
+/// `EventUpdated` outbox payload) and ignores the fields it does not use.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EventDoc {
+    pub event_id: String,
+    pub event_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub category: String,
+    pub venue_name: String,
+    pub city: String,
+    /// RFC 3339.
+    pub event_date: String,
+    pub status: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub total_seats: i64,
+    #[serde(default)]
+    pub available_seats: i64,
+    #[serde(default)]
+    pub min_price: Option<Money>,
+    #[serde(default)]
+    pub max_price: Option<Money>,
+}
+
+/// What the search indexer reads from the events service: its outbox, and one event's current view.
+#[async_trait]
+pub trait EventsFeed: Send + Sync {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError>;
+    /// `None` when the event does not exist (any more).
+    async fn event(&self, event_id: &str) -> Result<Option<EventDoc>, ApiError>;
+}
+
+#[async_trait]
+impl EventsFeed for HttpEventsClient {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        EventsOutbox::outbox_after(self, after, limit).await
+    }
+    async fn event(&self, event_id: &str) -> Result<Option<EventDoc>, ApiError> {
+        match self.0.get(&format!("/internal/events/{event_id}/view")).await {
+            Err(e) if e.code == crate::ErrorCode::NotFound => Ok(None),
+            other => other,
+        }
+    }
+}
+
+// --- bookings and accounts, as the notification service reads them ---
+
+/// A booking's holder, as the notification service needs it for an event-wide message.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingHolder {
+    pub booking_id: String,
+    pub booking_reference: String,
+    pub user_id: String,
+    pub status: String,
+    #[serde(default)]
+    pub seat_numbers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HolderList {
+    pub holders: Vec<BookingHolder>,
+}
+
+/// What the notification service reads from the booking service.
+#[async_trait]
+pub trait BookingsFeed: Send + Sync {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError>;
+    /// The holders of the event's bookings that were confirmed at `since_ms`: those still
+    /// `CONFIRMED`, and those cancelled at or after `since_ms` (the event's own cancellation
+    /// cancels them, and the notifier may look only afterwards).
+    async fn holders(&self, event_id: &str, since_ms: i64) -> Result<Vec<BookingHolder>, ApiError>;
+}
+
+pub struct HttpBookingsClient(pub ServiceHttp);
+
+#[async_trait]
+impl BookingsFeed for HttpBookingsClient {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        Ok(self.0.get(&format!("/internal/bookings/outbox?after={after}&limit={limit}")).await?.unwrap_or_default())
+    }
+    async fn holders(&self, event_id: &str, since_ms: i64) -> Result<Vec<BookingHolder>, ApiError> {
+        let l: Option<HolderList> = self.0.get(&format!("/internal/bookings/events/{event_id}/holders?since={since_ms}")).await?;
+        Ok(l.map(|l| l.holders).unwrap_or_default())
+    }
+}
+
+/// How to reach an account holder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserContact {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+}
+
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// `None` when the account does not exist.
+    async fn contact(&self, user_id: &str) -> Result<Option<UserContact>, ApiError>;
+}
+
+pub struct HttpAuthClient(pub ServiceHttp);
+
+#[async_trait]
+impl UserDirectory for HttpAuthClient {
+    async fn contact(&self, user_id: &str) -> Result<Option<UserContact>, ApiError> {
+        match self.0.get(&format!("/internal/auth/users/{user_id}")).await {
+            Err(e) if e.code == crate::ErrorCode::NotFound => Ok(None),
+            other => other,
+        }
+    }
+}

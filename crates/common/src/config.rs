@@ -45,11 +45,21 @@ pub enum Service {
     Inventory,
     Booking,
     Payment,
+    Notification,
+    Search,
 }
 
 impl Service {
-    pub const ALL: [Service; 6] =
-        [Service::Gateway, Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment];
+    pub const ALL: [Service; 8] = [
+        Service::Gateway,
+        Service::Auth,
+        Service::Events,
+        Service::Inventory,
+        Service::Booking,
+        Service::Payment,
+        Service::Notification,
+        Service::Search,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Service::Gateway => "gateway",
@@ -58,6 +68,8 @@ impl Service {
             Service::Inventory => "inventory",
             Service::Booking => "booking",
             Service::Payment => "payment",
+            Service::Notification => "notification",
+            Service::Search => "search",
         }
     }
     pub fn parse(s: &str) -> Option<Service> {
@@ -139,6 +151,13 @@ fn parse_port(s: &str) -> Result<u16, String> {
     s.parse::<u16>().map_err(|_| format!("'{s}' is not a port (0-65535)"))
 }
 
+fn parse_positive_u32(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(v) if (1..=1000).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' must be a whole number from 1 to 1000")),
+    }
+}
+
 fn parse_positive(s: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(v) if v > 0 => Ok(v),
@@ -180,6 +199,9 @@ pub struct Config {
     /// Lifetime of a refresh token.
     #[arg(long, env = "TICKETING_REFRESH_TOKEN_TTL_SECS", default_value = "1209600", value_parser = parse_positive)]
     pub refresh_token_ttl_secs: u64,
+    /// Connections per service database on MySQL (each service of each process has its own pool).
+    #[arg(long, env = "TICKETING_DB_POOL_SIZE", default_value = "16", value_parser = parse_positive_u32)]
+    pub db_pool_size: u32,
     /// How long a seat hold lasts.
     #[arg(long, env = "TICKETING_RESERVATION_TTL_SECS", default_value = "600", value_parser = parse_positive)]
     pub reservation_ttl_secs: u64,
@@ -241,6 +263,27 @@ pub struct Config {
     /// How often the booking service looks for sagas left half-done.
     #[arg(long, env = "TICKETING_BOOKING_SWEEP_SECS", default_value = "10", value_parser = parse_positive)]
     pub booking_sweep_secs: u64,
+    /// Where the notification service runs when not in this process.
+    #[arg(long, env = "TICKETING_NOTIFICATION_URL", value_parser = parse_url)]
+    pub notification_url: Option<String>,
+    /// Where a search service runs when not in this process (the gateway forwards `/api/search`
+    /// there). Every search process keeps its own index in its data dir.
+    #[arg(long, env = "TICKETING_SEARCH_URL", value_parser = parse_url)]
+    pub search_url: Option<String>,
+    /// SMTP server for outgoing mail: `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://...` (TLS) or plain `smtp://host:25`. Unset: mail is written as `.eml` files under
+    /// `TICKETING_DATA_DIR/mail/`.
+    #[arg(long, env = "TICKETING_SMTP_URL", value_parser = parse_secret_url(&["smtp://", "smtps://"]))]
+    pub smtp_url: Option<Secret>,
+    /// The `From` of outgoing mail.
+    #[arg(long, env = "TICKETING_MAIL_FROM", default_value = "Ticketing <no-reply@ticketing.local>")]
+    pub mail_from: String,
+    /// Attempts to send one notification before it is marked FAILED.
+    #[arg(long, env = "TICKETING_MAIL_MAX_ATTEMPTS", default_value = "5", value_parser = parse_positive)]
+    pub mail_max_attempts: u64,
+    /// Wait after the first failed send; doubled after each further one.
+    #[arg(long, env = "TICKETING_MAIL_RETRY_BASE_MS", default_value = "2000", value_parser = parse_positive)]
+    pub mail_retry_base_ms: u64,
 }
 
 fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
@@ -273,6 +316,8 @@ impl Config {
             Service::Inventory => self.inventory_url.as_deref(),
             Service::Booking => self.booking_url.as_deref(),
             Service::Payment => self.payment_url.as_deref(),
+            Service::Notification => self.notification_url.as_deref(),
+            Service::Search => self.search_url.as_deref(),
             Service::Gateway => None,
         }
     }
@@ -289,6 +334,22 @@ impl Config {
             if p.expose().len() < 8 {
                 return Err("TICKETING_ADMIN_PASSWORD must be at least 8 characters".into());
             }
+        }
+        if self.runs(Service::Notification) {
+            // The notifier follows the booking and events outboxes and looks recipients up in auth.
+            for s in [Service::Auth, Service::Events, Service::Booking] {
+                if !self.runs(s) && self.url_of(s).is_none() {
+                    return Err(format!(
+                        "TICKETING_{}_URL must be set: this process runs the notification service but not the {} service",
+                        s.name().to_uppercase(),
+                        s.name()
+                    ));
+                }
+            }
+        }
+        // The search indexer follows the events outbox.
+        if self.runs(Service::Search) && !self.runs(Service::Events) && self.events_url.is_none() {
+            return Err("TICKETING_EVENTS_URL must be set: this process runs the search service but not the events service".into());
         }
         for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
             let needed = match s {

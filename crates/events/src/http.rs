@@ -40,7 +40,9 @@ pub fn internal_router(svc: Arc<EventsService>) -> Router {
     Router::new()
         .route("/internal/events/outbox", get(outbox))
         .route("/internal/events/{event_id}/sale-info", get(sale_info))
-        .with_state(svc)
+        .with_state(svc.clone())
+        // One event's full view, for a search indexer in another process.
+        .merge(crate::feed::feed_router(svc))
 }
 
 async fn create(State(s): S, _: AdminUser, Json(input): Json<EventInput>) -> Result<impl IntoResponse, ApiError> {

@@ -10,12 +10,14 @@
 //! Layout: `http` (routes) -> `service` (rules, background jobs) -> `store` (SQL); `model` holds the
 //! event, its input parsing and the status machine.
 
+mod feed;
 mod http;
 pub mod model;
 mod service;
 mod store;
 
 pub use http::{internal_router, router};
+pub use feed::feed_router;
 pub use model::{EventInput, Status};
 pub use service::EventsService;
 

@@ -18,6 +18,9 @@ use common::clients::{
 };
 use common::ApiError;
 use payment::{PaymentConfig, PaymentService};
+use notification::{NotificationConfig, NotificationService};
+use indexer::Indexer;
+use search::SearchService;
 use common::config::{Config, Secret, Service};
 use events::EventsService;
 use inventory::{InventoryConfig, InventoryService};
@@ -49,6 +52,13 @@ impl Node {
         if let Some(p) = &self.services.payment {
             p.stop();
         }
+        if let Some(n) = &self.services.notification {
+            n.stop();
+        }
+        if let Some(i) = &self.services.indexer {
+            // Also lets go of the index's writer, so a node started on the same data dir can take it.
+            i.stop().await;
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -64,6 +74,10 @@ pub struct Services {
     pub inventory: Option<Arc<InventoryService>>,
     pub booking: Option<Arc<BookingService>>,
     pub payment: Option<Arc<PaymentService>>,
+    pub notification: Option<Arc<NotificationService>>,
+    pub search: Option<Arc<SearchService>>,
+    /// The search index's writer: follows the events outbox (one per search process).
+    pub indexer: Option<Arc<Indexer>>,
 }
 
 /// The events outbox read in process.
@@ -156,6 +170,8 @@ pub async fn migrate(cfg: &Config) -> Result<(), StartError> {
     open(cfg, "inventory", inventory::migrations()).await?;
     open(cfg, "bookings", booking::migrations()).await?;
     open(cfg, "payment", payment::migrations()).await?;
+    open(cfg, "notification", notification::migrations()).await?;
+    open(cfg, "search", indexer::migrations()).await?;
     Ok(())
 }
 
@@ -239,6 +255,86 @@ async fn start_booking_and_payment(cfg: &Config, keys: &Arc<JwtKeys>, services: 
     Ok(())
 }
 
+/// The notifier: follows the booking and events outboxes, looks recipients up in auth (each in
+/// process or over HTTP), and mails through SMTP or the spool in the data dir.
+async fn start_notification(cfg: &Config, keys: &Arc<JwtKeys>, services: &Services) -> Result<Arc<NotificationService>, StartError> {
+    let db = open(cfg, "notification", notification::migrations()).await?;
+    let bookings: Arc<dyn common::clients::BookingsFeed> = match &services.booking {
+        Some(b) => b.clone(),
+        None => Arc::new(common::clients::HttpBookingsClient(remote(cfg, keys, Service::Booking, "notification")?)),
+    };
+    let events: Arc<dyn common::clients::EventsFeed> = match &services.events {
+        Some(e) => e.clone(),
+        None => Arc::new(HttpEventsClient(remote(cfg, keys, Service::Events, "notification")?)),
+    };
+    let users: Arc<dyn common::clients::UserDirectory> = match &services.auth {
+        Some(a) => a.clone(),
+        None => Arc::new(common::clients::HttpAuthClient(remote(cfg, keys, Service::Auth, "notification")?)),
+    };
+    let mailer = notification::mail::Mailer::new(
+        cfg.smtp_url.as_ref().map(|s| s.expose()),
+        &cfg.mail_from,
+        &cfg.data_dir.join("mail"),
+        Duration::from_secs(20),
+    )
+    .map_err(StartError::Config)?;
+    let ncfg = NotificationConfig {
+        max_attempts: cfg.mail_max_attempts.min(100) as u32,
+        retry_base: Duration::from_millis(cfg.mail_retry_base_ms),
+        ..NotificationConfig::default()
+    };
+    let sources = notification::Sources { bookings, events, users };
+    let svc = Arc::new(NotificationService::new(db, sources, mailer, ncfg, Arc::new(notification::clock::SystemClock)));
+    svc.spawn_jobs();
+    Ok(svc)
+}
+
+/// The events feed of the search indexer: in process, or over HTTP.
+fn events_feed(cfg: &Config, keys: &Arc<JwtKeys>, services: &Services) -> Result<Arc<dyn common::clients::EventsFeed>, StartError> {
+    Ok(match &services.events {
+        Some(e) => e.clone(),
+        None => Arc::new(HttpEventsClient(remote(cfg, keys, Service::Events, "search")?)),
+    })
+}
+
+/// The search service and its indexer: this process's own index in the data dir (rebuilt when
+/// missing or of another schema version), fed from the events outbox.
+async fn start_search(cfg: &Config, keys: &Arc<JwtKeys>, services: &mut Services) -> Result<(), StartError> {
+    let db = open(cfg, "search", indexer::migrations()).await?;
+    let dir = search::index_dir(&cfg.data_dir);
+    let (index, opened) = search::SearchIndex::open(&dir).map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {e}")))?;
+    if let search::Opened::Created(why) = &opened {
+        tracing::info!(path = %dir.display(), reason = %why, "search index created; indexing the events outbox from the start");
+    }
+    let svc = Arc::new(SearchService::new(Arc::new(index)));
+    let feed = events_feed(cfg, keys, services)?;
+    let ix = Arc::new(Indexer::new(db, svc.clone(), feed).await.map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {}", e.message)))?);
+    ix.spawn();
+    services.search = Some(svc);
+    services.indexer = Some(ix);
+    Ok(())
+}
+
+/// `ticketing reindex`: an empty index, then the whole events outbox into it. Refused while a
+/// running process holds the index. Returns the number of events indexed.
+pub async fn reindex(cfg: &Config) -> Result<u64, StartError> {
+    let keys = jwt_keys(cfg)?;
+    let mut services = Services::default();
+    if cfg.events_url.is_none() || cfg.runs(Service::Events) {
+        // Straight from the events database (SQLite in the data dir, or MySQL).
+        services.events = Some(Arc::new(EventsService::new(open(cfg, "events", events::migrations()).await?)));
+    }
+    let feed = events_feed(cfg, &keys, &services)?;
+    let db = open(cfg, "search", indexer::migrations()).await?;
+    let dir = search::index_dir(&cfg.data_dir);
+    let index = search::SearchIndex::recreate(&dir).map_err(|e| StartError::Other(e.to_string()))?;
+    let svc = Arc::new(SearchService::new(Arc::new(index)));
+    let ix = Indexer::new(db, svc.clone(), feed).await.map_err(|e| StartError::Other(e.message))?;
+    ix.catch_up().await.map_err(|e| StartError::Other(e.message))?;
+    ix.stop().await;
+    Ok(svc.index().num_docs())
+}
+
 /// Build the services of this node and the router that serves them.
 pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services), StartError> {
     cfg.validate().map_err(StartError::Config)?;
@@ -280,12 +376,18 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
     if cfg.runs(Service::Payment) || cfg.runs(Service::Booking) {
         start_booking_and_payment(cfg, &keys, &mut services).await?;
     }
+    if cfg.runs(Service::Notification) {
+        services.notification = Some(start_notification(cfg, &keys, &services).await?);
+    }
+    if cfg.runs(Service::Search) {
+        start_search(cfg, &keys, &mut services).await?;
+    }
 
     // Internal routes are always mounted: other processes may call this one. They take only a
     // service token, so an end user reaching them gets 403.
     let mut service_routes = Vec::new();
     if let Some(a) = &services.auth {
-        service_routes.push((Service::Auth, auth::router(a.clone())));
+        service_routes.push((Service::Auth, auth::router(a.clone()).merge(auth::internal_router(a.clone()))));
     }
     if let Some(e) = &services.events {
         service_routes.push((Service::Events, events::router(e.clone()).merge(events::internal_router(e.clone()))));
@@ -294,7 +396,13 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
         service_routes.push((Service::Inventory, inventory::router(i.clone()).merge(inventory::internal_router(i.clone()))));
     }
     if let Some(b) = &services.booking {
-        service_routes.push((Service::Booking, booking::router(b.clone())));
+        service_routes.push((Service::Booking, booking::router(b.clone()).merge(booking::internal_router(b.clone()))));
+    }
+    if let Some(n) = &services.notification {
+        service_routes.push((Service::Notification, notification::router(n.clone())));
+    }
+    if let Some(s) = &services.search {
+        service_routes.push((Service::Search, search::router(s.clone())));
     }
     if let Some(p) = &services.payment {
         service_routes.push((Service::Payment, payment::router(p.clone()).merge(payment::internal_router(p.clone()))));
@@ -302,7 +410,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
 
     let app = if cfg.runs(Service::Gateway) {
         let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
-        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
+        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment, Service::Notification, Service::Search] {
             if !cfg.runs(s) {
                 // Validated for the core services; booking and payment are optional upstreams.
                 if let Some(base) = cfg.url_of(s) {
@@ -345,6 +453,12 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
             if let Some(p) = &s.payment {
                 p.db().ping().await.map_err(|e| format!("payment database: {e}"))?;
             }
+            if let Some(n) = &s.notification {
+                n.ping().await?;
+            }
+            if let Some(i) = &s.indexer {
+                i.ping().await.map_err(|e| format!("search database: {e}"))?;
+            }
             Ok(())
         })
     });
@@ -360,6 +474,8 @@ fn public_prefixes(s: Service) -> Vec<&'static str> {
         Service::Inventory => vec!["/api/inventory"],
         Service::Booking => vec!["/api/bookings"],
         Service::Payment => vec!["/api/payment"],
+        Service::Notification => vec!["/api/notifications"],
+        Service::Search => vec!["/api/search"],
         Service::Gateway => vec![],
     }
 }

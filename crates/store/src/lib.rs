@@ -126,7 +126,7 @@ pub enum StoreConfig {
     Sqlite { dir: std::path::PathBuf },
     /// A server URL; the database is `<prefix>_<service>` where the prefix is the URL's database
     /// name (`ticketing` when it has none).
-    MySql { url: String },
+    MySql { url: String, pool_size: u32 },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +166,11 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable, nothing was changed")
             }
+            // MySQL 1040: the server has no connection left for us.
+            StoreError::Sql(sqlx::Error::Database(d)) if d.code().as_deref() == Some("08004") || d.message().contains("Too many connections") => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(ErrorCode::Unavailable, "the database is unavailable, nothing was changed")
+            }
             _ if e.is_retryable() => {
                 tracing::warn!(error = %e, "database busy");
                 ApiError::new(ErrorCode::Unavailable, "the database is busy, try again")
@@ -199,7 +204,7 @@ impl Db {
     pub async fn open(cfg: &StoreConfig, service: &str, migrations: Migrations) -> Result<Db, StoreError> {
         let db = match cfg {
             StoreConfig::Sqlite { dir } => Self::open_sqlite(&dir.join(format!("{service}.db"))).await?,
-            StoreConfig::MySql { url } => {
+            StoreConfig::MySql { url, pool_size } => {
                 let (server, prefix) = mysql_parts(url);
                 let name = format!("{prefix}_{service}");
                 if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -212,7 +217,7 @@ impl Db {
                     .await?;
                 conn.close().await?;
                 let pool = MySqlPoolOptions::new()
-                    .max_connections(32)
+                    .max_connections((*pool_size).max(1))
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(opts.database(&name).log_statements(tracing::log::LevelFilter::Trace))
                     .await?;
@@ -292,7 +297,7 @@ impl Db {
 /// Choose the storage from the configuration.
 pub fn store_config(cfg: &common::config::Config) -> StoreConfig {
     match &cfg.mysql_url {
-        Some(url) => StoreConfig::MySql { url: url.expose().to_string() },
+        Some(url) => StoreConfig::MySql { url: url.expose().to_string(), pool_size: cfg.db_pool_size },
         None => StoreConfig::Sqlite { dir: cfg.data_dir.clone() },
     }
 }

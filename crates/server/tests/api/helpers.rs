@@ -61,11 +61,17 @@ pub async fn spawn_shared(mysql: &str, f: impl FnOnce(&mut Config)) -> TestApp {
     cfg.mysql_url = Some(Secret::new(mysql));
     cfg.redis_url = redis_url().map(Secret::new);
     cfg.jwt_secret = Some(Secret::new(JWT_SECRET));
+    // Tests run many nodes against one server at once: keep each pool small.
+    cfg.db_pool_size = 8;
     f(&mut cfg);
     start(cfg, dir).await
 }
 
 pub async fn start(cfg: Config, dir: tempfile::TempDir) -> TestApp {
+    // `TEST_LOG=1 cargo test ...` shows the nodes' logs.
+    if std::env::var("TEST_LOG").is_ok() {
+        common::telemetry::init_logging("pretty");
+    }
     let node = server::start(cfg).await.expect("node starts");
     let url = node.url();
     let http = reqwest::Client::builder().pool_max_idle_per_host(512).build().unwrap();

@@ -6,3 +6,6 @@ mod gateway;
 mod helpers;
 mod inventory;
 mod booking;
+mod flash_sale;
+mod notification;
+mod search;

@@ -1,0 +1,511 @@
+//! The rules of notifying: which outbox rows make which notifications (and for whom), the reminder
+//! schedule, and the dispatcher that sends each notification once.
+
+use crate::clock::Clock;
+use crate::mail::{Mailer, Outgoing};
+use crate::store::{NewNotification, NotificationRow, NotificationStore, ReminderRow};
+use crate::templates::{amount, human_date, Kind, MailContext, Templates};
+use common::auth::AuthUser;
+use common::clients::{BookingsFeed, EventDoc, EventsFeed, OutboxRecord, UserDirectory};
+use common::time::{opt_rfc3339, to_rfc3339};
+use common::ApiError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use store::outbox::Cursor;
+use tokio::sync::Notify;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+#[derive(Clone)]
+pub struct NotificationConfig {
+    /// Attempts before a notification is `FAILED`.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; doubled after each further one (capped at 10 minutes).
+    pub retry_base: Duration,
+    /// How long a sender owns a claimed notification. Longer than a send may take (the SMTP
+    /// timeout), so a live sender never loses its row; a dead one's row is taken over after it.
+    pub lease: Duration,
+    /// How often the followers, the scheduler and the dispatcher look for work when idle.
+    pub poll_interval: Duration,
+    /// How long before the event its reminder goes out.
+    pub remind_before: Duration,
+}
+
+impl Default for NotificationConfig {
+    fn default() -> Self {
+        NotificationConfig {
+            max_attempts: 5,
+            retry_base: Duration::from_secs(2),
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(300),
+            remind_before: Duration::from_millis(DAY_MS as u64),
+        }
+    }
+}
+
+/// The services the notifier reads.
+#[derive(Clone)]
+pub struct Sources {
+    pub bookings: Arc<dyn BookingsFeed>,
+    pub events: Arc<dyn EventsFeed>,
+    pub users: Arc<dyn UserDirectory>,
+}
+
+/// A notification as `GET /api/notifications/me` shows it (shared/API.md §9).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationView {
+    pub notification_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+impl From<&NotificationRow> for NotificationView {
+    fn from(r: &NotificationRow) -> Self {
+        NotificationView {
+            notification_id: r.notification_id.clone(),
+            kind: r.kind.clone(),
+            channel: r.channel.clone(),
+            recipient: r.recipient.clone(),
+            subject: r.subject.clone(),
+            status: r.status.clone(),
+            created_at: to_rfc3339(r.created_at),
+            sent_at: opt_rfc3339(r.sent_at),
+            attempts: r.attempts,
+            failure_reason: if r.status == "SENT" { None } else { r.last_error.clone() },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct NotificationList {
+    pub notifications: Vec<NotificationView>,
+}
+
+/// The booking outbox payload, as far as the notifier reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct BookingPayload {
+    booking_id: String,
+    booking_reference: String,
+    user_id: String,
+    event_id: Option<String>,
+    payment_id: Option<String>,
+    payment_status: String,
+    total_amount_cents: i64,
+    currency: String,
+    seat_numbers: Vec<String>,
+}
+
+/// What a notification says about the event.
+#[derive(Default)]
+struct EventInfo {
+    name: String,
+    date_ms: Option<i64>,
+    venue: String,
+    city: String,
+}
+
+impl From<EventDoc> for EventInfo {
+    fn from(e: EventDoc) -> Self {
+        EventInfo { name: e.event_name, date_ms: common::time::parse_rfc3339(&e.event_date), venue: e.venue_name, city: e.city }
+    }
+}
+
+pub struct NotificationService {
+    store: NotificationStore,
+    sources: Sources,
+    mailer: Mailer,
+    templates: Templates,
+    cfg: NotificationConfig,
+    /// The reminder scheduler's clock (leases and retries use the wall clock).
+    clock: Arc<dyn Clock>,
+    /// This process, as a lease owner.
+    owner: String,
+    wake: Notify,
+    dead: AtomicBool,
+}
+
+fn now() -> i64 {
+    common::time::now_ms()
+}
+
+impl NotificationService {
+    pub fn new(db: store::Db, sources: Sources, mailer: Mailer, cfg: NotificationConfig, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store: NotificationStore { db },
+            sources,
+            mailer,
+            templates: Templates::new(),
+            cfg,
+            clock,
+            owner: format!("notification-{}", common::ids::random_token(8)),
+            wake: Notify::new(),
+            dead: AtomicBool::new(false),
+        }
+    }
+
+    pub fn db(&self) -> &store::Db {
+        &self.store.db
+    }
+
+    /// Stop the background jobs (a node shutting down).
+    pub fn stop(&self) {
+        self.dead.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    pub async fn ping(&self) -> Result<(), String> {
+        self.store.db.ping().await.map_err(|e| format!("notification database: {e}"))
+    }
+
+    /// `GET /api/notifications/me`: the caller's notifications, newest first.
+    pub async fn mine(&self, user: &AuthUser) -> Result<NotificationList, ApiError> {
+        let rows = self.store.of_user(&user.user_id).await?;
+        Ok(NotificationList { notifications: rows.iter().map(NotificationView::from).collect() })
+    }
+
+    // ---- making notifications ----
+
+    async fn event_info(&self, event_id: Option<&str>) -> Result<EventInfo, ApiError> {
+        let Some(id) = event_id.filter(|s| !s.is_empty()) else { return Ok(EventInfo::default()) };
+        Ok(self.sources.events.event(id).await?.map(EventInfo::from).unwrap_or_default())
+    }
+
+    fn context(&self, name: &str, ev: &EventInfo) -> MailContext {
+        MailContext {
+            name: name.to_string(),
+            event_name: if ev.name.is_empty() { "your event".into() } else { ev.name.clone() },
+            event_date: ev.date_ms.map(human_date).unwrap_or_default(),
+            venue: ev.venue.clone(),
+            city: ev.city.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// Render and record one notification for `user_id`, unless `dedup_key` was recorded before.
+    /// `Ok(false)` when nothing new was recorded.
+    async fn notify(&self, kind: Kind, user_id: &str, dedup_key: String, ev: &EventInfo, fill: impl FnOnce(&mut MailContext)) -> Result<bool, ApiError> {
+        if self.store.exists(&dedup_key).await? {
+            return Ok(false);
+        }
+        let Some(contact) = self.sources.users.contact(user_id).await? else {
+            tracing::warn!(user_id, kind = kind.as_str(), "no account for a notification's recipient; skipped");
+            return Ok(false);
+        };
+        let mut ctx = self.context(&contact.name, ev);
+        fill(&mut ctx);
+        let r = self.templates.render(kind, &ctx).map_err(|e| ApiError::internal(format!("template {}: {e}", kind.as_str())))?;
+        let n = NewNotification {
+            dedup_key,
+            user_id: user_id.to_string(),
+            kind: kind.as_str().to_string(),
+            recipient: contact.email,
+            subject: r.subject,
+            body_text: r.text,
+            body_html: r.html,
+        };
+        let fresh = self.store.insert(&n, now()).await?;
+        if fresh {
+            metrics::counter!("notifications_created_total", "type" => kind.as_str()).increment(1);
+            self.wake.notify_one();
+        }
+        Ok(fresh)
+    }
+
+    /// One row of the booking outbox.
+    pub async fn on_booking_record(&self, r: &OutboxRecord) -> Result<(), ApiError> {
+        let kind = match (r.event_type.as_str(), r.payload.get("paymentStatus").and_then(|v| v.as_str())) {
+            ("BookingConfirmed", _) => Kind::BookingConfirmed,
+            ("BookingCancelled", _) => Kind::BookingCancelled,
+            // Declined (or fenced after a crash): nothing charged, seats released.
+            ("BookingFailed", Some("FAILED")) => Kind::PaymentFailed,
+            // Charged, the seats could not be confirmed, refunded.
+            ("BookingFailed", Some("REFUNDED")) => Kind::BookingCancelled,
+            _ => return Ok(()),
+        };
+        let p: BookingPayload = serde_json::from_value(r.payload.clone()).unwrap_or_default();
+        if p.user_id.is_empty() {
+            return Ok(());
+        }
+        if kind == Kind::BookingCancelled {
+            self.store.drop_reminder(&p.booking_id, "CANCELLED", now()).await?;
+        }
+        if kind == Kind::PaymentFailed && p.payment_id.is_none() {
+            return Ok(());
+        }
+        let ev = self.event_info(p.event_id.as_deref()).await?;
+        let failed_booking = r.event_type == "BookingFailed";
+        let key = format!("booking:{}:{}", r.id, p.user_id);
+        self.notify(kind, &p.user_id, key, &ev, |c| {
+            c.booking_reference = p.booking_reference.clone();
+            c.booking_references = vec![p.booking_reference.clone()];
+            c.seats = p.seat_numbers.clone();
+            c.total = amount(p.total_amount_cents, if p.currency.is_empty() { "USD" } else { &p.currency });
+            c.refunded = p.payment_status == "REFUNDED";
+            c.failed_booking = failed_booking;
+        })
+        .await?;
+        if kind == Kind::BookingConfirmed {
+            if let (Some(event_id), Some(date)) = (p.event_id.as_deref(), ev.date_ms) {
+                let reminder = ReminderRow {
+                    booking_id: p.booking_id.clone(),
+                    user_id: p.user_id.clone(),
+                    event_id: event_id.to_string(),
+                    booking_reference: p.booking_reference.clone(),
+                    seats: serde_json::to_string(&p.seat_numbers).unwrap_or_else(|_| "[]".into()),
+                    event_date: date,
+                    remind_at: date - self.cfg.remind_before.as_millis() as i64,
+                    status: "SCHEDULED".into(),
+                };
+                self.store.schedule(&reminder, now()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One row of the events outbox.
+    pub async fn on_event_record(&self, r: &OutboxRecord) -> Result<(), ApiError> {
+        match r.event_type.as_str() {
+            "EventCancelled" => {
+                let event_id = &r.aggregate_id;
+                self.store.cancel_event_reminders(event_id, now()).await?;
+                // The holders at the moment of the cancellation: the booking service may already
+                // have cancelled their bookings because of it.
+                let holders = self.sources.bookings.holders(event_id, r.created_at).await?;
+                let mut by_user: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for h in holders {
+                    by_user.entry(h.user_id).or_default().push(h.booking_reference);
+                }
+                if by_user.is_empty() {
+                    return Ok(());
+                }
+                let ev = self.event_info(Some(event_id)).await?;
+                for (user, refs) in by_user {
+                    let key = format!("events:{}:{}", r.id, user);
+                    self.notify(Kind::EventCancelled, &user, key, &ev, |c| {
+                        c.booking_reference = refs.first().cloned().unwrap_or_default();
+                        c.booking_references = refs;
+                    })
+                    .await?;
+                }
+            }
+            "EventUpdated" => {
+                let date = r.payload.get("eventDate").and_then(|v| v.as_str()).and_then(common::time::parse_rfc3339);
+                if let Some(date) = date {
+                    let at = date - self.cfg.remind_before.as_millis() as i64;
+                    self.store.reschedule_event(&r.aggregate_id, date, at, now()).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Read a batch of an outbox after our cursor and handle it; the cursor moves only past rows
+    /// handled, so a failure means the batch is read again (and the dedup keys make that harmless).
+    async fn follow_once(&self, records: Vec<OutboxRecord>, pos: i64, cursor: &mut Cursor, bookings: bool) -> Result<usize, ApiError> {
+        let ready = cursor.ready(pos, records);
+        let mut done = None;
+        let mut result = Ok(());
+        for r in &ready {
+            let handled = if bookings { self.on_booking_record(r).await } else { self.on_event_record(r).await };
+            if let Err(e) = handled {
+                result = Err(e);
+                break;
+            }
+            done = Some(r.id);
+        }
+        if let Some(last) = done {
+            cursor.save(last).await?;
+        }
+        result.map(|_| ready.len())
+    }
+
+    pub async fn follow_bookings_once(&self, cursor: &mut Cursor) -> Result<usize, ApiError> {
+        let pos = cursor.load().await?;
+        let batch = self.sources.bookings.outbox_after(pos, 200).await?;
+        self.follow_once(batch, pos, cursor, true).await
+    }
+
+    pub async fn follow_events_once(&self, cursor: &mut Cursor) -> Result<usize, ApiError> {
+        let pos = cursor.load().await?;
+        let batch = self.sources.events.outbox_after(pos, 200).await?;
+        self.follow_once(batch, pos, cursor, false).await
+    }
+
+    // ---- reminders ----
+
+    /// Fire the reminders due by the scheduler's clock. Each fires once: the `FIRED` mark and the
+    /// notification are one conditional transaction. A reminder whose event has already begun is
+    /// dropped (a node that was down all day does not send "tomorrow" after the show).
+    pub async fn fire_due_reminders(&self) -> Result<usize, ApiError> {
+        self.fire_due_reminders_at(self.clock.now_ms()).await
+    }
+
+    /// [`Self::fire_due_reminders`] as if the clock said `at` (tests of a whole node, whose
+    /// scheduler runs on the wall clock).
+    pub async fn fire_due_reminders_at(&self, at: i64) -> Result<usize, ApiError> {
+        let mut fired = 0;
+        for r in self.store.due_reminders(at, 100).await? {
+            if r.status != "SCHEDULED" {
+                continue;
+            }
+            if at >= r.event_date {
+                self.store.drop_reminder(&r.booking_id, "SKIPPED", now()).await?;
+                continue;
+            }
+            let key = format!("reminder:{}", r.booking_id);
+            let Some(contact) = self.sources.users.contact(&r.user_id).await? else {
+                self.store.drop_reminder(&r.booking_id, "SKIPPED", now()).await?;
+                continue;
+            };
+            let ev = self.event_info(Some(&r.event_id)).await?;
+            let mut ctx = self.context(&contact.name, &ev);
+            ctx.event_date = human_date(ev.date_ms.unwrap_or(r.event_date));
+            ctx.booking_reference = r.booking_reference.clone();
+            ctx.booking_references = vec![r.booking_reference.clone()];
+            ctx.seats = serde_json::from_str(&r.seats).unwrap_or_default();
+            let m = self
+                .templates
+                .render(Kind::EventReminder, &ctx)
+                .map_err(|e| ApiError::internal(format!("template EVENT_REMINDER: {e}")))?;
+            let n = NewNotification {
+                dedup_key: key,
+                user_id: r.user_id.clone(),
+                kind: Kind::EventReminder.as_str().into(),
+                recipient: contact.email,
+                subject: m.subject,
+                body_text: m.text,
+                body_html: m.html,
+            };
+            if self.store.fire(&r.booking_id, &n, now()).await? {
+                fired += 1;
+                metrics::counter!("notifications_created_total", "type" => Kind::EventReminder.as_str()).increment(1);
+                self.wake.notify_one();
+            }
+        }
+        Ok(fired)
+    }
+
+    // ---- sending ----
+
+    fn backoff(&self, attempts_done: i64) -> Duration {
+        // base, 2 x base, 4 x base, ... after the 1st, 2nd, 3rd failed attempt.
+        let factor = 1u32 << (attempts_done - 1).clamp(0, 16) as u32;
+        self.cfg.retry_base.saturating_mul(factor).min(Duration::from_secs(600))
+    }
+
+    /// Claim and send one notification. `true` when this process sent it.
+    async fn send_one(&self, id: &str) -> Result<bool, ApiError> {
+        let t = now();
+        if !self.store.claim(id, &self.owner, t + self.cfg.lease.as_millis() as i64, t).await? {
+            return Ok(false);
+        }
+        let Some(n) = self.store.get(id).await? else { return Ok(false) };
+        let out = Outgoing { to: &n.recipient, subject: &n.subject, text: &n.body_text, html: &n.body_html, message_id: &n.notification_id };
+        // Cut the attempt before the lease runs out, so no other sender can start on it meanwhile.
+        let timeout = self.cfg.lease.mul_f32(0.8);
+        let result = match tokio::time::timeout(timeout, self.mailer.send(&out)).await {
+            Ok(r) => r,
+            Err(_) => Err(crate::mail::SendError { permanent: false, reason: "timed out".into() }),
+        };
+        match result {
+            Ok(()) => {
+                if !self.store.mark_sent(id, &self.owner, now()).await? {
+                    tracing::warn!(notification_id = id, "sent, but the lease had run out: another sender may send it too");
+                }
+                metrics::counter!("notifications_sent_total", "type" => n.kind.clone()).increment(1);
+                tracing::info!(notification_id = id, kind = %n.kind, "notification sent");
+                Ok(true)
+            }
+            Err(e) => {
+                let attempts = n.attempts + 1;
+                let give_up = e.permanent || attempts >= self.cfg.max_attempts as i64;
+                let next = if give_up { None } else { Some(now() + self.backoff(attempts).as_millis() as i64) };
+                self.store.mark_attempt_failed(id, &self.owner, &e.reason, next, now()).await?;
+                if give_up {
+                    metrics::counter!("notifications_failed_total", "type" => n.kind.clone()).increment(1);
+                    tracing::warn!(notification_id = id, attempts, reason = %e.reason, "notification failed for good");
+                } else {
+                    metrics::counter!("notification_retries_total").increment(1);
+                    tracing::warn!(notification_id = id, attempts, reason = %e.reason, "sending failed; will retry");
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// One pass of the dispatcher: send what is due. Returns how many were sent.
+    pub async fn dispatch_once(&self) -> Result<usize, ApiError> {
+        let t = now();
+        let age = self.store.oldest_pending().await?.map(|c| (t - c).max(0) as f64 / 1000.0).unwrap_or(0.0);
+        metrics::gauge!("notification_queue_age_seconds").set(age);
+        let mut sent = 0;
+        for id in self.store.due(t, 50).await? {
+            if self.dead.load(Ordering::SeqCst) {
+                break;
+            }
+            if self.send_one(&id).await? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    // ---- jobs ----
+
+    /// The two outbox followers, the reminder scheduler and the dispatcher. All end when the
+    /// service is stopped.
+    pub fn spawn_jobs(self: &Arc<Self>) {
+        for bookings in [true, false] {
+            let svc = self.clone();
+            tokio::spawn(async move {
+                let mut cursor = Cursor::new(svc.store.db.clone(), if bookings { "bookings" } else { "events" });
+                while !svc.dead.load(Ordering::SeqCst) {
+                    let r = if bookings { svc.follow_bookings_once(&mut cursor).await } else { svc.follow_events_once(&mut cursor).await };
+                    match r {
+                        Ok(n) if n > 0 => continue,
+                        Ok(_) => tokio::time::sleep(svc.cfg.poll_interval).await,
+                        Err(e) => {
+                            tracing::warn!(error = %e, outbox = if bookings { "bookings" } else { "events" }, "following an outbox failed; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
+        }
+        let svc = self.clone();
+        tokio::spawn(async move {
+            while !svc.dead.load(Ordering::SeqCst) {
+                if let Err(e) = svc.fire_due_reminders().await {
+                    tracing::warn!(error = %e, "reminder scheduler failed; retrying");
+                }
+                tokio::time::sleep(svc.cfg.poll_interval.max(Duration::from_secs(1))).await;
+            }
+        });
+        let svc = self.clone();
+        tokio::spawn(async move {
+            tracing::info!(mail = %svc.mailer.describe(), "notification dispatcher started");
+            while !svc.dead.load(Ordering::SeqCst) {
+                if let Err(e) = svc.dispatch_once().await {
+                    tracing::warn!(error = %e, "notification dispatch failed; retrying");
+                }
+                // Woken by a new notification, or polls (retries come due, leases run out).
+                let _ = tokio::time::timeout(svc.cfg.poll_interval, svc.wake.notified()).await;
+            }
+        });
+    }
+}

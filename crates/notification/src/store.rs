@@ -1,0 +1,210 @@
+//! SQL of the notification service: notifications (with the lease by which one sender claims a
+//! row) and the reminder schedule. Time is `i64` milliseconds.
+
+use store::{exec, run, tx_exec, Db, StoreError, Tx};
+
+const COLS: &str = "notification_id, dedup_key, user_id, type, channel, recipient, subject, body_text, body_html, status, \
+    attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub notification_id: String,
+    pub dedup_key: String,
+    pub user_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+/// A notification to record (rendered already).
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    /// Names the source and the recipient: a second insert with it changes nothing.
+    pub dedup_key: String,
+    pub user_id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReminderRow {
+    pub booking_id: String,
+    pub user_id: String,
+    pub event_id: String,
+    pub booking_reference: String,
+    /// JSON list of seat numbers.
+    pub seats: String,
+    pub event_date: i64,
+    pub remind_at: i64,
+    pub status: String,
+}
+
+#[derive(Clone)]
+pub struct NotificationStore {
+    pub db: Db,
+}
+
+async fn insert_in(tx: &mut Tx, n: &NewNotification, now: i64) -> Result<bool, StoreError> {
+    let r = tx_exec!(tx, c => sqlx::query(
+        "INSERT INTO notifications (notification_id, dedup_key, user_id, type, channel, recipient, subject, body_text, body_html, \
+         status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at, updated_at) \
+         VALUES (?, ?, ?, ?, 'EMAIL', ?, ?, ?, ?, 'PENDING', 0, ?, NULL, 0, NULL, ?, NULL, ?)")
+        .bind(common::ids::new_id()).bind(&n.dedup_key).bind(&n.user_id).bind(&n.kind).bind(&n.recipient)
+        .bind(&n.subject).bind(&n.body_text).bind(&n.body_html).bind(now).bind(now).bind(now)
+        .execute(c)).map_err(StoreError::from);
+    match r {
+        Ok(_) => Ok(true),
+        // Already made from this source for this recipient: the outbox row was read again.
+        Err(e) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+impl NotificationStore {
+    /// Record a notification; `false` when one with its dedup key exists already.
+    pub async fn insert(&self, n: &NewNotification, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let fresh = insert_in(&mut tx, n, now).await?;
+        tx.commit().await?;
+        Ok(fresh)
+    }
+
+    pub async fn exists(&self, dedup_key: &str) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = run!(self.db.read(), p => sqlx::query_as("SELECT notification_id FROM notifications WHERE dedup_key = ?")
+            .bind(dedup_key).fetch_optional(p).await)?;
+        Ok(row.is_some())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<NotificationRow>, StoreError> {
+        // The write pool: a sender reads what its claim just wrote.
+        Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM notifications WHERE notification_id = ?"))
+            .bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn of_user(&self, user_id: &str) -> Result<Vec<NotificationRow>, StoreError> {
+        Ok(run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {COLS} FROM notifications WHERE user_id = ? ORDER BY created_at DESC, notification_id DESC LIMIT 200"))
+            .bind(user_id).fetch_all(p).await)?)
+    }
+
+    /// Pending notifications that are due and not leased by a live sender.
+    pub async fn due(&self, now: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT notification_id FROM notifications WHERE status = 'PENDING' AND next_attempt_at <= ? AND lease_until < ? \
+             ORDER BY next_attempt_at LIMIT ?")
+            .bind(now).bind(now).bind(limit).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Take a due notification for sending until `until`. Only one of several senders wins: the
+    /// update is conditional on the row still being pending, due and unleased (or its lease run out).
+    pub async fn claim(&self, id: &str, owner: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+        let n = exec!(self.db.write(), p => sqlx::query(
+            "UPDATE notifications SET lease_owner = ?, lease_until = ?, updated_at = ? \
+             WHERE notification_id = ? AND status = 'PENDING' AND next_attempt_at <= ? AND lease_until < ?")
+            .bind(owner).bind(until).bind(now).bind(id).bind(now).bind(now).execute(p))?;
+        Ok(n == 1)
+    }
+
+    /// Sent. `false` when the lease was lost meanwhile (another sender took the row over).
+    pub async fn mark_sent(&self, id: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
+        let n = exec!(self.db.write(), p => sqlx::query(
+            "UPDATE notifications SET status = 'SENT', sent_at = ?, attempts = attempts + 1, last_error = NULL, lease_owner = NULL, \
+             lease_until = 0, updated_at = ? WHERE notification_id = ? AND lease_owner = ? AND status = 'PENDING'")
+            .bind(now).bind(now).bind(id).bind(owner).execute(p))?;
+        Ok(n == 1)
+    }
+
+    /// A failed attempt: try again at `next_at`, or (`next_at` = `None`) give up: `FAILED`.
+    pub async fn mark_attempt_failed(&self, id: &str, owner: &str, reason: &str, next_at: Option<i64>, now: i64) -> Result<bool, StoreError> {
+        let reason: String = reason.chars().take(500).collect();
+        let n = match next_at {
+            Some(at) => exec!(self.db.write(), p => sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = 0, \
+                 updated_at = ? WHERE notification_id = ? AND lease_owner = ? AND status = 'PENDING'")
+                .bind(&reason).bind(at).bind(now).bind(id).bind(owner).execute(p))?,
+            None => exec!(self.db.write(), p => sqlx::query(
+                "UPDATE notifications SET status = 'FAILED', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = 0, \
+                 updated_at = ? WHERE notification_id = ? AND lease_owner = ? AND status = 'PENDING'")
+                .bind(&reason).bind(now).bind(id).bind(owner).execute(p))?,
+        };
+        Ok(n == 1)
+    }
+
+    /// When the oldest pending notification was made.
+    pub async fn oldest_pending(&self) -> Result<Option<i64>, StoreError> {
+        let (t,): (Option<i64>,) = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT MIN(created_at) FROM notifications WHERE status = 'PENDING'").fetch_one(p).await)?;
+        Ok(t)
+    }
+
+    // ---- reminders ----
+
+    /// Schedule a booking's reminder (once: a booking is confirmed once).
+    pub async fn schedule(&self, r: &ReminderRow, now: i64) -> Result<bool, StoreError> {
+        let res = exec!(self.db.write(), p => sqlx::query(
+            "INSERT INTO reminders (booking_id, user_id, event_id, booking_reference, seats, event_date, remind_at, status, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'SCHEDULED', ?, ?)")
+            .bind(&r.booking_id).bind(&r.user_id).bind(&r.event_id).bind(&r.booking_reference).bind(&r.seats)
+            .bind(r.event_date).bind(r.remind_at).bind(now).bind(now).execute(p)).map_err(StoreError::from);
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A reminder that must not fire any more (`CANCELLED`, or `SKIPPED` when the event passed).
+    pub async fn drop_reminder(&self, booking_id: &str, status: &str, now: i64) -> Result<u64, StoreError> {
+        Ok(exec!(self.db.write(), p => sqlx::query("UPDATE reminders SET status = ?, updated_at = ? WHERE booking_id = ? AND status = 'SCHEDULED'")
+            .bind(status).bind(now).bind(booking_id).execute(p))?)
+    }
+
+    pub async fn cancel_event_reminders(&self, event_id: &str, now: i64) -> Result<u64, StoreError> {
+        Ok(exec!(self.db.write(), p => sqlx::query("UPDATE reminders SET status = 'CANCELLED', updated_at = ? WHERE event_id = ? AND status = 'SCHEDULED'")
+            .bind(now).bind(event_id).execute(p))?)
+    }
+
+    /// The event moved: its reminders not yet fired move with it.
+    pub async fn reschedule_event(&self, event_id: &str, event_date: i64, remind_at: i64, now: i64) -> Result<u64, StoreError> {
+        Ok(exec!(self.db.write(), p => sqlx::query(
+            "UPDATE reminders SET event_date = ?, remind_at = ?, updated_at = ? WHERE event_id = ? AND status = 'SCHEDULED' AND event_date <> ?")
+            .bind(event_date).bind(remind_at).bind(now).bind(event_id).bind(event_date).execute(p))?)
+    }
+
+    pub async fn due_reminders(&self, now: i64, limit: i64) -> Result<Vec<ReminderRow>, StoreError> {
+        Ok(run!(self.db.write(), p => sqlx::query_as(
+            "SELECT booking_id, user_id, event_id, booking_reference, seats, event_date, remind_at, status FROM reminders \
+             WHERE status = 'SCHEDULED' AND remind_at <= ? ORDER BY remind_at LIMIT ?")
+            .bind(now).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// Fire a reminder: mark it `FIRED` (only if still `SCHEDULED`) and record its notification in
+    /// the same transaction, so it fires once however many schedulers race for it.
+    pub async fn fire(&self, booking_id: &str, n: &NewNotification, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let won = tx_exec!(&mut tx, c => sqlx::query("UPDATE reminders SET status = 'FIRED', updated_at = ? WHERE booking_id = ? AND status = 'SCHEDULED'")
+            .bind(now).bind(booking_id).execute(c))?;
+        if won != 1 {
+            return Ok(false);
+        }
+        insert_in(&mut tx, n, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
