@@ -26,6 +26,9 @@ cargo build --locked --workspace --all-targets
 step "cargo test (SQLite always; MariaDB + Redis when set)"
 cargo test --locked --workspace
 
+step "schemathesis: every operation of /api/openapi.json, as a user and as an admin"
+bash scripts/schemathesis.sh
+
 if [ -f web/package.json ]; then
   step "web app: install, build, unit tests"
   (cd web && npm ci --no-audit --no-fund && npm run build && npm test)

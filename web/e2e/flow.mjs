@@ -342,6 +342,59 @@ async function organizer(base) {
 
 // ---- main -----------------------------------------------------------------------------------------
 
+// ---- API documentation (/api/docs) ------------------------------------------------------------
+
+/** The interactive API page renders from the embedded Swagger UI and lists the contract's endpoints. */
+async function apiDocs(base) {
+  const page = await newPage();
+  const failed = [];
+  const foreign = [];
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url());
+  });
+  await page.goto(`${base}/api/docs`);
+  await page.waitForSelector('.opblock-summary-path', { timeout: 30000 });
+  const title = await page.locator('.info .title').first().textContent();
+  assert(title?.includes('Ticketing platform API'), `unexpected title: ${title}`);
+  const ops = await page.$$eval('.opblock', (els) =>
+    els.map((e) => {
+      const method = e.querySelector('.opblock-summary-method')?.textContent?.trim();
+      const p = e.querySelector('.opblock-summary-path')?.getAttribute('data-path');
+      return `${method} ${p}`;
+    }),
+  );
+  for (const want of [
+    'POST /api/auth/register',
+    'POST /api/auth/login',
+    'GET /api/events',
+    'POST /api/events',
+    'PUT /api/inventory/events/{eventId}/seats',
+    'POST /api/inventory/reservations',
+    'POST /api/bookings/confirm',
+    'GET /api/payment/{paymentId}',
+    'GET /api/search',
+    'GET /api/notifications/me',
+  ]) {
+    assert(ops.includes(want), `/api/docs does not show ${want}; it shows ${ops.join(', ')}`);
+  }
+  // Open one operation: its error answers and the bearer lock are shown.
+  const confirm = page.locator('.opblock', { has: page.locator('[data-path="/api/bookings/confirm"]') }).first();
+  await confirm.locator('.opblock-summary').click();
+  await confirm.locator('.responses-table').first().waitFor();
+  const text = await confirm.textContent();
+  for (const code of ['IDEMPOTENCY_KEY_MISSING', 'PAYMENT_FAILED', '402', '409']) {
+    assert(text?.includes(code), `the confirm operation does not mention ${code}`);
+  }
+  assert((await page.locator('.authorize').count()) > 0, 'no Authorize button (bearer scheme)');
+  assert(failed.length === 0, `requests failed: ${failed.join(', ')}`);
+  assert(foreign.length === 0, `the page fetched from elsewhere: ${foreign.join(', ')}`);
+  log(`api docs show ${ops.length} operations`);
+  await page.screenshot({ path: path.join(OUT, 'api-docs-1280.png'), fullPage: false });
+  await page.context().close();
+  pages.delete(page);
+}
+
 async function run(name, fn) {
   try {
     await fn();
@@ -381,6 +434,7 @@ async function main() {
   if (shortBase) await run('an expired hold warns, then sends the fan back to the map', () => expiredHold(shortBase));
   else skip('expired hold', 'needs E2E_SHORT_TTL_URL (a server with a short TICKETING_RESERVATION_TTL_SECS)');
   await run('an organizer creates an event with a layout and puts it on sale', () => organizer(base));
+  await run('the API documentation page renders and lists the endpoints', () => apiDocs(base));
 }
 
 let code = 0;

@@ -10,10 +10,11 @@
 //! Layout: `http` (routes, parsing) -> `service` (rules) -> `store` (SQL).
 
 mod http;
+pub mod login_limit;
 mod service;
 mod store;
 
-pub use http::{internal_router, router};
+pub use http::{internal_router, openapi, router};
 pub use service::AuthService;
 
 pub fn migrations() -> ::store::Migrations {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub user_id: String,
@@ -24,11 +24,12 @@ impl From<&UserRow> for UserView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
+    #[schema(example = "bearer")]
     pub token_type: &'static str,
     pub expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,6 +42,8 @@ pub struct AuthService {
     refresh_ttl_ms: i64,
     /// Verified against when an email is unknown, so a login takes as long either way.
     dummy_hash: String,
+    /// Failed logins per email and client IP.
+    login_limit: crate::login_limit::LoginLimiter,
 }
 
 /// An email, trimmed and lowercased, of a plausible shape (zero2prod's "parse, don't validate").
@@ -109,11 +112,15 @@ fn bad_credentials() -> ApiError {
 impl AuthService {
     pub async fn new(db: store::Db, keys: Arc<JwtKeys>, refresh_ttl_secs: u64) -> Result<Self, ApiError> {
         let dummy_hash = hash_password(common::ids::random_token(16)).await?;
-        Ok(Self { store: AuthStore { db }, keys, refresh_ttl_ms: refresh_ttl_secs as i64 * 1000, dummy_hash })
+        Ok(Self { store: AuthStore { db }, keys, refresh_ttl_ms: refresh_ttl_secs as i64 * 1000, dummy_hash, login_limit: Default::default() })
     }
 
     pub fn db(&self) -> &store::Db {
         &self.store.db
+    }
+
+    pub fn login_limit(&self) -> &crate::login_limit::LoginLimiter {
+        &self.login_limit
     }
 
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Result<UserView, ApiError> {

@@ -1,11 +1,17 @@
-//! Routes of the booking service (shared/API.md §6) and the payment webhook receiver.
+//! Routes of the booking service (shared/API.md §6) and the payment webhook receiver. The public
+//! routes are built with `utoipa_axum`'s `routes!` from the `#[utoipa::path]` of each handler, so
+//! the router and [`openapi`] cannot differ.
 
+use crate::model::{BookingList, BookingView, ConfirmInput, WebhookIn};
 use crate::service::BookingService;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
+use common::openapi::ErrorBody;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use axum::Router;
 use bytes::Bytes;
 use common::auth::AuthUser;
@@ -15,14 +21,29 @@ use std::sync::Arc;
 
 type S = State<Arc<BookingService>>;
 
+fn routes() -> OpenApiRouter<Arc<BookingService>> {
+    OpenApiRouter::new()
+        .routes(routes!(confirm))
+        .routes(routes!(mine))
+        .routes(routes!(webhook))
+        .routes(routes!(one))
+        .routes(routes!(cancel))
+}
+
 pub fn router(svc: Arc<BookingService>) -> Router {
-    Router::new()
-        .route("/api/bookings/confirm", post(confirm))
-        .route("/api/bookings/me", get(mine))
-        .route("/api/bookings/webhooks/payment", post(webhook))
-        .route("/api/bookings/{booking_id}", get(one))
-        .route("/api/bookings/{booking_id}/cancel", post(cancel))
-        .with_state(svc)
+    routes().with_state(svc).split_for_parts().0
+}
+
+/// The description of the public routes (shared/API.md §6).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+struct WebhookAck {
+    received: bool,
+    duplicate: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -72,6 +93,23 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError>
     h.get(name).map(|v| v.to_str().map_err(|_| ApiError::validation(name, "must be visible ASCII"))).transpose()
 }
 
+/// Pay for the caller's holds. Replay of the same key and request: `200` with the same booking.
+#[utoipa::path(post, path = "/api/bookings/confirm", tag = "bookings", request_body = ConfirmInput, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Required here or as idempotencyKey in the body")),
+    responses(
+        (status = 201, description = "The booking, CONFIRMED", body = BookingView),
+        (status = 200, description = "A replay: the booking of the first request with this key", body = BookingView),
+        (status = 400, description = "VALIDATION_ERROR naming the field (a card failing the Luhn check too) or IDEMPOTENCY_KEY_MISSING", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 402, description = "PAYMENT_FAILED (with paymentId, declineCode); the holds are released", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: a reservation is not the caller's", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND: no such reservation", body = ErrorBody),
+        (status = 409, description = "RESERVATION_EXPIRED, RESERVATION_NOT_ACTIVE or IDEMPOTENCY_KEY_IN_USE", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED: same key, other request", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+        (status = 503, description = "UNAVAILABLE: a dependency is down; nothing was charged", body = ErrorBody),
+    ))]
 async fn confirm(State(s): S, user: AuthUser, headers: HeaderMap, b: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
     let b = body(b)?;
     let key = header(&headers, "idempotency-key")?;
@@ -79,22 +117,61 @@ async fn confirm(State(s): S, user: AuthUser, headers: HeaderMap, b: Result<Byte
     Ok((status, axum::Json(view)))
 }
 
+#[utoipa::path(get, path = "/api/bookings/me", tag = "bookings", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's bookings, newest first", body = BookingList),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: a service token", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn mine(State(s): S, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.mine(&user).await?))
 }
 
+#[utoipa::path(get, path = "/api/bookings/{bookingId}", tag = "bookings", params(("bookingId" = String, Path, description = "The booking id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The booking (owner or admin)", body = BookingView),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn one(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.get(&user, &id).await?))
 }
 
+/// Cancel and refund in full; its seats are AVAILABLE again.
+#[utoipa::path(post, path = "/api/bookings/{bookingId}/cancel", tag = "bookings", params(("bookingId" = String, Path, description = "The booking id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The booking, CANCELLED", body = BookingView),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "INVALID_STATE_TRANSITION: not CONFIRMED", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+        (status = 503, description = "UNAVAILABLE: a dependency is down; try again", body = ErrorBody),
+    ))]
 async fn cancel(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.cancel(Some(&user), &id).await?))
 }
 
+/// Payment results, signed by the payment service (HMAC-SHA256 over `timestamp.body`).
+#[utoipa::path(post, path = "/api/bookings/webhooks/payment", tag = "bookings", request_body = WebhookIn,
+    params(
+        ("X-Webhook-Timestamp" = Option<String>, Header, description = "Seconds since the epoch"),
+        ("X-Webhook-Signature" = Option<String>, Header, description = "hex HMAC-SHA256"),
+    ),
+    responses(
+        (status = 200, description = "Received (a repeat is acknowledged as a duplicate)", body = WebhookAck),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: a missing or bad signature", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn webhook(State(s): S, headers: HeaderMap, b: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
     let b = body(b)?;
     let ts = headers.get(common::webhook::TIMESTAMP_HEADER).and_then(|v| v.to_str().ok());
     let sig = headers.get(common::webhook::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let duplicate = s.webhook(ts, sig, &b).await?;
-    Ok(axum::Json(serde_json::json!({"received": true, "duplicate": duplicate})))
+    Ok(axum::Json(WebhookAck { received: true, duplicate }))
 }

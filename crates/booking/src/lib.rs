@@ -39,7 +39,7 @@ pub mod model;
 mod service;
 mod store;
 
-pub use http::{internal_router, router};
+pub use http::{internal_router, openapi, router};
 pub use service::{BookingConfig, BookingService};
 
 #[async_trait::async_trait]

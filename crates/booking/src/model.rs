@@ -25,7 +25,7 @@ pub mod step {
 }
 
 /// A seat of a booking (as stored in `bookings.seats` and shown to clients).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingSeat {
     pub seat_id: String,
@@ -74,7 +74,7 @@ impl BookingRow {
 }
 
 /// A booking as clients see it (shared/API.md §6).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingView {
     pub booking_id: String,
@@ -84,8 +84,10 @@ pub struct BookingView {
     pub seats: Vec<BookingSeat>,
     pub total_amount: Money,
     pub currency: String,
+    /// PENDING | CONFIRMED | CANCELLED | FAILED
     pub status: String,
     pub payment_id: Option<String>,
+    /// PENDING | SUCCESS | FAILED | REFUNDED
     pub payment_status: String,
     pub created_at: String,
     pub confirmed_at: Option<String>,
@@ -121,23 +123,24 @@ impl From<&BookingRow> for BookingView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BookingList {
     pub bookings: Vec<BookingView>,
 }
 
 /// `POST /api/bookings/confirm`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmInput {
     pub reservation_ids: Vec<String>,
     pub payment_method: Card,
+    /// Instead of the `Idempotency-Key` header.
     #[serde(default)]
     pub idempotency_key: Option<String>,
 }
 
 /// A payment webhook's body, as far as the booking service reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookIn {
     pub id: String,

@@ -40,7 +40,7 @@ struct AlwaysOnSale;
 #[async_trait]
 impl EventsApi for AlwaysOnSale {
     async fn sale_info(&self, event_id: &str) -> Result<Option<EventSaleInfo>, ApiError> {
-        Ok(Some(EventSaleInfo { event_id: event_id.into(), status: "ON_SALE".into(), max_tickets_per_user: None, waiting_room_enabled: false }))
+        Ok(Some(EventSaleInfo { event_id: event_id.into(), status: "ON_SALE".into(), max_tickets_per_user: None, waiting_room_enabled: false, admit_per_minute: None }))
     }
 }
 

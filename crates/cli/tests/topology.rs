@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ticketing");
 /// The services of the third process: all but gateway, auth and events.
-const REST: &str = "inventory,booking,payment,notification";
+const REST: &str = "inventory,booking,payment,notification,queue";
 const SECRET: &str = "topology-secret-topology-secret-0123456789";
 
 struct Proc(Child);

@@ -6,11 +6,15 @@ use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 
 /// `paymentMethod` of a booking request (shared/API.md §6).
-#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Card {
+    /// `CREDIT_CARD`.
     #[serde(rename = "type", default = "credit_card")]
+    #[schema(example = "CREDIT_CARD")]
     pub kind: String,
+    /// Test cards: 4242424242424242 succeeds, 4000000000000002 is declined.
+    #[schema(example = "4242424242424242")]
     pub card_number: String,
     pub expiry_month: u32,
     pub expiry_year: u32,

@@ -20,6 +20,10 @@ pub struct EventSaleInfo {
     pub status: String,
     pub max_tickets_per_user: Option<i64>,
     pub waiting_room_enabled: bool,
+    /// The event's `waitingRoom.admitPerMinute` (the queue admits at this rate unless an admin
+    /// overrides it). Absent from older answers.
+    #[serde(default)]
+    pub admit_per_minute: Option<i64>,
 }
 
 impl EventSaleInfo {
@@ -41,7 +45,7 @@ pub struct OutboxRecord {
 }
 
 /// Seat counts of one event, as the events service shows them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatCounts {
     pub event_id: String,
@@ -58,6 +62,62 @@ pub struct SeatCounts {
 pub trait EventsApi: Send + Sync {
     /// `None` when the event does not exist.
     async fn sale_info(&self, event_id: &str) -> Result<Option<EventSaleInfo>, ApiError>;
+}
+
+/// The waiting room's answer to the inventory's gate (shared/API.md §12): may this account reserve
+/// seats of this event now? Asked on every reservation of an event whose waiting room is enabled, so
+/// implementations answer from memory, one Redis call, or a cache.
+#[async_trait]
+pub trait Admissions: Send + Sync {
+    async fn is_admitted(&self, event_id: &str, user_id: &str) -> Result<bool, ApiError>;
+}
+
+/// One admission as the queue service's internal route tells it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Admission {
+    pub admitted: bool,
+    /// Milliseconds since the epoch; set when `admitted`.
+    #[serde(default)]
+    pub admitted_until: Option<i64>,
+}
+
+/// [`Admissions`] over HTTP to the queue service (`TICKETING_QUEUE_URL`). A yes is kept until the
+/// admission window ends (it cannot change before then: a fan can join again only once expired), so
+/// an admitted fan's reservations cost no round trip; a no is never kept, so admission is seen at once.
+pub struct HttpAdmissions {
+    http: ServiceHttp,
+    admitted: std::sync::Mutex<std::collections::HashMap<(String, String), i64>>,
+}
+
+impl HttpAdmissions {
+    pub fn new(http: ServiceHttp) -> Self {
+        Self { http, admitted: Default::default() }
+    }
+}
+
+#[async_trait]
+impl Admissions for HttpAdmissions {
+    async fn is_admitted(&self, event_id: &str, user_id: &str) -> Result<bool, ApiError> {
+        let key = (event_id.to_string(), user_id.to_string());
+        let now = crate::time::now_ms();
+        if let Some(until) = self.admitted.lock().expect("admissions cache").get(&key) {
+            if *until > now {
+                return Ok(true);
+            }
+        }
+        let a: Option<Admission> = self.http.get(&format!("/internal/queue/events/{event_id}/admissions/{user_id}")).await?;
+        let until = match a {
+            Some(Admission { admitted: true, admitted_until: Some(u) }) if u > now => u,
+            _ => return Ok(false),
+        };
+        let mut cache = self.admitted.lock().expect("admissions cache");
+        if cache.len() > 100_000 {
+            cache.retain(|_, u| *u > now);
+        }
+        cache.insert(key, until);
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -292,7 +352,7 @@ pub struct ChargeRequest {
 }
 
 /// A payment as `GET /api/payment/{paymentId}` shows it (plus the owner and booking).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub payment_id: String,

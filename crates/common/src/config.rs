@@ -47,10 +47,11 @@ pub enum Service {
     Payment,
     Notification,
     Search,
+    Queue,
 }
 
 impl Service {
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 9] = [
         Service::Gateway,
         Service::Auth,
         Service::Events,
@@ -59,6 +60,7 @@ impl Service {
         Service::Payment,
         Service::Notification,
         Service::Search,
+        Service::Queue,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -70,6 +72,7 @@ impl Service {
             Service::Payment => "payment",
             Service::Notification => "notification",
             Service::Search => "search",
+            Service::Queue => "queue",
         }
     }
     pub fn parse(s: &str) -> Option<Service> {
@@ -270,6 +273,14 @@ pub struct Config {
     /// there). Every search process keeps its own index in its data dir.
     #[arg(long, env = "TICKETING_SEARCH_URL", value_parser = parse_url)]
     pub search_url: Option<String>,
+    /// Where the queue (waiting room) service runs when not in this process: the gateway forwards
+    /// `/api/queue` there, and an inventory without Redis asks it who is admitted.
+    #[arg(long, env = "TICKETING_QUEUE_URL", value_parser = parse_url)]
+    pub queue_url: Option<String>,
+    /// How long an admitted fan may reserve seats, from the moment of admission; then the place is
+    /// EXPIRED and the fan must join the queue again.
+    #[arg(long, env = "TICKETING_ADMISSION_WINDOW_SECS", default_value = "900", value_parser = parse_positive)]
+    pub admission_window_secs: u64,
     /// SMTP server for outgoing mail: `smtp://user:pass@host:587?tls=required` (STARTTLS),
     /// `smtps://...` (TLS) or plain `smtp://host:25`. Unset: mail is written as `.eml` files under
     /// `TICKETING_DATA_DIR/mail/`.
@@ -318,6 +329,7 @@ impl Config {
             Service::Payment => self.payment_url.as_deref(),
             Service::Notification => self.notification_url.as_deref(),
             Service::Search => self.search_url.as_deref(),
+            Service::Queue => self.queue_url.as_deref(),
             Service::Gateway => None,
         }
     }
@@ -346,6 +358,10 @@ impl Config {
                     ));
                 }
             }
+        }
+        // The waiting room reads each event's sale status and admission rate.
+        if self.runs(Service::Queue) && !self.runs(Service::Events) && self.events_url.is_none() {
+            return Err("TICKETING_EVENTS_URL must be set: this process runs the queue service but not the events service".into());
         }
         // The search indexer follows the events outbox.
         if self.runs(Service::Search) && !self.runs(Service::Events) && self.events_url.is_none() {

@@ -133,7 +133,7 @@ impl Paging {
 }
 
 /// The `page` object of every list.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PageInfo {
     pub number: i64,

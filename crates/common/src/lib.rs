@@ -20,6 +20,7 @@ pub mod extract;
 pub mod http;
 pub mod ids;
 pub mod money;
+pub mod openapi;
 pub mod telemetry;
 pub mod time;
 pub mod webhook;

@@ -16,7 +16,7 @@ pub mod model;
 mod service;
 mod store;
 
-pub use http::{internal_router, router};
+pub use http::{internal_router, openapi, router};
 pub use feed::feed_router;
 pub use model::{EventInput, Status};
 pub use service::EventsService;

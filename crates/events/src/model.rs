@@ -59,6 +59,7 @@ pub struct EventRow {
     pub sale_end: Option<i64>,
     pub tags: String,
     pub image_url: Option<String>,
+    /// UPCOMING | ON_SALE | SOLD_OUT | CANCELLED | COMPLETED
     pub status: String,
     pub total_seats: i64,
     pub available_seats: i64,
@@ -72,14 +73,14 @@ pub struct EventRow {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitingRoomView {
     pub enabled: bool,
     pub admit_per_minute: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub event_id: String,
@@ -136,7 +137,7 @@ fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WaitingRoomInput {
     pub enabled: Option<bool>,
@@ -144,16 +145,21 @@ pub struct WaitingRoomInput {
 }
 
 /// The body of create (every required field present) and update (any subset).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventInput {
+    #[schema(example = "Summer Rock Night")]
     pub event_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub description: Option<Option<String>>,
     pub category: Option<String>,
     pub venue_name: Option<String>,
     pub city: Option<String>,
+    /// RFC 3339 UTC.
+    #[schema(example = "2030-06-01T20:00:00Z")]
     pub event_date: Option<String>,
+    /// RFC 3339 UTC.
+    #[schema(example = "2030-05-01T10:00:00Z")]
     pub sale_start_time: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub sale_end_time: Option<Option<String>>,

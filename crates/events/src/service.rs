@@ -13,7 +13,7 @@ use std::time::Duration;
 use store::outbox::Cursor;
 
 /// A page of the catalogue. (Typed, not `json!`: money must stay exact decimal text.)
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct EventPage {
     pub events: Vec<EventView>,
     pub page: common::extract::PageInfo,
@@ -23,8 +23,9 @@ pub struct EventsService {
     store: EventsStore,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub page: Option<i64>,
     pub size: Option<i64>,
@@ -220,6 +221,7 @@ impl EventsApi for EventsService {
             status: r.status,
             max_tickets_per_user: r.max_tickets_per_user,
             waiting_room_enabled: r.waiting_room_enabled != 0,
+            admit_per_minute: Some(r.admit_per_minute),
         }))
     }
 }

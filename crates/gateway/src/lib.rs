@@ -10,6 +10,7 @@
 //!
 //! The gateway knows no service crate: the `server` crate hands it routers and URLs.
 
+pub mod docs;
 pub mod proxy;
 pub mod ratelimit;
 

@@ -1,23 +1,28 @@
 //! Routes of the inventory: the public ones of shared/API.md §5, and the internal ones the booking
-//! service calls (service token only; the gateway never routes `/internal`).
+//! service calls (service token only; the gateway never routes `/internal`). The public routes are
+//! built with `utoipa_axum`'s `routes!` from the `#[utoipa::path]` of each handler, so the router
+//! and [`openapi`] cannot differ.
 
-use crate::model::{LayoutInput, ReserveInput};
-use crate::service::InventoryService;
+use crate::model::{LayoutInput, ReservationView, ReserveInput};
+use crate::service::{Availability, InventoryService, ReservationList, Reserved, SeatList};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::Router;
 use common::auth::{AdminUser, AuthUser, ServiceCaller};
 use common::clients::InventoryApi;
 use common::extract::{Json, Path, Query};
+use common::openapi::ErrorBody;
 use common::ApiError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 type S = State<Arc<InventoryService>>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct IdsReq {
     reservation_ids: Vec<String>,
@@ -39,16 +44,38 @@ struct OutboxQuery {
     limit: Option<i64>,
 }
 
+/// `PUT .../seats` answers this.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct LayoutSaved {
+    event_id: String,
+    total_seats: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Cancelled {
+    cancelled: u64,
+}
+
+fn routes() -> OpenApiRouter<Arc<InventoryService>> {
+    OpenApiRouter::new()
+        .routes(routes!(put_layout, seats))
+        .routes(routes!(available))
+        .routes(routes!(availability))
+        .routes(routes!(reserve))
+        .routes(routes!(mine))
+        .routes(routes!(cancel_many))
+        .routes(routes!(one, cancel_one))
+}
+
 pub fn router(svc: Arc<InventoryService>) -> Router {
-    Router::new()
-        .route("/api/inventory/events/{event_id}/seats", put(put_layout).get(seats))
-        .route("/api/inventory/events/{event_id}/seats/available", get(available))
-        .route("/api/inventory/events/{event_id}/availability", get(availability))
-        .route("/api/inventory/reservations", post(reserve))
-        .route("/api/inventory/reservations/me", get(mine))
-        .route("/api/inventory/reservations/cancel", post(cancel_many))
-        .route("/api/inventory/reservations/{reservation_id}", get(one).delete(cancel_one))
-        .with_state(svc)
+    routes().with_state(svc).split_for_parts().0
+}
+
+/// The description of the public routes (shared/API.md §5).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
 }
 
 pub fn internal_router(svc: Arc<InventoryService>) -> Router {
@@ -63,42 +90,122 @@ pub fn internal_router(svc: Arc<InventoryService>) -> Router {
         .with_state(svc)
 }
 
+/// Replace the seat layout; only while the event is UPCOMING.
+#[utoipa::path(put, path = "/api/inventory/events/{eventId}/seats", tag = "inventory", params(("eventId" = String, Path, description = "The event id")), request_body = LayoutInput, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The layout is in place", body = LayoutSaved),
+        (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not an admin", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND: no such event", body = ErrorBody),
+        (status = 409, description = "EVENT_NOT_ON_SALE, INVALID_STATE_TRANSITION or CONFLICT: the event is no longer UPCOMING or has holds", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn put_layout(State(s): S, _: AdminUser, Path(id): Path<String>, Json(l): Json<LayoutInput>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.put_layout(&id, l).await?))
 }
 
+#[utoipa::path(get, path = "/api/inventory/events/{eventId}/seats", tag = "inventory", params(("eventId" = String, Path, description = "The event id")),
+    responses(
+        (status = 200, description = "Every seat of the event", body = SeatList),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn seats(State(s): S, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.seats(&id, false).await?))
 }
 
+#[utoipa::path(get, path = "/api/inventory/events/{eventId}/seats/available", tag = "inventory", params(("eventId" = String, Path, description = "The event id")),
+    responses(
+        (status = 200, description = "The AVAILABLE seats of the event", body = SeatList),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn available(State(s): S, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.seats(&id, true).await?))
 }
 
+#[utoipa::path(get, path = "/api/inventory/events/{eventId}/availability", tag = "inventory", params(("eventId" = String, Path, description = "The event id")),
+    responses(
+        (status = 200, description = "Seat counts, overall and per section", body = Availability),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn availability(State(s): S, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.availability(&id).await?))
 }
 
+/// Hold seats (all or nothing) while the event is ON_SALE.
+#[utoipa::path(post, path = "/api/inventory/reservations", tag = "inventory", request_body = ReserveInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The holds, ACTIVE until expiresAt", body = Reserved),
+        (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (a service token) or NOT_ADMITTED: the event has a waiting room and the caller is not admitted (with queueUrl)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND: no such event", body = ErrorBody),
+        (status = 409, description = "SEAT_UNAVAILABLE (with unavailableSeats), EVENT_NOT_ON_SALE or TICKET_LIMIT_EXCEEDED (with limit, held)", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+        (status = 503, description = "UNAVAILABLE: the seats are busy or a dependency is down; nothing was reserved", body = ErrorBody),
+    ))]
 async fn reserve(State(s): S, user: AuthUser, Json(r): Json<ReserveInput>) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, axum::Json(s.reserve(&user.user_id, r).await?)))
 }
 
+#[utoipa::path(get, path = "/api/inventory/reservations/me", tag = "inventory", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's ACTIVE reservations", body = ReservationList),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: a service token", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn mine(State(s): S, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.my_reservations(&user.user_id).await?))
 }
 
+#[utoipa::path(get, path = "/api/inventory/reservations/{reservationId}", tag = "inventory", params(("reservationId" = String, Path, description = "The reservation id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The reservation (owner or admin)", body = ReservationView),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn one(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.reservation(&user, &id).await?))
 }
 
+#[utoipa::path(delete, path = "/api/inventory/reservations/{reservationId}", tag = "inventory", params(("reservationId" = String, Path, description = "The reservation id")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Cancelled; the seat is AVAILABLE again"),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "RESERVATION_NOT_ACTIVE", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+        (status = 503, description = "UNAVAILABLE: the seat is busy; try again", body = ErrorBody),
+    ))]
 async fn cancel_one(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     s.cancel_one(&user.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/inventory/reservations/cancel", tag = "inventory", request_body = IdsReq, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many of the caller's ACTIVE reservations were cancelled", body = Cancelled),
+        (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "RESERVATION_NOT_ACTIVE", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+        (status = 503, description = "UNAVAILABLE: the seats are busy; try again", body = ErrorBody),
+    ))]
 async fn cancel_many(State(s): S, user: AuthUser, Json(r): Json<IdsReq>) -> Result<impl IntoResponse, ApiError> {
     let n = s.cancel_many(&user.user_id, &r.reservation_ids).await?;
-    Ok(axum::Json(serde_json::json!({"cancelled": n})))
+    Ok(axum::Json(Cancelled { cancelled: n }))
 }
 
 async fn outbox(State(s): S, _: ServiceCaller, Query(q): Query<OutboxQuery>) -> Result<impl IntoResponse, ApiError> {

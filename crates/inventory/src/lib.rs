@@ -41,7 +41,7 @@ pub mod store;
 
 pub use allocate::{best_available, Slot};
 pub use events_cache::CachedEvents;
-pub use http::{internal_router, router};
+pub use http::{internal_router, openapi, router};
 pub use service::{InventoryConfig, InventoryService, Reserved};
 
 pub fn migrations() -> ::store::Migrations {

@@ -42,7 +42,7 @@ impl SeatRow {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatView {
     pub seat_id: String,
@@ -95,7 +95,7 @@ impl ReservationRow {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationView {
     pub reservation_id: String,
@@ -132,7 +132,7 @@ impl ReservationView {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum SeatType {
     Regular,
@@ -150,14 +150,14 @@ impl SeatType {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RowInput {
     pub row_number: i64,
     pub seats: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SectionInput {
     pub section: String,
@@ -166,7 +166,7 @@ pub struct SectionInput {
     pub rows: Vec<RowInput>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LayoutInput {
     pub sections: Vec<SectionInput>,
 }
@@ -239,7 +239,8 @@ impl LayoutInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `{eventId, seatNumbers}` (1 to 10 distinct) or `{eventId, quantity, section?}` (best available).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReserveInput {
     pub event_id: String,

@@ -4,7 +4,7 @@ use crate::allocate::{best_available, Slot};
 use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
 use crate::store::{InventoryStore, Refusal, SectionCounts};
 use async_trait::async_trait;
-use common::clients::{EventsApi, InventoryApi, OutboxRecord, SeatCounts};
+use common::clients::{Admissions, EventsApi, InventoryApi, OutboxRecord, SeatCounts};
 use common::money::Money;
 use common::{ApiError, ErrorCode};
 use serde::Serialize;
@@ -25,16 +25,22 @@ pub struct InventoryService {
     events: Arc<dyn EventsApi>,
     locks: Arc<dyn LockManager>,
     cfg: InventoryConfig,
+    /// The availability summary is what every fan polls during a sale: it is served from a cache
+    /// of half a second, emptied whenever this process changes a seat. Changes made by other
+    /// processes show within that half second.
+    availability_cache: moka::future::Cache<String, Arc<Availability>>,
+    /// The waiting room's gate (shared/API.md §12), asked only for events whose room is enabled.
+    admissions: std::sync::OnceLock<Arc<dyn Admissions>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatList {
     pub event_id: String,
     pub seats: Vec<SeatView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Availability {
     pub event_id: String,
@@ -48,12 +54,12 @@ pub struct Availability {
     pub sections: Vec<SectionCounts>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReservationList {
     pub reservations: Vec<ReservationView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Reserved {
     pub reservations: Vec<ReservationView>,
@@ -106,7 +112,28 @@ fn check_ids(field: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
 
 impl InventoryService {
     pub fn new(db: store::Db, events: Arc<dyn EventsApi>, locks: Arc<dyn LockManager>, cfg: InventoryConfig) -> Self {
-        Self { store: InventoryStore { db }, events, locks, cfg }
+        let availability_cache = moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(Duration::from_millis(500))
+            .build();
+        Self { store: InventoryStore { db }, events, locks, cfg, availability_cache, admissions: std::sync::OnceLock::new() }
+    }
+
+    /// Wire the waiting room's gate (once, at start).
+    pub fn set_admissions(&self, a: Arc<dyn Admissions>) {
+        let _ = self.admissions.set(a);
+    }
+
+    /// `403 NOT_ADMITTED` (with `queueUrl`) unless the waiting room let this buyer in.
+    async fn check_admitted(&self, event_id: &str, user_id: &str) -> Result<(), ApiError> {
+        let Some(gate) = self.admissions.get() else {
+            return Err(ApiError::unavailable("this event has a waiting room, and no queue service is configured"));
+        };
+        if gate.is_admitted(event_id, user_id).await? {
+            return Ok(());
+        }
+        Err(ApiError::new(ErrorCode::NotAdmitted, "this sale has a waiting room: join the queue and wait for your turn")
+            .with("queueUrl", format!("/api/queue/events/{event_id}/join")))
     }
 
     pub fn db(&self) -> &store::Db {
@@ -126,6 +153,7 @@ impl InventoryService {
         if !self.store.replace_layout(event_id, &seats, now()).await? {
             return Err(ApiError::new(ErrorCode::Conflict, "the event has live holds or bookings; its layout cannot change"));
         }
+        self.seats_changed();
         Ok(serde_json::json!({"eventId": event_id, "totalSeats": seats.len()}))
     }
 
@@ -139,7 +167,21 @@ impl InventoryService {
         Ok(SeatList { event_id: event_id.to_string(), seats: rows.iter().map(|s| SeatView::new(s, t)).collect() })
     }
 
-    pub async fn availability(&self, event_id: &str) -> Result<Availability, ApiError> {
+    pub async fn availability(&self, event_id: &str) -> Result<Arc<Availability>, ApiError> {
+        if let Some(hit) = self.availability_cache.get(event_id).await {
+            return Ok(hit);
+        }
+        let fresh = Arc::new(self.count_availability(event_id).await?);
+        self.availability_cache.insert(event_id.to_string(), fresh.clone()).await;
+        Ok(fresh)
+    }
+
+    /// A seat changed here: the next availability read counts again.
+    fn seats_changed(&self) {
+        self.availability_cache.invalidate_all();
+    }
+
+    async fn count_availability(&self, event_id: &str) -> Result<Availability, ApiError> {
         let (c, sections) = self.store.counts(event_id, now()).await?;
         if c.total == 0 {
             self.event(event_id).await?;
@@ -156,6 +198,9 @@ impl InventoryService {
         let ev = self.event(&event_id).await?;
         if !ev.on_sale() {
             return Err(ApiError::new(ErrorCode::EventNotOnSale, format!("the event is not on sale (it is {})", ev.status)));
+        }
+        if ev.waiting_room_enabled {
+            self.check_admitted(&event_id, user_id).await?;
         }
         let result = self.reserve_on_sale(user_id, &event_id, &wanted, ev.max_tickets_per_user).await;
         let outcome = match &result {
@@ -261,6 +306,7 @@ impl InventoryService {
             let expires = t + self.cfg.hold_ttl.as_millis() as i64;
             match self.store.reserve(event_id, user_id, &ids, expires, t).await {
                 Ok(Ok(mut rows)) => {
+                    self.seats_changed();
                     // In layout order, as the buyer reads a ticket.
                     rows.sort_by_key(|r| seats.iter().position(|s| s.seat_id == r.seat_id));
                     let total = Money(rows.iter().map(|r| r.price).sum());
@@ -302,14 +348,20 @@ impl InventoryService {
         }
         match r.status.as_str() {
             "CANCELLED" => Ok(()),
-            "ACTIVE" => self.store.release(&[id.to_string()], Some(user_id), now()).await?.map(|_| ()).map_err(refusal),
+            "ACTIVE" => {
+                let r = self.store.release(&[id.to_string()], Some(user_id), now()).await?.map(|_| ()).map_err(refusal);
+                self.seats_changed();
+                r
+            }
             _ => Err(refusal(Refusal::NotActive)),
         }
     }
 
     pub async fn cancel_many(&self, user_id: &str, ids: &[String]) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)
+        let r = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal);
+        self.seats_changed();
+        r
     }
 
     // --- internal calls for the booking service ---
@@ -325,17 +377,22 @@ impl InventoryService {
         let ids = check_ids("reservationIds", ids)?;
         let t = now();
         let rows = self.store.confirm(&ids, user_id, booking_id, t).await?.map_err(refusal)?;
+        self.seats_changed();
         Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
     pub async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)
+        let r = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal);
+        self.seats_changed();
+        r
     }
 
     pub async fn free_booked(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal)
+        let r = self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal);
+        self.seats_changed();
+        r
     }
 
     /// One pass of the cleanup job. Returns how many holds it expired.
@@ -344,6 +401,9 @@ impl InventoryService {
         let mut total = 0;
         loop {
             let n = self.store.expire_due(now(), 1000).await?;
+            if n > 0 {
+                self.seats_changed();
+            }
             total += n;
             if n < 1000 {
                 break;

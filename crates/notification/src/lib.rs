@@ -32,7 +32,7 @@ mod service;
 mod store;
 pub mod templates;
 
-pub use http::router;
+pub use http::{openapi, router};
 pub use service::{NotificationConfig, NotificationService, NotificationView, Sources};
 
 pub fn migrations() -> ::store::Migrations {

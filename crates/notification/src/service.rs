@@ -55,7 +55,7 @@ pub struct Sources {
 }
 
 /// A notification as `GET /api/notifications/me` shows it (shared/API.md §9).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationView {
     pub notification_id: String,
@@ -89,7 +89,7 @@ impl From<&NotificationRow> for NotificationView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationList {
     pub notifications: Vec<NotificationView>,
 }

@@ -24,7 +24,7 @@ mod http;
 mod service;
 mod store;
 
-pub use http::{internal_router, router};
+pub use http::{internal_router, openapi, router};
 pub use service::{PaymentConfig, PaymentService, CARD_DECLINED, CARD_NO_FUNDS, CARD_OK};
 
 pub fn migrations() -> ::store::Migrations {

@@ -22,7 +22,7 @@ pub mod model;
 pub mod query;
 mod service;
 
-pub use http::router;
+pub use http::{openapi, router};
 pub use index::{DocWriter, IndexError, Opened, SearchIndex};
 pub use query::{SearchParams, SearchRequest};
 pub use service::SearchService;

@@ -21,7 +21,7 @@ pub fn availability(available: i64, total: i64) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
     pub event_id: String,
@@ -36,6 +36,7 @@ pub struct SearchHit {
     pub max_price: Option<Money>,
     pub available_seats: i64,
     pub total_seats: i64,
+    /// AVAILABLE | LIMITED | SOLD_OUT
     pub availability: &'static str,
 }
 
@@ -59,13 +60,13 @@ impl From<StoredHit> for SearchHit {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FacetValue {
     pub value: String,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
 pub struct Facets {
     pub city: Vec<FacetValue>,
     pub category: Vec<FacetValue>,
@@ -79,7 +80,7 @@ pub struct ResultPage {
     pub facets: Facets,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResponse {
     pub results: Vec<SearchHit>,

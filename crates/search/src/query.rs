@@ -25,8 +25,9 @@ const STOP_WORDS: &[&str] = &["a", "an", "and", "at", "by", "for", "in", "of", "
 
 /// The raw query string. Everything is text here so that a wrong type is our error naming the
 /// field, not the extractor's.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     pub q: Option<String>,
     pub city: Option<String>,

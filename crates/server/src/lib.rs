@@ -7,6 +7,7 @@
 //! nodes in one process.
 
 pub mod demo;
+pub mod openapi;
 
 use async_trait::async_trait;
 use auth::AuthService;
@@ -55,6 +56,10 @@ impl Node {
         if let Some(n) = &self.services.notification {
             n.stop();
         }
+        if let Some(q) = &self.services.queue {
+            // Stops admitting, and waits until every join is on disk.
+            q.stop().await;
+        }
         if let Some(i) = &self.services.indexer {
             // Also lets go of the index's writer, so a node started on the same data dir can take it.
             i.stop().await;
@@ -78,6 +83,8 @@ pub struct Services {
     pub search: Option<Arc<SearchService>>,
     /// The search index's writer: follows the events outbox (one per search process).
     pub indexer: Option<Arc<Indexer>>,
+    /// The waiting room.
+    pub queue: Option<Arc<queue::QueueService>>,
 }
 
 /// The events outbox read in process.
@@ -172,6 +179,7 @@ pub async fn migrate(cfg: &Config) -> Result<(), StartError> {
     open(cfg, "payment", payment::migrations()).await?;
     open(cfg, "notification", notification::migrations()).await?;
     open(cfg, "search", indexer::migrations()).await?;
+    open(cfg, "queue", queue::migrations()).await?;
     Ok(())
 }
 
@@ -315,6 +323,50 @@ async fn start_search(cfg: &Config, keys: &Arc<JwtKeys>, services: &mut Services
     Ok(())
 }
 
+/// The waiting room: in memory with a write-through copy in its database, or in Redis when
+/// `TICKETING_REDIS_URL` is set (then every queue process serves the same queues).
+async fn start_queue(cfg: &Config, keys: &Arc<JwtKeys>, services: &Services) -> Result<Arc<queue::QueueService>, StartError> {
+    let events_api: Arc<dyn EventsApi> = match &services.events {
+        Some(e) => e.clone(),
+        None => Arc::new(HttpEventsClient(remote(cfg, keys, Service::Events, "queue")?)),
+    };
+    let backend: Arc<dyn queue::backend::Backend> = match &cfg.redis_url {
+        Some(url) => {
+            let conn = store::locks::connect_redis(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?;
+            Arc::new(queue::redis::RedisBackend::new(conn))
+        }
+        None => {
+            let db = open(cfg, "queue", queue::migrations()).await?;
+            queue::memory::MemoryBackend::open(db)
+                .await
+                .map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: cannot load the queue: {e}")))?
+        }
+    };
+    let qcfg = queue::QueueConfig { window: Duration::from_secs(cfg.admission_window_secs), tick: Duration::from_millis(200) };
+    let svc = Arc::new(queue::QueueService::new(backend, events_api, qcfg, Arc::new(queue::SystemClock)));
+    svc.spawn_jobs();
+    Ok(svc)
+}
+
+/// The inventory's gate: the queue in this process, else one Redis lookup, else the queue service
+/// over HTTP. Without any of them, reservations for an event with a waiting room get `503`.
+async fn wire_admissions(cfg: &Config, keys: &Arc<JwtKeys>, services: &Services) -> Result<(), StartError> {
+    let Some(inv) = &services.inventory else { return Ok(()) };
+    let gate: Arc<dyn common::clients::Admissions> = match (&services.queue, &cfg.redis_url) {
+        (Some(q), _) => q.clone(),
+        (None, Some(url)) => {
+            let conn = store::locks::connect_redis(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?;
+            Arc::new(queue::redis::RedisAdmissions::new(conn, Duration::from_secs(cfg.admission_window_secs)))
+        }
+        (None, None) => match cfg.url_of(Service::Queue) {
+            Some(_) => Arc::new(common::clients::HttpAdmissions::new(remote(cfg, keys, Service::Queue, "inventory")?)),
+            None => return Ok(()),
+        },
+    };
+    inv.set_admissions(gate);
+    Ok(())
+}
+
 /// `ticketing reindex`: an empty index, then the whole events outbox into it. Refused while a
 /// running process holds the index. Returns the number of events indexed.
 pub async fn reindex(cfg: &Config) -> Result<u64, StartError> {
@@ -382,6 +434,10 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
     if cfg.runs(Service::Search) {
         start_search(cfg, &keys, &mut services).await?;
     }
+    if cfg.runs(Service::Queue) {
+        services.queue = Some(start_queue(cfg, &keys, &services).await?);
+    }
+    wire_admissions(cfg, &keys, &services).await?;
 
     // Internal routes are always mounted: other processes may call this one. They take only a
     // service token, so an end user reaching them gets 403.
@@ -404,13 +460,16 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
     if let Some(s) = &services.search {
         service_routes.push((Service::Search, search::router(s.clone())));
     }
+    if let Some(q) = &services.queue {
+        service_routes.push((Service::Queue, queue::router(q.clone()).merge(queue::internal_router(q.clone()))));
+    }
     if let Some(p) = &services.payment {
         service_routes.push((Service::Payment, payment::router(p.clone()).merge(payment::internal_router(p.clone()))));
     }
 
     let app = if cfg.runs(Service::Gateway) {
         let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
-        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment, Service::Notification, Service::Search] {
+        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment, Service::Notification, Service::Search, Service::Queue] {
             if !cfg.runs(s) {
                 // Validated for the core services; booking and payment are optional upstreams.
                 if let Some(base) = cfg.url_of(s) {
@@ -418,6 +477,8 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
                 }
             }
         }
+        // GET /api/openapi.json and /api/docs: the description of what this gateway routes to.
+        ups.push(gateway::Upstream::Local(gateway::docs::router(openapi::document_json(cfg))));
         let limiter = match &cfg.redis_url {
             Some(url) => {
                 let conn = store::locks::connect_redis(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?;
@@ -459,6 +520,9 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
             if let Some(i) = &s.indexer {
                 i.ping().await.map_err(|e| format!("search database: {e}"))?;
             }
+            if let Some(q) = &s.queue {
+                q.ping().await?;
+            }
             Ok(())
         })
     });
@@ -476,6 +540,7 @@ fn public_prefixes(s: Service) -> Vec<&'static str> {
         Service::Payment => vec!["/api/payment"],
         Service::Notification => vec!["/api/notifications"],
         Service::Search => vec!["/api/search"],
+        Service::Queue => vec!["/api/queue"],
         Service::Gateway => vec![],
     }
 }

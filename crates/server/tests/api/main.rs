@@ -9,3 +9,5 @@ mod booking;
 mod flash_sale;
 mod notification;
 mod search;
+mod queue;
+mod security;

@@ -1,0 +1,86 @@
+//! SQL of the in-memory queue's write-through copy (embedded mode): one body of SQL for SQLite and
+//! MySQL. `REPLACE INTO` is the upsert both dialects share.
+
+use store::{run, tx_exec, Db, StoreError};
+
+/// One change to persist, in the order the rooms made them.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Place { event: String, user: String, position: u64, joined_at: i64, admitted_at: i64 },
+    Room(RoomRow),
+    /// Positions `from..=to` were admitted at `at`.
+    Admit { event: String, from: u64, to: u64, at: i64 },
+    /// The pre-queue's shuffled positions.
+    Positions { event: String, places: Vec<(String, u64)> },
+}
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct RoomRow {
+    pub event_id: String,
+    pub opened: i64,
+    pub paused: i64,
+    pub rate_override: Option<i64>,
+    pub next_pos: i64,
+    pub admitted_upto: i64,
+    pub admitted_total: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlaceRow {
+    pub event_id: String,
+    pub user_id: String,
+    pub position: i64,
+    pub joined_at: i64,
+    pub admitted_at: i64,
+}
+
+pub struct QueueStore {
+    pub db: Db,
+}
+
+impl QueueStore {
+    /// Every room and every place, places in queue order (pre-queue by arrival).
+    pub async fn load(&self) -> Result<(Vec<RoomRow>, Vec<PlaceRow>), StoreError> {
+        let rooms: Vec<RoomRow> = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT event_id, opened, paused, rate_override, next_pos, admitted_upto, admitted_total FROM queue_rooms")
+            .fetch_all(p).await)?;
+        let places: Vec<PlaceRow> = run!(self.db.read(), p => sqlx::query_as(
+            "SELECT event_id, user_id, position, joined_at, admitted_at FROM queue_places ORDER BY event_id, position, joined_at, user_id")
+            .fetch_all(p).await)?;
+        Ok((rooms, places))
+    }
+
+    /// Apply a batch in one transaction (group commit: one fsync for many joins).
+    pub async fn apply(&self, ops: &[&Op]) -> Result<(), StoreError> {
+        let now = common::time::now_ms();
+        let mut tx = self.db.begin().await?;
+        for op in ops {
+            match op {
+                Op::Place { event, user, position, joined_at, admitted_at } => {
+                    tx_exec!(&mut tx, c => sqlx::query(
+                        "REPLACE INTO queue_places (event_id, user_id, position, joined_at, admitted_at) VALUES (?, ?, ?, ?, ?)")
+                        .bind(event).bind(user).bind(*position as i64).bind(joined_at).bind(admitted_at).execute(c))?;
+                }
+                Op::Room(r) => {
+                    tx_exec!(&mut tx, c => sqlx::query(
+                        "REPLACE INTO queue_rooms (event_id, opened, paused, rate_override, next_pos, admitted_upto, admitted_total, updated_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                        .bind(&r.event_id).bind(r.opened).bind(r.paused).bind(r.rate_override).bind(r.next_pos)
+                        .bind(r.admitted_upto).bind(r.admitted_total).bind(now).execute(c))?;
+                }
+                Op::Admit { event, from, to, at } => {
+                    tx_exec!(&mut tx, c => sqlx::query(
+                        "UPDATE queue_places SET admitted_at = ? WHERE event_id = ? AND position >= ? AND position <= ? AND admitted_at = 0")
+                        .bind(at).bind(event).bind(*from as i64).bind(*to as i64).execute(c))?;
+                }
+                Op::Positions { event, places } => {
+                    for (user, pos) in places {
+                        tx_exec!(&mut tx, c => sqlx::query("UPDATE queue_places SET position = ? WHERE event_id = ? AND user_id = ?")
+                            .bind(*pos as i64).bind(event).bind(user).execute(c))?;
+                    }
+                }
+            }
+        }
+        tx.commit().await
+    }
+}
