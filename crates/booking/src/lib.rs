@@ -31,10 +31,14 @@
 //! a conditional update, refunds in full and frees the seats: concurrent cancels refund once.
 //! Every state change writes an outbox row in its transaction.
 //!
+//! With Redis configured, replays of finished confirmations are answered from a Redis fast path
+//! (`replay`); the database record stays the truth and decides every race.
+//!
 //! Layout: `http` (routes) -> `service` (saga, recovery, jobs) -> `store` (SQL); `model` (rows,
 //! wire shapes).
 
 mod http;
+mod replay;
 pub mod model;
 mod service;
 mod store;

@@ -40,6 +40,8 @@ pub struct BookingService {
     /// Test hook: the saga step at which this process "dies".
     crash_at: Mutex<Option<String>>,
     dead: AtomicBool,
+    /// Redis fast path for replays of finished confirmations (see `replay`).
+    replays: std::sync::OnceLock<crate::replay::ReplayCache>,
 }
 
 fn now() -> i64 {
@@ -88,6 +90,33 @@ impl BookingService {
             owner: format!("booking-{}", common::ids::random_token(8)),
             crash_at: Mutex::new(None),
             dead: AtomicBool::new(false),
+            replays: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Serve replays of finished confirmations from Redis first (set once, at start).
+    pub fn set_replay_cache(&self, conn: redis::aio::ConnectionManager) {
+        let _ = self.replays.set(crate::replay::ReplayCache::new(conn));
+    }
+
+    /// A finished, confirmed booking for this user's key, from the Redis fast path.
+    async fn fast_replay(&self, user_id: &str, key: &str, hash: &str) -> Result<Option<BookingView>, ApiError> {
+        let Some(cache) = self.replays.get() else { return Ok(None) };
+        let Some(r) = cache.get(user_id, key).await else { return Ok(None) };
+        if r.request_hash != hash {
+            metrics::counter!("idempotency_hits_total", "outcome" => "reused").increment(1);
+            return Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this idempotency key was used with a different request"));
+        }
+        Ok(self.store.get(&r.booking_id).await?.filter(|b| b.step == step::DONE && b.status != "FAILED").map(|b| {
+            metrics::counter!("idempotency_hits_total", "outcome" => "replay_fast").increment(1);
+            BookingView::from(&b)
+        }))
+    }
+
+    async fn remember(&self, user_id: &str, key: &str, hash: &str, booking_id: &str) {
+        if let Some(cache) = self.replays.get() {
+            let r = crate::replay::Remembered { request_hash: hash.to_string(), booking_id: booking_id.to_string() };
+            cache.put(user_id, key, &r).await;
         }
     }
 
@@ -203,6 +232,9 @@ impl BookingService {
         let ids = ids_of(&input.reservation_ids)?;
         input.payment_method.validate(now())?;
         let hash = self.request_hash(&ids, &input.payment_method);
+        if let Some(view) = self.fast_replay(&user.user_id, &key, &hash).await? {
+            return Ok((StatusCode::OK, view));
+        }
         let t = now();
         let b = BookingRow {
             booking_id: common::ids::new_id(),
@@ -234,6 +266,9 @@ impl BookingService {
                 return Err(ApiError::new(ErrorCode::IdempotencyKeyInUse, "a request with this idempotency key is still in progress"));
             };
             metrics::counter!("idempotency_hits_total", "outcome" => "replay").increment(1);
+            if existing.status != "FAILED" {
+                self.remember(&user.user_id, &key, &hash, &existing.booking_id).await;
+            }
             if existing.status == "FAILED" {
                 return Err(match existing.error_body() {
                     Some((status, body)) => ApiError::from_body(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), &body),
@@ -243,8 +278,9 @@ impl BookingService {
             return Ok((StatusCode::OK, BookingView::from(&existing)));
         }
         let result = self.run_saga(b, &input.payment_method).await;
-        if result.is_ok() {
+        if let Ok(v) = &result {
             metrics::histogram!("booking_confirmation_seconds").record(started.elapsed().as_secs_f64());
+            self.remember(&user.user_id, &key, &hash, &v.booking_id).await;
         }
         result.map(|v| (StatusCode::CREATED, v))
     }

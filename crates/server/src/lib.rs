@@ -246,6 +246,10 @@ async fn start_booking_and_payment(cfg: &Config, keys: &Arc<JwtKeys>, services: 
             currency: "USD".into(),
         };
         let svc = Arc::new(BookingService::new(db, holds, payments, bcfg));
+        if let Some(url) = &cfg.redis_url {
+            let conn = store::locks::connect_redis(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?;
+            svc.set_replay_cache(conn);
+        }
         svc.spawn_jobs(events);
         services.booking = Some(svc);
     }

@@ -566,3 +566,37 @@ async fn two_nodes_on_mariadb_book_and_cancel_once() {
     assert_eq!(outbox_count(&pdb, "PaymentRefunded").await, 1);
     assert_ledger(&a).await;
 }
+
+/// With Redis, a replay is answered from the fast path; losing the Redis entry changes no answer.
+#[tokio::test]
+async fn replays_use_the_redis_fast_path_and_survive_its_loss() {
+    let (Some(base), Some(redis_url)) = (mysql_url(), redis_url()) else {
+        eprintln!("skipped: TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL not set");
+        return;
+    };
+    let app = spawn_shared(&fresh_mysql(&base), |_| {}).await;
+    let admin = app.admin_token().await;
+    let event = app.event_on_sale(&admin, 1, 10).await;
+    let seats = app.seat_numbers(&event).await;
+    let user_id = common::ids::new_id();
+    let token = app.token_for(&user_id);
+    let ids = reserve(&app, &token, &event, &seats[..2]).await;
+    let key = common::ids::new_id();
+    let (s, first) = confirm(&app, &token, &key, &ids, OK).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let mut conn = redis::Client::open(redis_url.as_str()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let cached: Option<String> = redis::cmd("GET").arg(format!("idempotency:{user_id}:{key}")).query_async(&mut conn).await.unwrap();
+    assert!(cached.is_some_and(|c| c.contains(first["bookingId"].as_str().unwrap())));
+    let (s, again) = confirm(&app, &token, &key, &ids, OK).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(again["bookingId"], first["bookingId"]);
+    let (s, other) = confirm(&app, &token, &key, &ids[..1], OK).await;
+    assert_eq!((s, other["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("IDEMPOTENCY_KEY_REUSED")));
+    // Redis forgets: the database still answers the same.
+    let _: i64 = redis::cmd("DEL").arg(format!("idempotency:{user_id}:{key}")).query_async(&mut conn).await.unwrap();
+    let (s, third) = confirm(&app, &token, &key, &ids, OK).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(third["bookingId"], first["bookingId"]);
+    let (s, other) = confirm(&app, &token, &key, &ids[..1], OK).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{other}");
+}
