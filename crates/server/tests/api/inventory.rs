@@ -416,28 +416,66 @@ async fn bad_reservation_and_layout_input_is_the_right_4xx() {
     assert_error(s, &b, 404, "NOT_FOUND");
 }
 
-#[tokio::test]
-async fn the_per_buyer_limit_holds_under_concurrency() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let ev = app.create_event(&admin, json!({"maxTicketsPerUser": 4})).await;
+/// One account, 20 concurrent requests of 2 seats against `maxTicketsPerUser: 4`, spread over the
+/// given nodes: never more than 4 held; after a release it can reserve again.
+async fn buyer_limit_race(main: &TestApp, urls: Vec<String>) {
+    let admin = main.admin_token().await;
+    let ev = main.create_event(&admin, json!({"maxTicketsPerUser": 4})).await;
     let id = ev["eventId"].as_str().unwrap().to_string();
     let layout = json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 5, "rows": [{"rowNumber": 1, "seats": 50}]}]});
-    assert_eq!(app.put(&format!("/api/inventory/events/{id}/seats"), Some(&admin), layout).await.0, StatusCode::OK);
-    assert_eq!(app.put(&format!("/api/events/{id}/status"), Some(&admin), json!({"status": "ON_SALE"})).await.0, StatusCode::OK);
-    let u = app.token_for("greedy");
+    assert_eq!(main.put(&format!("/api/inventory/events/{id}/seats"), Some(&admin), layout).await.0, StatusCode::OK);
+    assert_eq!(main.put(&format!("/api/events/{id}/status"), Some(&admin), json!({"status": "ON_SALE"})).await.0, StatusCode::OK);
+    let u = main.token_for(&common::ids::new_id());
     let barrier = Arc::new(Barrier::new(20));
-    let tasks: Vec<_> = (0..20).map(|_| {
-        let (http, url, u, id, b) = (app.http.clone(), app.url.clone(), u.clone(), id.clone(), barrier.clone());
+    let tasks: Vec<_> = (0..20).map(|i| {
+        let (http, url, u, id, b) = (main.http.clone(), urls[i % urls.len()].clone(), u.clone(), id.clone(), barrier.clone());
         tokio::spawn(async move {
             b.wait().await;
-            reserve(&http, &url, &u, json!({"eventId": id, "quantity": 1})).await
+            reserve(&http, &url, &u, json!({"eventId": id, "quantity": 2})).await
         })
     }).collect();
     let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
-    assert_eq!(results.iter().filter(|r| r.0 == StatusCode::CREATED).count(), 4);
+    let won: Vec<_> = results.iter().filter(|r| r.0 == StatusCode::CREATED).collect();
+    assert_eq!(won.len(), 2, "two requests of 2 seats fill a limit of 4");
     let refused = results.iter().find(|r| r.0 == StatusCode::CONFLICT).unwrap();
     assert_eq!(refused.2["error"], "TICKET_LIMIT_EXCEEDED");
     assert_eq!(refused.2["limit"], 4);
     assert_eq!(refused.2["held"], 4);
+    let (_, mine) = main.get("/api/inventory/reservations/me", Some(&u)).await;
+    assert_eq!(mine["reservations"].as_array().unwrap().len(), 4);
+    // Let go of one request's seats: the buyer may reserve 2 again, and no more.
+    let ids: Vec<Value> = won[0].2["reservations"].as_array().unwrap().iter().map(|r| r["reservationId"].clone()).collect();
+    let (s, _) = main.post("/api/inventory/reservations/cancel", Some(&u), json!({"reservationIds": ids})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, b) = reserve(&main.http, &urls[urls.len() - 1], &u, json!({"eventId": id, "quantity": 2})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, _, b) = reserve(&main.http, &main.url, &u, json!({"eventId": id, "quantity": 1})).await;
+    assert_error(s, &b, 409, "TICKET_LIMIT_EXCEEDED");
+}
+
+#[tokio::test]
+async fn the_per_buyer_limit_holds_under_concurrency() {
+    let app = spawn_app().await;
+    buyer_limit_race(&app, vec![app.url.clone()]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_per_buyer_limit_holds_across_three_inventory_nodes_on_mariadb() {
+    let (Some(base), Some(_)) = (mysql_url(), redis_url()) else {
+        eprintln!("skipped: TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL not set");
+        return;
+    };
+    let db = fresh_mysql(&base);
+    let main = spawn_shared(&db, |_| {}).await;
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let url = main.url.clone();
+        nodes.push(spawn_shared(&db, |c| {
+            c.services = vec![common::config::Service::Inventory];
+            c.events_url = Some(url);
+        }).await);
+    }
+    let mut urls = vec![main.url.clone()];
+    urls.extend(nodes.iter().map(|n| n.url.clone()));
+    buyer_limit_race(&main, urls).await;
 }
