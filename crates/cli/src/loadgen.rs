@@ -21,8 +21,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Buyers browse, reserve, pay or abandon (the default).
+    Sale,
+    /// `--users` fans join a waiting room before the sale opens, then poll their place.
+    Queue,
+}
+
 #[derive(clap::Args, Clone)]
 pub struct LoadgenArgs {
+    #[arg(long, value_enum, default_value = "sale")]
+    pub scenario: Scenario,
+    /// Queue scenario: fans that join the waiting room.
+    #[arg(long, default_value = "100000")]
+    pub users: usize,
+    /// Queue scenario: requests in flight at once.
+    #[arg(long, default_value = "256")]
+    pub concurrency: usize,
+    /// Queue scenario: the platform's JWT secret, to act as `--users` distinct accounts without
+    /// registering each (read from `<data dir>/jwt_secret` in embedded mode).
+    #[arg(long, env = "TICKETING_JWT_SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Queue scenario: the server's process id, to report its memory per waiting fan.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
     /// The platform's base URL (this machine only).
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     pub url: String,
@@ -281,6 +304,102 @@ async fn audit(ctx: &Ctx, tokens: &[String]) -> anyhow::Result<Audit> {
     Ok(a)
 }
 
+/// Resident memory of a process, in bytes (Linux).
+fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// `n` requests made by `make(i)`, `concurrency` in flight; returns the latency histogram (µs),
+/// failures by outcome, and the elapsed seconds.
+async fn blast<F, Fut>(n: usize, concurrency: usize, make: F) -> (Histogram<u64>, BTreeMap<String, u64>, f64)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<StatusCode, String>>,
+{
+    use futures::stream::{self, StreamExt};
+    let started = Instant::now();
+    let mut h = Histogram::<u64>::new(3).expect("histogram");
+    let mut outcomes = BTreeMap::new();
+    let mut s = stream::iter(0..n)
+        .map(|i| {
+            let fut = make(i);
+            async move {
+                let t = Instant::now();
+                (fut.await, t.elapsed())
+            }
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some((r, took)) = s.next().await {
+        let _ = h.record(took.as_micros() as u64);
+        let key = match r {
+            Ok(code) => code.as_u16().to_string(),
+            Err(e) => e,
+        };
+        *outcomes.entry(key).or_insert(0u64) += 1;
+    }
+    (h, outcomes, started.elapsed().as_secs_f64())
+}
+
+/// The waiting-room scenario: many fans join before the opening, then poll their place.
+async fn run_queue(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
+    let base = args.url.clone();
+    let secret = args.jwt_secret.clone().ok_or_else(|| anyhow::anyhow!("the queue scenario needs --jwt-secret (or TICKETING_JWT_SECRET)"))?;
+    let keys = Arc::new(common::auth::JwtKeys::new(secret.as_bytes(), 86_400));
+    let (s, ev) = post(&http, format!("{base}/api/events"), Some(&admin), json!({
+        "eventName": format!("Queue test {}", chrono::Utc::now().format("%H:%M:%S")), "category": "CONCERT",
+        "venueName": "Loadgen Arena", "city": "Loadtown", "eventDate": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
+        "saleStartTime": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+        "waitingRoom": {"enabled": true, "admitPerMinute": 60000}})).await?;
+    anyhow::ensure!(s == StatusCode::CREATED, "creating the event: {s} {ev}");
+    let event = ev["eventId"].as_str().unwrap_or_default().to_string();
+    let token = |i: usize| keys.issue(&format!("loadgen-fan-{i}"), common::auth::Role::User);
+    let rss_before = args.server_pid.and_then(rss_bytes);
+    eprintln!("event {event}: {} fans join the waiting room, {} in flight...", args.users, args.concurrency);
+    let call = |method: reqwest::Method, path: String, tok: String| {
+        let http = http.clone();
+        async move {
+            match http.request(method, path).bearer_auth(tok).send().await {
+                Ok(r) => Ok(r.status()),
+                Err(e) => Err(if e.is_timeout() { "timeout".to_string() } else { "connect".to_string() }),
+            }
+        }
+    };
+    let (joins, join_out, join_secs) = blast(args.users, args.concurrency, |i| call(reqwest::Method::POST, format!("{base}/api/queue/events/{event}/join"), token(i))).await;
+    let rss_after = args.server_pid.and_then(rss_bytes);
+    let resp = http.put(format!("{base}/api/events/{event}/status")).bearer_auth(&admin).json(&json!({"status": "ON_SALE"})).send().await?;
+    anyhow::ensure!(resp.status().is_success(), "opening the sale: {}", resp.text().await.unwrap_or_default());
+    let polls_n = (args.users).min(200_000);
+    let stride = (args.users / polls_n.max(1)).max(1);
+    let (polls, poll_out, poll_secs) = blast(polls_n, args.concurrency, |i| call(reqwest::Method::GET, format!("{base}/api/queue/events/{event}/me"), token((i * stride) % args.users))).await;
+    let view: Value = http.get(format!("{base}/api/queue/events/{event}")).bearer_auth(&admin).send().await?.json().await.unwrap_or(Value::Null);
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!("\n{:<6} {:>9} {:>10} {:>8} {:>8} {:>8}  outcomes", "call", "count", "per sec", "p50 ms", "p99 ms", "max ms");
+    for (name, h, out, secs) in [("join", &joins, &join_out, join_secs), ("poll", &polls, &poll_out, poll_secs)] {
+        let o: Vec<String> = out.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        println!("{:<6} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2}  {}", name, h.len(), h.len() as f64 / secs, ms(h, 0.5), ms(h, 0.99), h.max() as f64 / 1000.0, o.join(", "));
+    }
+    println!("queue after opening: {view}");
+    let per_fan = match (rss_before, rss_after) {
+        (Some(a), Some(b)) if args.users > 0 => Some(b.saturating_sub(a) as f64 / args.users as f64),
+        _ => None,
+    };
+    if let Some(p) = per_fan {
+        println!("server memory: {:.0} bytes per waiting fan (resident set growth over the joins)", p);
+    }
+    let ok = join_out.keys().all(|k| k == "200") && poll_out.keys().all(|k| k == "200");
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&json!({
+            "scenario": "queue", "users": args.users, "concurrency": args.concurrency,
+            "joins_per_sec": joins.len() as f64 / join_secs, "join_p50_ms": ms(&joins, 0.5), "join_p99_ms": ms(&joins, 0.99),
+            "polls_per_sec": polls.len() as f64 / poll_secs, "poll_p50_ms": ms(&polls, 0.5), "poll_p99_ms": ms(&polls, 0.99),
+            "bytes_per_fan": per_fan, "join_outcomes": join_out, "poll_outcomes": poll_out,
+        }))?)?;
+    }
+    Ok(ok)
+}
+
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(4096)
@@ -291,6 +410,9 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
     let (s, login) = post(&http, format!("{base}/api/auth/login"), None, json!({"email": args.admin_email, "password": args.admin_password})).await?;
     anyhow::ensure!(s == StatusCode::OK, "admin login at {base} failed ({s}): set --admin-email/--admin-password");
     let admin = login["accessToken"].as_str().unwrap_or_default().to_string();
+    if args.scenario == Scenario::Queue {
+        return run_queue(args, http, admin).await;
+    }
     let event = match &args.event {
         Some(e) => e.clone(),
         None => setup_event(&args, &http, &admin).await?,
