@@ -229,17 +229,25 @@ impl InventoryStore {
         };
         let mut n = 0;
         for r in rows.iter().filter(|r| r.status == "ACTIVE") {
-            n += tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE reservations SET status = 'CANCELLED', updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE'")
-                .bind(now).bind(&r.reservation_id).execute(c))?;
-            tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE seats SET status = 'AVAILABLE', hold_reservation_id = NULL, hold_user_id = NULL, reserved_until = NULL, \
-                 version = version + 1, updated_at = ? WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED'")
-                .bind(now).bind(&r.seat_id).bind(&r.reservation_id).execute(c))?;
+            n += Self::cancel_and_free(&mut tx, r, ("ACTIVE", "RESERVED"), now).await?;
         }
         Self::announce(&mut tx, &rows, "SeatsReleased").await?;
         tx.commit().await?;
         Ok(Ok(n))
+    }
+
+    /// Cancel a reservation that is still in state `from.0` and free its seat if the seat is still
+    /// `from.1` for it (both conditional, so a concurrent change wins cleanly). Returns 1 if the
+    /// reservation was cancelled here.
+    async fn cancel_and_free(tx: &mut Tx, r: &ReservationRow, from: (&str, &str), now: i64) -> Result<u64, StoreError> {
+        let n = tx_exec!(tx, c => sqlx::query(
+            "UPDATE reservations SET status = 'CANCELLED', updated_at = ? WHERE reservation_id = ? AND status = ?")
+            .bind(now).bind(&r.reservation_id).bind(from.0).execute(c))?;
+        tx_exec!(tx, c => sqlx::query(
+            "UPDATE seats SET status = 'AVAILABLE', hold_reservation_id = NULL, hold_user_id = NULL, reserved_until = NULL, \
+             version = version + 1, updated_at = ? WHERE seat_id = ? AND hold_reservation_id = ? AND status = ?")
+            .bind(now).bind(&r.seat_id).bind(&r.reservation_id).bind(from.1).execute(c))?;
+        Ok(n)
     }
 
     /// One outbox row per event touched.
@@ -336,13 +344,7 @@ impl InventoryStore {
         };
         let mut n = 0;
         for r in rows.iter().filter(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(booking_id)) {
-            n += tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE reservations SET status = 'CANCELLED', updated_at = ? WHERE reservation_id = ? AND status = 'CONFIRMED'")
-                .bind(now).bind(&r.reservation_id).execute(c))?;
-            tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE seats SET status = 'AVAILABLE', hold_reservation_id = NULL, hold_user_id = NULL, reserved_until = NULL, \
-                 version = version + 1, updated_at = ? WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'BOOKED'")
-                .bind(now).bind(&r.seat_id).bind(&r.reservation_id).execute(c))?;
+            n += Self::cancel_and_free(&mut tx, r, ("CONFIRMED", "BOOKED"), now).await?;
         }
         Self::announce(&mut tx, &rows, "SeatsFreed").await?;
         tx.commit().await?;

@@ -32,6 +32,19 @@ async fn availability(app: &TestApp, event: &str) -> Value {
     a
 }
 
+/// `n` more nodes running only the inventory, on the same MariaDB + Redis as `main`.
+async fn inventory_nodes(main: &TestApp, db: &str, n: usize) -> Vec<TestApp> {
+    let mut nodes = Vec::new();
+    for _ in 0..n {
+        let url = main.url.clone();
+        nodes.push(spawn_shared(db, |c| {
+            c.services = vec![common::config::Service::Inventory];
+            c.events_url = Some(url);
+        }).await);
+    }
+    nodes
+}
+
 /// One racing request: (user, wanted seat numbers or quantity) -> (status, seats got).
 async fn reserve(http: &reqwest::Client, url: &str, token: &str, body: Value) -> (StatusCode, Vec<String>, Value) {
     let resp = http.post(format!("{url}/api/inventory/reservations")).bearer_auth(token).json(&body).send().await.expect("sent");
@@ -120,14 +133,7 @@ async fn five_hundred_buyers_three_inventory_nodes_on_mariadb_and_redis() {
     };
     let db = fresh_mysql(&base);
     let main = spawn_shared(&db, |_| {}).await;
-    let mut inv_nodes = Vec::new();
-    for _ in 0..2 {
-        let url = main.url.clone();
-        inv_nodes.push(spawn_shared(&db, |c| {
-            c.services = vec![common::config::Service::Inventory];
-            c.events_url = Some(url);
-        }).await);
-    }
+    let inv_nodes = inventory_nodes(&main, &db, 2).await;
     let admin = main.admin_token().await;
     let event = main.event_on_sale(&admin, 5, 10).await;
     let tokens: Vec<String> = (0..500).map(|_| main.token_for(&common::ids::new_id())).collect();
@@ -144,11 +150,7 @@ async fn redis_flushed_mid_race_still_sells_each_seat_once() {
     };
     let db = fresh_mysql(&base);
     let main = spawn_shared(&db, |_| {}).await;
-    let url = main.url.clone();
-    let other = spawn_shared(&db, |c| {
-        c.services = vec![common::config::Service::Inventory];
-        c.events_url = Some(url);
-    }).await;
+    let other = inventory_nodes(&main, &db, 1).await.remove(0);
     let admin = main.admin_token().await;
     let event = main.event_on_sale(&admin, 5, 10).await;
     // Drop every seat lock over and over while the race runs: only the database guards the seats.
@@ -467,14 +469,7 @@ async fn the_per_buyer_limit_holds_across_three_inventory_nodes_on_mariadb() {
     };
     let db = fresh_mysql(&base);
     let main = spawn_shared(&db, |_| {}).await;
-    let mut nodes = Vec::new();
-    for _ in 0..2 {
-        let url = main.url.clone();
-        nodes.push(spawn_shared(&db, |c| {
-            c.services = vec![common::config::Service::Inventory];
-            c.events_url = Some(url);
-        }).await);
-    }
+    let nodes = inventory_nodes(&main, &db, 2).await;
     let mut urls = vec![main.url.clone()];
     urls.extend(nodes.iter().map(|n| n.url.clone()));
     buyer_limit_race(&main, urls).await;
