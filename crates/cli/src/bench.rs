@@ -187,7 +187,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let (st, s) = (store.clone(), s.clone());
         async move {
             let now = common::time::now_ms();
-            matches!(st.reserve("bench-store", "bench", &[s[i].clone()], now + 600_000, now).await, Ok(Ok(_)))
+            matches!(st.reserve("bench-store", "bench", &[s[i].clone()], None, now + 600_000, now).await, Ok(Ok(_)))
         }
     }).await);
 

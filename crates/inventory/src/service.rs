@@ -80,7 +80,14 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::NotOwner => ApiError::forbidden("not your reservation"),
         Refusal::Expired => ApiError::new(ErrorCode::ReservationExpired, "the reservation has expired"),
         Refusal::NotActive => ApiError::new(ErrorCode::ReservationNotActive, "the reservation is not active"),
+        Refusal::Limit(limit, held) => limit_exceeded(limit, held),
     }
+}
+
+fn limit_exceeded(limit: i64, held: i64) -> ApiError {
+    ApiError::new(ErrorCode::TicketLimitExceeded, format!("at most {limit} tickets per buyer for this event; you hold {held}"))
+        .with("limit", limit)
+        .with("held", held)
 }
 
 fn lock_error(e: LockError, seats: &[SeatRow]) -> ApiError {
@@ -230,12 +237,12 @@ impl InventoryService {
     }
 
     /// `409 TICKET_LIMIT_EXCEEDED` when `more` seats would take the buyer past the event's limit.
+    /// A fast refusal before any lock; the store checks again inside the reservation's transaction,
+    /// which is what holds under concurrency.
     async fn check_limit(&self, event_id: &str, user_id: &str, limit: i64, more: usize) -> Result<(), ApiError> {
         let held = self.store.held_by(event_id, user_id, now()).await?;
         if held + more as i64 > limit {
-            return Err(ApiError::new(ErrorCode::TicketLimitExceeded, format!("at most {limit} tickets per buyer for this event; you hold {held}"))
-                .with("limit", limit)
-                .with("held", held));
+            return Err(limit_exceeded(limit, held));
         }
         Ok(())
     }
@@ -283,7 +290,8 @@ impl InventoryService {
     async fn take(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
         let mut keys: Vec<String> = seats.iter().map(|s| format!("lock:{{{event_id}}}:seat:{}", s.seat_id)).collect();
         if limit.is_some() {
-            // Serialise one buyer's concurrent requests for the event, so the limit check below holds.
+            // Queue one buyer's concurrent requests for the event here rather than on the buyer's
+            // row in the database (which guards the limit; see `InventoryStore::reserve`).
             keys.push(format!("lock:{{{event_id}}}:buyer:{user_id}"));
         }
         let started = Instant::now();
@@ -295,16 +303,12 @@ impl InventoryService {
     }
 
     async fn take_locked(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
-        if let Some(limit) = limit {
-            // Again under the buyer's lock: the check above may have raced another request of theirs.
-            self.check_limit(event_id, user_id, limit, seats.len()).await?;
-        }
         let mut ids: Vec<String> = seats.iter().map(|s| s.seat_id.clone()).collect();
         ids.sort();
         for attempt in 0..3 {
             let t = now();
             let expires = t + self.cfg.hold_ttl.as_millis() as i64;
-            match self.store.reserve(event_id, user_id, &ids, expires, t).await {
+            match self.store.reserve(event_id, user_id, &ids, limit, expires, t).await {
                 Ok(Ok(mut rows)) => {
                     self.seats_changed();
                     // In layout order, as the buyer reads a ticket.

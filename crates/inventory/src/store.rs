@@ -27,6 +27,8 @@ pub enum Refusal {
     NotOwner,
     Expired,
     NotActive,
+    /// The buyer's per-event limit would be passed: (limit, seats held or booked now).
+    Limit(i64, i64),
 }
 
 #[derive(Clone)]
@@ -118,10 +120,29 @@ impl InventoryStore {
     /// nothing, someone else got there first: the transaction rolls back and the seats are named.
     /// A hold that had run out is superseded here (its reservation marked `EXPIRED`), which is what
     /// makes an expired seat reservable at once.
-    pub async fn reserve(&self, event_id: &str, user_id: &str, seat_ids: &[String], expires_at: i64, now: i64)
+    pub async fn reserve(&self, event_id: &str, user_id: &str, seat_ids: &[String], limit: Option<i64>, expires_at: i64, now: i64)
         -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError>
     {
         let mut tx = self.db.begin().await?;
+        if let Some(limit) = limit {
+            // First statement of the transaction: lock the buyer's row, so that on MySQL the count
+            // below is read after any concurrent reservation of the same buyer has committed.
+            let upsert = if tx.is_mysql() {
+                "INSERT IGNORE INTO buyer_guard (event_id, user_id, version) VALUES (?, ?, 0)"
+            } else {
+                "INSERT INTO buyer_guard (event_id, user_id, version) VALUES (?, ?, 0) ON CONFLICT DO NOTHING"
+            };
+            tx_exec!(&mut tx, c => sqlx::query(upsert).bind(event_id).bind(user_id).execute(c))?;
+            tx_exec!(&mut tx, c => sqlx::query("UPDATE buyer_guard SET version = version + 1 WHERE event_id = ? AND user_id = ?")
+                .bind(event_id).bind(user_id).execute(c))?;
+            let (held,): (i64,) = tx_run!(&mut tx, c => sqlx::query_as(
+                "SELECT COUNT(*) FROM reservations WHERE event_id = ? AND user_id = ? \
+                 AND (status = 'CONFIRMED' OR (status = 'ACTIVE' AND expires_at > ?))")
+                .bind(event_id).bind(user_id).bind(now).fetch_one(c).await)?;
+            if held + seat_ids.len() as i64 > limit {
+                return Ok(Err(Refusal::Limit(limit, held)));
+            }
+        }
         let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND seat_id IN ({}) ORDER BY seat_id", placeholders(seat_ids.len()));
         let rows: Vec<SeatRow> = tx_run!(&mut tx, c => {
             let mut q = sqlx::query_as(&sql).bind(event_id);
