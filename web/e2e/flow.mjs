@@ -340,6 +340,87 @@ async function organizer(base) {
   pages.delete(page);
 }
 
+/** A JSON call to the API (organizer setup); throws on a non-2xx answer. */
+async function apiCall(base, method, url, token, body) {
+  const r = await fetch(`${base}${url}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert(r.ok, `${method} ${url} answered ${r.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitingRoom(base) {
+  const { accessToken: admin } = await apiCall(base, 'POST', '/api/auth/login', null, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const day = 24 * 3600 * 1000;
+  const name = `E2E Queue Gig ${Date.now()}`;
+  const ev = await apiCall(base, 'POST', '/api/events', admin, {
+    eventName: name,
+    category: 'CONCERT',
+    venueName: 'Queue Hall',
+    city: 'Lisbon',
+    eventDate: new Date(Date.now() + 60 * day).toISOString(),
+    saleStartTime: new Date(Date.now() + 30 * day).toISOString(),
+    waitingRoom: { enabled: true, admitPerMinute: 600 },
+  });
+  assert(ev.status === 'UPCOMING' && ev.waitingRoom?.enabled, `the event is ${ev.status} with waitingRoom ${JSON.stringify(ev.waitingRoom)}`);
+  await apiCall(base, 'PUT', `/api/inventory/events/${ev.eventId}/seats`, admin, {
+    sections: [
+      { section: 'Floor', seatType: 'REGULAR', price: 45, rows: [1, 2, 3].map((rowNumber) => ({ rowNumber, seats: 12 })) },
+      { section: 'Balcony', seatType: 'VIP', price: 80, rows: [1, 2].map((rowNumber) => ({ rowNumber, seats: 10 })) },
+    ],
+  });
+  const eventUrl = `${base}/events/${ev.eventId}`;
+
+  // Fan A comes early, joins the room and is told about the pre-queue; the map is only a preview.
+  const a = await newPage();
+  await register(a, base, 'queue-a');
+  await a.goto(eventUrl);
+  await a.getByRole('heading', { name }).waitFor();
+  const roomA = a.getByTestId('waiting-room');
+  await roomA.getByRole('button', { name: 'Join the queue' }).click();
+  await roomA.getByText(/You are in\. When the sale opens/).waitFor();
+  await a.getByRole('img', { name: 'Seat map preview' }).waitFor();
+  await shot(a, '16-queue-pre-queue');
+
+  // The organizer opens the sale; A's page polls and lets A in (at 600 a minute, within seconds).
+  await apiCall(base, 'PUT', `/api/events/${ev.eventId}/status`, admin, { status: 'ON_SALE' });
+  await roomA.getByText(/It is your turn/).waitFor({ timeout: 30000 });
+  await a.locator(openSeat).first().waitFor({ timeout: 15000 });
+  const [seat] = await pickSeats(a, 1, 'Floor');
+  log('admitted fan picked', seat);
+  await shot(a, '17-queue-admitted');
+
+  // Fan B never joined: the map stays a preview, the room is offered, and a hold is refused.
+  const b = await newPage(WIDTHS.phone);
+  await register(b, base, 'queue-b');
+  await b.goto(eventUrl);
+  const roomB = b.getByTestId('waiting-room');
+  await roomB.getByRole('button', { name: 'Join the queue' }).waitFor();
+  await b.getByRole('img', { name: 'Seat map preview' }).waitFor();
+  assert((await b.locator(openSeat).count()) === 0, 'a fan who is not admitted can pick seats on the map');
+  const refused = b.waitForResponse((r) => r.url().includes('/api/inventory/reservations') && r.request().method() === 'POST');
+  await b.getByRole('button', { name: /^Find \d+ seats?$/ }).click();
+  const res = await refused;
+  const body = await res.json().catch(() => ({}));
+  assert(res.status() === 403 && body.error === 'NOT_ADMITTED', `a hold before admission answered ${res.status()} ${JSON.stringify(body)}`);
+  await b.getByRole('alert').filter({ hasText: /waiting room/i }).waitFor();
+  await roomB.getByRole('button', { name: 'Join the queue' }).waitFor();
+  assert(!b.url().includes('/checkout'), 'a fan who is not admitted reached the checkout');
+  await shot(b, '18-queue-not-admitted');
+
+  // The admitted fan holds the picked seat.
+  await holdSelection(a);
+  await a.waitForURL(/\/checkout$/);
+  await a.getByTestId('hold-countdown').waitFor();
+  for (const p of [a, b]) {
+    await p.context().close();
+    pages.delete(p);
+  }
+}
+
 // ---- main -----------------------------------------------------------------------------------------
 
 // ---- API documentation (/api/docs) ------------------------------------------------------------
@@ -434,6 +515,9 @@ async function main() {
   if (shortBase) await run('an expired hold warns, then sends the fan back to the map', () => expiredHold(shortBase));
   else skip('expired hold', 'needs E2E_SHORT_TTL_URL (a server with a short TICKETING_RESERVATION_TTL_SECS)');
   await run('an organizer creates an event with a layout and puts it on sale', () => organizer(base));
+  await run('a waiting room: an early fan joins, is admitted when the sale opens and picks a seat; a fan who never joined is kept out', () =>
+    waitingRoom(base),
+  );
   await run('the API documentation page renders and lists the endpoints', () => apiDocs(base));
 }
 

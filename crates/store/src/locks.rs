@@ -277,7 +277,6 @@ mod tests {
         let Ok(url) = std::env::var("TICKETING_TEST_REDIS_URL") else { return };
         let locks = RedisLocks::connect(&url).await.unwrap();
         // Unique keys per run so parallel runs do not collide.
-        let _ = &locks;
         exclusive(Arc::new(PrefixedLocks { inner: locks, prefix: common::ids::new_id() })).await;
     }
 
@@ -290,10 +289,8 @@ mod tests {
     #[async_trait]
     impl LockManager for PrefixedLocks {
         async fn acquire(&self, keys: Vec<String>, ttl: Duration, wait: Duration) -> Result<Lease, LockError> {
-            let mut l = self.inner.acquire(keys.iter().map(|k| format!("{}:{k}", self.prefix)).collect(), ttl, wait).await
-                .map_err(|e| match e { LockError::Busy(k) => LockError::Busy(k.split_once(':').map(|x| x.1.to_string()).unwrap_or(k)), o => o })?;
-            l.keys = l.keys.clone();
-            Ok(l)
+            self.inner.acquire(keys.iter().map(|k| format!("{}:{k}", self.prefix)).collect(), ttl, wait).await
+                .map_err(|e| match e { LockError::Busy(k) => LockError::Busy(k.split_once(':').map(|x| x.1.to_string()).unwrap_or(k)), o => o })
         }
         async fn release(&self, lease: Lease) {
             self.inner.release(lease).await

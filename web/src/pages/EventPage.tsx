@@ -60,6 +60,7 @@ export function EventPage() {
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [queueNeeded, setQueueNeeded] = useState(false);
+  const [admitted, setAdmitted] = useState(false);
 
   // Seats taken by others since they were picked leave the selection, with a word about it.
   const seats = seatsQ.data?.seats;
@@ -138,6 +139,10 @@ export function EventPage() {
       }
       if (e instanceof ApiError && e.code === 'NOT_ADMITTED') {
         setQueueNeeded(true);
+        setAdmitted(false);
+        qc.invalidateQueries({ queryKey: ['queue', eventId] });
+        setError(new Error('This sale has a waiting room: join the queue and wait for your turn to pick seats.'));
+        return;
       }
       if (e instanceof ApiError && e.code === 'UNAUTHORIZED') {
         nav(`/login?next=${encodeURIComponent(loc.pathname)}`);
@@ -170,6 +175,9 @@ export function EventPage() {
   if (ev.error) return <ErrorBox error={ev.error} title="We could not load this event." onRetry={() => ev.refetch()} />;
   const e = ev.data!;
   const onSale = e.status === 'ON_SALE';
+  // With a waiting room, seats are picked only once the fan's turn has come (§12).
+  const roomOn = !!e.waitingRoom?.enabled || queueNeeded;
+  const canPick = onSale && (!roomOn || admitted);
   const holdHere = hold && hold.eventId === eventId;
 
   return (
@@ -226,7 +234,7 @@ export function EventPage() {
           </Notice>
         </div>
       )}
-      {queueNeeded && <WaitingRoom eventId={eventId} onAdmitted={() => setQueueNeeded(false)} />}
+      {roomOn && <WaitingRoom eventId={eventId} signedIn={!!user} onLogin={requireLogin} onAdmitted={setAdmitted} />}
 
       <div className="grid gap-6 lg:grid-cols-[1fr_300px]">
         <section aria-labelledby="map-heading">
@@ -252,11 +260,12 @@ export function EventPage() {
           {seatsQ.error && <ErrorBox error={seatsQ.error} title="The seat map is unavailable." onRetry={() => seatsQ.refetch()} />}
           {seats && seats.length === 0 && <Notice>The seat map for this event is not published yet.</Notice>}
           {seats && seats.length > 0 && (
-            <SeatMap seats={seats} selected={selectedSet} onToggle={onSale ? onToggle : undefined} maxSelect={limit} readOnly={!onSale} />
+            <SeatMap seats={seats} selected={selectedSet} onToggle={canPick ? onToggle : undefined} maxSelect={limit} readOnly={!canPick} />
           )}
         </section>
 
         <aside className="space-y-4">
+          {onSale && !canPick && <Notice tone="warn">Seats can be picked once it is your turn in the waiting room.</Notice>}
           {!onSale && (
             <Notice tone="warn">
               {e.status === 'UPCOMING'
@@ -269,7 +278,7 @@ export function EventPage() {
           <ErrorBox error={error} />
           <div className="hidden rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:block">
             <SelectionSummary selected={[...selected.values()]} total={total} limit={limit} onRemove={onToggle} />
-            <Button className="mt-3 w-full" disabled={!onSale || selected.size === 0} busy={hold$.isPending} onClick={holdSelected}>
+            <Button className="mt-3 w-full" disabled={!canPick || selected.size === 0} busy={hold$.isPending} onClick={holdSelected}>
               {selected.size ? `Hold ${selected.size} seat${selected.size === 1 ? '' : 's'}` : 'Select seats on the map'}
             </Button>
           </div>
@@ -350,7 +359,7 @@ export function EventPage() {
             </p>
             <p className="truncate text-xs text-slate-500">{[...selected.keys()].join(', ') || 'Tap seats on the map'}</p>
           </div>
-          <Button disabled={!onSale || selected.size === 0} busy={hold$.isPending} onClick={holdSelected}>
+          <Button disabled={!canPick || selected.size === 0} busy={hold$.isPending} onClick={holdSelected}>
             Hold seats
           </Button>
         </div>
