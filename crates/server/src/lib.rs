@@ -17,14 +17,14 @@ use common::clients::{
     EventsApi, EventsOutbox, HttpEventsClient, HttpInventoryClient, HttpInventoryHolds, HttpPaymentsClient, HttpWebhookSink,
     InventoryApi, InventoryHolds, OutboxRecord, PaymentsApi, ServiceHttp, WebhookSink,
 };
-use common::ApiError;
-use payment::{PaymentConfig, PaymentService};
-use notification::{NotificationConfig, NotificationService};
-use indexer::Indexer;
-use search::SearchService;
 use common::config::{Config, Secret, Service};
+use common::ApiError;
 use events::EventsService;
+use indexer::Indexer;
 use inventory::{InventoryConfig, InventoryService};
+use notification::{NotificationConfig, NotificationService};
+use payment::{PaymentConfig, PaymentService};
+use search::SearchService;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
