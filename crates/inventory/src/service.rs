@@ -225,26 +225,13 @@ impl InventoryService {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // The per-buyer limit is counted once, inside the reservation's transaction.
             let seats = self.choose(event_id, wanted).await?;
-            if let Some(limit) = limit {
-                self.check_limit(event_id, user_id, limit, seats.len()).await?;
-            }
             match self.take(user_id, event_id, &seats, limit).await {
                 Err(e) if e.code == ErrorCode::SeatUnavailable && attempt < attempts => continue,
                 other => return other,
             }
         }
-    }
-
-    /// `409 TICKET_LIMIT_EXCEEDED` when `more` seats would take the buyer past the event's limit.
-    /// A fast refusal before any lock; the store checks again inside the reservation's transaction,
-    /// which is what holds under concurrency.
-    async fn check_limit(&self, event_id: &str, user_id: &str, limit: i64, more: usize) -> Result<(), ApiError> {
-        let held = self.store.held_by(event_id, user_id, now()).await?;
-        if held + more as i64 > limit {
-            return Err(limit_exceeded(limit, held));
-        }
-        Ok(())
     }
 
     /// The seats a request means, checked free at the moment of reading.

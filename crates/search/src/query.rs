@@ -251,10 +251,9 @@ impl SearchRequest {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> SearchParams {
+impl SearchParams {
+    /// Query parameters as a client would send them (tests).
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> SearchParams {
         let mut p = SearchParams::default();
         for (k, v) in pairs {
             let v = Some(v.to_string());
@@ -274,6 +273,15 @@ mod tests {
             }
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> SearchParams {
+        SearchParams::from_pairs(pairs)
     }
 
     fn field_of(r: Result<SearchRequest, ApiError>) -> String {

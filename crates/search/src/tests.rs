@@ -62,25 +62,7 @@ async fn ids(svc: &SearchService, pairs: &[(&str, &str)]) -> Vec<String> {
 }
 
 fn params(pairs: &[(&str, &str)]) -> SearchParams {
-    let mut p = SearchParams::default();
-    for (k, v) in pairs {
-        let v = Some(v.to_string());
-        match *k {
-            "q" => p.q = v,
-            "city" => p.city = v,
-            "category" => p.category = v,
-            "dateFrom" => p.date_from = v,
-            "dateTo" => p.date_to = v,
-            "priceMin" => p.price_min = v,
-            "priceMax" => p.price_max = v,
-            "status" => p.status = v,
-            "sort" => p.sort = v,
-            "page" => p.page = v,
-            "size" => p.size = v,
-            _ => panic!("unknown {k}"),
-        }
-    }
-    p
+    SearchParams::from_pairs(pairs)
 }
 
 #[test]
