@@ -21,6 +21,12 @@ pub struct EventPage {
 
 pub struct EventsService {
     store: EventsStore,
+    /// The sale check runs on every reservation: answered from memory, emptied at every change this
+    /// process makes to the event. Other events processes' changes show within the second it lives.
+    sale_cache: moka::future::Cache<String, EventSaleInfo>,
+    /// Bumped at every change, so that a sale check that read the database before a change does not
+    /// put its stale answer into the cache after it.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -48,11 +54,18 @@ fn date_to_bound(s: &str) -> Option<i64> {
 
 impl EventsService {
     pub fn new(db: store::Db) -> Self {
-        Self { store: EventsStore { db } }
+        let sale_cache = moka::future::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(1)).build();
+        Self { store: EventsStore { db }, sale_cache, changes: Default::default() }
     }
 
     pub fn db(&self) -> &store::Db {
         &self.store.db
+    }
+
+    /// An event changed here: the next sale check reads it again.
+    async fn changed(&self, id: &str) {
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.sale_cache.invalidate(id).await;
     }
 
     async fn load(&self, id: &str) -> Result<EventRow, ApiError> {
@@ -77,7 +90,9 @@ impl EventsService {
         input.apply(&mut row, false)?;
         // Strictly later than what we read, so the optimistic check always sees a change.
         row.updated_at = common::time::now_ms().max(read_at + 1);
-        if !self.store.update_fields(&row, read_at).await? {
+        let updated = self.store.update_fields(&row, read_at).await?;
+        self.changed(id).await;
+        if !updated {
             return Err(ApiError::new(ErrorCode::Conflict, "the event changed meanwhile; read it again and retry"));
         }
         self.get(id).await
@@ -100,7 +115,9 @@ impl EventsService {
         if to == Status::Completed && row.event_date > common::time::now_ms() {
             return Err(ApiError::new(ErrorCode::InvalidStateTransition, "an event is COMPLETED only after its date has passed"));
         }
-        if !self.store.transition(id, from, to).await? {
+        let moved = self.store.transition(id, from, to).await?;
+        self.changed(id).await;
+        if !moved {
             return Err(ApiError::new(ErrorCode::Conflict, "the event's status changed meanwhile; read it again and retry"));
         }
         self.get(id).await
@@ -108,7 +125,9 @@ impl EventsService {
 
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
         self.load(id).await?;
-        if !self.store.delete_unbooked(id).await? {
+        let deleted = self.store.delete_unbooked(id).await?;
+        self.changed(id).await;
+        if !deleted {
             if self.store.get(id).await?.is_none() {
                 return Ok(());
             }
@@ -156,7 +175,9 @@ impl EventsService {
         let mut moved = 0;
         for (id, from, to) in self.store.due_transitions(now).await? {
             let (Some(from), Some(to)) = (Status::parse(&from), Status::parse(&to)) else { continue };
-            if self.store.transition(&id, from, to).await? {
+            let done = self.store.transition(&id, from, to).await?;
+            self.changed(&id).await;
+            if done {
                 tracing::info!(event_id = %id, from = from.as_str(), to = to.as_str(), "status moved by the clock");
                 moved += 1;
             }
@@ -174,7 +195,9 @@ impl EventsService {
         let touched: BTreeSet<&str> = ready.iter().map(|r| r.aggregate_id.as_str()).collect();
         for event_id in touched {
             let counts = inventory.seat_counts(event_id).await?;
-            self.store.apply_counts(&counts).await?;
+            if self.store.apply_counts(&counts).await? {
+                self.changed(event_id).await;
+            }
         }
         cursor.save(last).await?;
         Ok(ready.len())
@@ -216,12 +239,23 @@ impl EventsService {
 #[async_trait]
 impl EventsApi for EventsService {
     async fn sale_info(&self, event_id: &str) -> Result<Option<EventSaleInfo>, ApiError> {
-        Ok(self.store.get(event_id).await?.map(|r| EventSaleInfo {
+        use std::sync::atomic::Ordering;
+        if let Some(hit) = self.sale_cache.get(event_id).await {
+            return Ok(Some(hit));
+        }
+        let before = self.changes.load(Ordering::Acquire);
+        let info = self.store.get(event_id).await?.map(|r| EventSaleInfo {
             event_id: r.event_id,
             status: r.status,
             max_tickets_per_user: r.max_tickets_per_user,
             waiting_room_enabled: r.waiting_room_enabled != 0,
             admit_per_minute: Some(r.admit_per_minute),
-        }))
+        });
+        if let Some(i) = &info {
+            if self.changes.load(Ordering::Acquire) == before {
+                self.sale_cache.insert(event_id.to_string(), i.clone()).await;
+            }
+        }
+        Ok(info)
     }
 }

@@ -164,7 +164,8 @@ impl EventsStore {
     }
 
     /// Copy the inventory's counts and flip `ON_SALE <-> SOLD_OUT` to match, in one transaction.
-    pub async fn apply_counts(&self, c: &SeatCounts) -> Result<(), StoreError> {
+    /// Returns whether the status moved.
+    pub async fn apply_counts(&self, c: &SeatCounts) -> Result<bool, StoreError> {
         let now = common::time::now_ms();
         let mut tx = self.db.begin().await?;
         let n = tx_exec!(&mut tx, x => sqlx::query(
@@ -176,15 +177,18 @@ impl EventsStore {
             .bind(c.min_price.map(|m| m.0).unwrap_or(-1)).bind(c.max_price.map(|m| m.0).unwrap_or(-1))
             .execute(x))?;
         if n == 0 {
-            return Ok(());
+            return Ok(false);
         }
         store::outbox::append(&mut tx, "event", &c.event_id, "EventAvailabilityChanged", &serde_json::to_value(c).unwrap_or_default()).await?;
-        if c.total > 0 && c.available == 0 {
-            Self::transition_in(&mut tx, &c.event_id, Status::OnSale, Status::SoldOut).await?;
+        let moved = if c.total > 0 && c.available == 0 {
+            Self::transition_in(&mut tx, &c.event_id, Status::OnSale, Status::SoldOut).await?
         } else if c.available > 0 {
-            Self::transition_in(&mut tx, &c.event_id, Status::SoldOut, Status::OnSale).await?;
-        }
-        tx.commit().await
+            Self::transition_in(&mut tx, &c.event_id, Status::SoldOut, Status::OnSale).await?
+        } else {
+            false
+        };
+        tx.commit().await?;
+        Ok(moved)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

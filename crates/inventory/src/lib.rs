@@ -18,6 +18,13 @@
 //! restarts or is flushed); then two requests may reach the database together, and the conditional
 //! update lets exactly one win. If Redis is down a request gets `503` at once, not a hang.
 //!
+//! **On SQLite, holds are group-committed** (`batch`): the database has one writer, so instead of
+//! queueing for it one transaction at a time, requests without a per-buyer limit go to one writer
+//! task that decides everything waiting in one transaction, in arrival order, each request all or
+//! none. That needs no seat lock (one task decides, and the updates keep their conditions);
+//! requests under a per-buyer limit, and every request on MySQL, take the locks and a transaction
+//! of their own.
+//!
 //! **Expiry is lazy and eager.** A hold past `reserved_until` is free to every reader and to the
 //! guard at once (the guard supersedes it and marks its reservation `EXPIRED` in the same
 //! transaction). The cleanup job ([`InventoryService::cleanup_once`]) tidies such rows with the same
@@ -28,10 +35,18 @@
 //! Every change writes an outbox row (`aggregate_id` = the event) in its transaction; the events
 //! service follows it to keep `availableSeats` and `ON_SALE <-> SOLD_OUT` current.
 //!
-//! Layout: `http` (routes) -> `service` (rules, locks, jobs) -> `store` (SQL); `model` (rows, wire
-//! shapes, request parsing), `allocate` (best-available selection, a pure function).
+//! **The seat board answers most questions from memory** (`board`): whether a named seat is taken
+//! (a `409` without a query), which seats are best available, the availability summary and the seat
+//! map. It only ever says *no* or proposes candidates; the guarded transaction above still decides
+//! every hold, so a board that is behind costs a retry, never a seat sold twice.
+//!
+//! Layout: `http` (routes) -> `service` (rules, locks, jobs) -> `store` (SQL); `board` (seats in
+//! memory), `model` (rows, wire shapes, request parsing), `allocate` (best-available selection, a
+//! pure function).
 
 mod allocate;
+mod batch;
+mod board;
 mod events_cache;
 mod holds;
 mod http;

@@ -85,6 +85,24 @@ pub struct ReservationRow {
 }
 
 impl ReservationRow {
+    /// A new live hold of `seat` for `user_id` (a fresh reservation id).
+    pub fn hold(seat: &SeatRow, user_id: &str, expires_at: i64, now: i64) -> Self {
+        ReservationRow {
+            reservation_id: common::ids::new_id(),
+            event_id: seat.event_id.clone(),
+            seat_id: seat.seat_id.clone(),
+            seat_number: seat.seat_number.clone(),
+            section: seat.section.clone(),
+            row_no: seat.row_no,
+            price: seat.price,
+            user_id: user_id.to_string(),
+            status: "ACTIVE".into(),
+            expires_at,
+            booking_id: None,
+            created_at: now,
+        }
+    }
+
     /// `ACTIVE` past its expiry is `EXPIRED` to every reader, before the cleanup job writes it.
     pub fn effective_status(&self, now: i64) -> &str {
         if self.status == "ACTIVE" && self.expires_at <= now {

@@ -1,8 +1,10 @@
 //! The rules of the inventory: who may reserve what, when, and the jobs that keep holds honest.
 
 use crate::allocate::{best_available, Slot};
+use crate::batch::Batcher;
+use crate::board::Board;
 use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
-use crate::store::{InventoryStore, Refusal, SectionCounts};
+use crate::store::{HoldRequest, InventoryStore, Refusal, SectionCounts};
 use async_trait::async_trait;
 use common::clients::{Admissions, EventsApi, InventoryApi, OutboxRecord, SeatCounts};
 use common::money::Money;
@@ -31,6 +33,12 @@ pub struct InventoryService {
     availability_cache: moka::future::Cache<String, Arc<Availability>>,
     /// The waiting room's gate (shared/API.md §12), asked only for events whose room is enabled.
     admissions: std::sync::OnceLock<Arc<dyn Admissions>>,
+    /// Each event's seats in memory (see [`crate::board`]): exact when this process is the only
+    /// writer (SQLite), a recent copy for choosing best-available seats otherwise.
+    board: Board,
+    /// Group commit of holds without a per-buyer limit, when the board is exact (see [`crate::batch`]);
+    /// started at first use.
+    batcher: std::sync::OnceLock<Batcher>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -123,7 +131,8 @@ impl InventoryService {
             .max_capacity(10_000)
             .time_to_live(Duration::from_millis(500))
             .build();
-        Self { store: InventoryStore { db }, events, locks, cfg, availability_cache, admissions: std::sync::OnceLock::new() }
+        let board = Board::new(!db.is_mysql());
+        Self { store: InventoryStore { db }, events, locks, cfg, availability_cache, admissions: std::sync::OnceLock::new(), board, batcher: std::sync::OnceLock::new() }
     }
 
     /// Wire the waiting room's gate (once, at start).
@@ -160,6 +169,7 @@ impl InventoryService {
         if !self.store.replace_layout(event_id, &seats, now()).await? {
             return Err(ApiError::new(ErrorCode::Conflict, "the event has live holds or bookings; its layout cannot change"));
         }
+        self.board.forget(event_id);
         self.seats_changed();
         Ok(serde_json::json!({"eventId": event_id, "totalSeats": seats.len()}))
     }
@@ -167,18 +177,33 @@ impl InventoryService {
     /// Seats of an event; 404 only when the event itself is unknown.
     pub async fn seats(&self, event_id: &str, only_free: bool) -> Result<SeatList, ApiError> {
         let t = now();
-        let rows = if only_free { self.store.free_seats(event_id, None, t).await? } else { self.store.seats(event_id).await? };
-        if rows.is_empty() {
+        let seats: Vec<SeatView> = if self.board.exclusive() {
+            let eb = self.board.get(&self.store, event_id).await?;
+            let board = eb.seats();
+            board.rows.iter().filter(|s| !only_free || s.is_free(t)).map(|s| SeatView::new(s, t)).collect()
+        } else {
+            let rows = if only_free { self.store.free_seats(event_id, None, t).await? } else { self.store.seats(event_id).await? };
+            rows.iter().map(|s| SeatView::new(s, t)).collect()
+        };
+        if seats.is_empty() {
             self.event(event_id).await?;
         }
-        Ok(SeatList { event_id: event_id.to_string(), seats: rows.iter().map(|s| SeatView::new(s, t)).collect() })
+        Ok(SeatList { event_id: event_id.to_string(), seats })
     }
 
+    /// The summary every fan polls during a sale: from the board when it is exact, else from a
+    /// cache of half a second in front of the database.
     pub async fn availability(&self, event_id: &str) -> Result<Arc<Availability>, ApiError> {
+        if self.board.exclusive() {
+            let eb = self.board.get(&self.store, event_id).await?;
+            let counts = eb.seats().counts(event_id, now());
+            return Ok(Arc::new(self.availability_of(counts).await?));
+        }
         if let Some(hit) = self.availability_cache.get(event_id).await {
             return Ok(hit);
         }
-        let fresh = Arc::new(self.count_availability(event_id).await?);
+        let counts = self.store.counts(event_id, now()).await?;
+        let fresh = Arc::new(self.availability_of(counts).await?);
         self.availability_cache.insert(event_id.to_string(), fresh.clone()).await;
         Ok(fresh)
     }
@@ -188,13 +213,12 @@ impl InventoryService {
         self.availability_cache.invalidate_all();
     }
 
-    async fn count_availability(&self, event_id: &str) -> Result<Availability, ApiError> {
-        let (c, sections) = self.store.counts(event_id, now()).await?;
+    async fn availability_of(&self, (c, sections): (SeatCounts, Vec<SectionCounts>)) -> Result<Availability, ApiError> {
         if c.total == 0 {
-            self.event(event_id).await?;
+            self.event(&c.event_id).await?;
         }
         Ok(Availability {
-            event_id: event_id.to_string(), total: c.total, available: c.available, reserved: c.reserved,
+            event_id: c.event_id.clone(), total: c.total, available: c.available, reserved: c.reserved,
             booked: c.booked, blocked: c.blocked, min_price: c.min_price, max_price: c.max_price, sections,
         })
     }
@@ -237,10 +261,15 @@ impl InventoryService {
     /// The seats a request means, checked free at the moment of reading.
     async fn choose(&self, event_id: &str, wanted: &Wanted) -> Result<Vec<SeatRow>, ApiError> {
         let t = now();
-        match wanted {
+        let mut rows = match wanted {
             Wanted::Seats(numbers) => {
-                let mut rows = self.store.seats_by_number(event_id, numbers).await?;
-                rows.sort_by_key(|s| (s.section_order, s.row_no, s.seat_index));
+                let rows = if self.board.exclusive() {
+                    let eb = self.board.get(&self.store, event_id).await?;
+                    let board = eb.seats();
+                    numbers.iter().filter_map(|n| board.by_number(n).cloned()).collect()
+                } else {
+                    self.store.seats_by_number(event_id, numbers).await?
+                };
                 if rows.len() != numbers.len() {
                     let unknown: Vec<&String> = numbers.iter().filter(|n| !rows.iter().any(|r| &r.seat_number == *n)).collect();
                     return Err(ApiError::validation("seatNumbers", format!("no such seat in this event: {}",
@@ -251,30 +280,39 @@ impl InventoryService {
                 if !taken.is_empty() {
                     return Err(refusal(Refusal::Unavailable(taken)));
                 }
-                Ok(rows)
+                rows
             }
             Wanted::Best { quantity, section } => {
-                let free = self.store.free_seats(event_id, section.as_deref(), t).await?;
-                if free.is_empty() {
-                    if let Some(s) = section {
-                        if !self.store.has_section(event_id, s).await? {
-                            return Err(ApiError::validation("section", format!("no section '{s}' in this event")));
-                        }
-                    }
+                let eb = self.board.get(&self.store, event_id).await?;
+                let board = eb.seats();
+                let free: Vec<&SeatRow> = board.rows.iter()
+                    .filter(|s| s.is_free(t) && section.as_ref().is_none_or(|x| &s.section == x))
+                    .collect();
+                if let Some(s) = section.as_ref().filter(|s| free.is_empty() && !board.has_section(s)) {
+                    return Err(ApiError::validation("section", format!("no section '{s}' in this event")));
                 }
                 let slots: Vec<Slot> = free.iter().map(|s| Slot { section_order: s.section_order, row_no: s.row_no, seat_index: s.seat_index, row_size: s.row_size }).collect();
                 let picked = best_available(&slots, *quantity).ok_or_else(|| {
                     ApiError::new(ErrorCode::SeatUnavailable, format!("only {} seats are available", free.len())).with("unavailableSeats", Vec::<String>::new())
                 })?;
-                let mut rows: Vec<SeatRow> = picked.into_iter().map(|i| free[i].clone()).collect();
-                rows.sort_by_key(|s| (s.section_order, s.row_no, s.seat_index));
-                Ok(rows)
+                picked.into_iter().map(|i| free[i].clone()).collect()
             }
-        }
+        };
+        rows.sort_by_key(|s| (s.section_order, s.row_no, s.seat_index));
+        Ok(rows)
     }
 
-    /// Take the locks, then let the database decide.
+    /// Let the database decide: in a group commit when this process alone writes the seats and no
+    /// per-buyer limit applies, else behind the seat locks in a transaction of its own.
     async fn take(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
+        let mut ids: Vec<String> = seats.iter().map(|s| s.seat_id.clone()).collect();
+        ids.sort();
+        if self.board.exclusive() && limit.is_none() {
+            let batcher = self.batcher.get_or_init(|| Batcher::start(self.store.clone(), self.cfg.hold_ttl));
+            let req = HoldRequest { event_id: event_id.to_string(), user_id: user_id.to_string(), seat_ids: ids };
+            let decided = batcher.hold(req).await?;
+            return self.settle(event_id, seats, decided);
+        }
         let mut keys: Vec<String> = seats.iter().map(|s| format!("lock:{{{event_id}}}:seat:{}", s.seat_id)).collect();
         if limit.is_some() {
             // Queue one buyer's concurrent requests for the event here rather than on the buyer's
@@ -284,27 +322,17 @@ impl InventoryService {
         let started = Instant::now();
         let lease = self.locks.acquire(keys, self.cfg.lock_ttl, self.cfg.lock_wait).await.map_err(|e| lock_error(e, seats))?;
         metrics::histogram!("lock_acquire_seconds").record(started.elapsed().as_secs_f64());
-        let result = self.take_locked(user_id, event_id, seats, limit).await;
+        let result = self.take_locked(user_id, event_id, &ids, limit).await;
         self.locks.release(lease).await;
-        result
+        self.settle(event_id, seats, result?)
     }
 
-    async fn take_locked(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
-        let mut ids: Vec<String> = seats.iter().map(|s| s.seat_id.clone()).collect();
-        ids.sort();
+    async fn take_locked(&self, user_id: &str, event_id: &str, ids: &[String], limit: Option<i64>) -> Result<Result<Vec<ReservationRow>, Refusal>, ApiError> {
         for attempt in 0..3 {
             let t = now();
             let expires = t + self.cfg.hold_ttl.as_millis() as i64;
-            match self.store.reserve(event_id, user_id, &ids, limit, expires, t).await {
-                Ok(Ok(mut rows)) => {
-                    self.seats_changed();
-                    // In layout order, as the buyer reads a ticket.
-                    rows.sort_by_key(|r| seats.iter().position(|s| s.seat_id == r.seat_id));
-                    let total = Money(rows.iter().map(|r| r.price).sum());
-                    let views: Vec<ReservationView> = rows.iter().map(|r| ReservationView::new(r, t)).collect();
-                    return Ok(Reserved { reservations: views, expires_at: common::time::to_rfc3339(expires), total_amount: total });
-                }
-                Ok(Err(r)) => return Err(refusal(r)),
+            match self.store.reserve(event_id, user_id, ids, limit, expires, t).await {
+                Ok(decided) => return Ok(decided),
                 // A deadlock or busy database: the transaction rolled back whole, so try again.
                 Err(e) if e.is_retryable() && attempt < 2 => {
                     tracing::debug!(error = %e, "reservation transaction retried");
@@ -314,6 +342,30 @@ impl InventoryService {
             }
         }
         unreachable!("the loop returns on its last attempt")
+    }
+
+    /// The guard's decision, as the buyer reads it; the board and the cache follow.
+    fn settle(&self, event_id: &str, seats: &[SeatRow], decided: Result<Vec<ReservationRow>, Refusal>) -> Result<Reserved, ApiError> {
+        match decided {
+            Ok(mut rows) => {
+                self.board.held(&rows);
+                self.seats_changed();
+                // In layout order, as the buyer reads a ticket.
+                rows.sort_by_key(|r| seats.iter().position(|s| s.seat_id == r.seat_id));
+                let t = now();
+                let expires = rows.first().map_or(t, |r| r.expires_at);
+                let total = Money(rows.iter().map(|r| r.price).sum());
+                let views: Vec<ReservationView> = rows.iter().map(|r| ReservationView::new(r, t)).collect();
+                Ok(Reserved { reservations: views, expires_at: common::time::to_rfc3339(expires), total_amount: total })
+            }
+            Err(r) => {
+                if matches!(r, Refusal::Unavailable(_)) {
+                    // The board thought these seats free: it is behind.
+                    self.board.forget(event_id);
+                }
+                Err(refusal(r))
+            }
+        }
     }
 
     pub async fn reservation(&self, caller: &common::auth::AuthUser, id: &str) -> Result<ReservationView, ApiError> {
@@ -339,20 +391,20 @@ impl InventoryService {
         }
         match r.status.as_str() {
             "CANCELLED" => Ok(()),
-            "ACTIVE" => {
-                let r = self.store.release(&[id.to_string()], Some(user_id), now()).await?.map(|_| ()).map_err(refusal);
-                self.seats_changed();
-                r
-            }
+            "ACTIVE" => self.release(&[id.to_string()], user_id).await.map(|_| ()),
             _ => Err(refusal(Refusal::NotActive)),
         }
     }
 
     pub async fn cancel_many(&self, user_id: &str, ids: &[String]) -> Result<u64, ApiError> {
-        let ids = check_ids("reservationIds", ids)?;
-        let r = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal);
+        self.release(ids, user_id).await
+    }
+
+    /// Seats given back: the board and the availability cache follow.
+    fn freed(&self, rows: Vec<ReservationRow>) -> u64 {
+        self.board.freed(&rows);
         self.seats_changed();
-        r
+        rows.len() as u64
     }
 
     // --- internal calls for the booking service ---
@@ -361,6 +413,7 @@ impl InventoryService {
         let ids = check_ids("reservationIds", ids)?;
         let t = now();
         let rows = self.store.pin(&ids, user_id, until_ms, t).await?.map_err(refusal)?;
+        self.board.pinned(&rows);
         Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
@@ -368,22 +421,21 @@ impl InventoryService {
         let ids = check_ids("reservationIds", ids)?;
         let t = now();
         let rows = self.store.confirm(&ids, user_id, booking_id, t).await?.map_err(refusal)?;
+        self.board.booked(&rows);
         self.seats_changed();
         Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
     pub async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        let r = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal);
-        self.seats_changed();
-        r
+        let rows = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)?;
+        Ok(self.freed(rows))
     }
 
     pub async fn free_booked(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        let r = self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal);
-        self.seats_changed();
-        r
+        let rows = self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal)?;
+        Ok(self.freed(rows))
     }
 
     /// One pass of the cleanup job. Returns how many holds it expired.
@@ -438,7 +490,11 @@ impl InventoryApi for InventoryService {
         Ok(store::outbox::read_after(&self.store.db, after, limit).await?)
     }
     async fn seat_counts(&self, event_id: &str) -> Result<SeatCounts, ApiError> {
-        let (c, _sections) = self.store.counts(event_id, now()).await?;
+        let (c, _sections) = if self.board.exclusive() {
+            self.board.get(&self.store, event_id).await?.seats().counts(event_id, now())
+        } else {
+            self.store.counts(event_id, now()).await?
+        };
         for (status, n) in [("AVAILABLE", c.available), ("RESERVED", c.reserved), ("BOOKED", c.booked), ("BLOCKED", c.blocked)] {
             metrics::gauge!("seats_by_status", "event" => event_id.to_string(), "status" => status).set(n as f64);
         }

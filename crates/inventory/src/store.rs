@@ -4,6 +4,7 @@
 use crate::model::{ReservationRow, SeatRow};
 use common::clients::SeatCounts;
 use common::money::Money;
+use std::collections::{HashMap, HashSet};
 use store::{run, tx_exec, tx_run, Db, StoreError, Tx};
 
 const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
@@ -16,6 +17,13 @@ const FREE: &str = "(status = 'AVAILABLE' OR (status = 'RESERVED' AND reserved_u
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
+}
+
+/// One buyer's request in a group commit: these seats of one event, all or none.
+pub struct HoldRequest {
+    pub event_id: String,
+    pub user_id: String,
+    pub seat_ids: Vec<String>,
 }
 
 /// Why a multi-seat change could not be made; nothing was changed.
@@ -157,11 +165,11 @@ impl InventoryStore {
         }
         let mut out = Vec::with_capacity(rows.len());
         for s in &rows {
-            let rid = common::ids::new_id();
+            let r = ReservationRow::hold(s, user_id, expires_at, now);
             let n = tx_exec!(&mut tx, c => sqlx::query(&format!(
                 "UPDATE seats SET status = 'RESERVED', hold_reservation_id = ?, hold_user_id = ?, reserved_until = ?, \
                  version = version + 1, updated_at = ? WHERE seat_id = ? AND version = ? AND {FREE}"))
-                .bind(&rid).bind(user_id).bind(expires_at).bind(now).bind(&s.seat_id).bind(s.version).bind(now)
+                .bind(&r.reservation_id).bind(user_id).bind(expires_at).bind(now).bind(&s.seat_id).bind(s.version).bind(now)
                 .execute(c))?;
             if n != 1 {
                 return Ok(Err(Refusal::Unavailable(vec![s.seat_number.clone()])));
@@ -171,20 +179,6 @@ impl InventoryStore {
                     "UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at <= ?")
                     .bind(now).bind(old).bind(now).execute(c))?;
             }
-            let r = ReservationRow {
-                reservation_id: rid,
-                event_id: event_id.to_string(),
-                seat_id: s.seat_id.clone(),
-                seat_number: s.seat_number.clone(),
-                section: s.section.clone(),
-                row_no: s.row_no,
-                price: s.price,
-                user_id: user_id.to_string(),
-                status: "ACTIVE".into(),
-                expires_at,
-                booking_id: None,
-                created_at: now,
-            };
             tx_exec!(&mut tx, c => sqlx::query(&format!("INSERT INTO reservations ({RES_COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
                 .bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
                 .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
@@ -196,6 +190,119 @@ impl InventoryStore {
         })).await?;
         tx.commit().await?;
         Ok(Ok(out))
+    }
+
+    /// Group commit: decide many buyers' holds in one transaction, in the order given, each all of its
+    /// seats or none. Only for a database this process alone writes (SQLite's single writer
+    /// connection): what the transaction reads stays true until it commits, so the decisions made
+    /// from that read are the database's own. The updates still carry the free-seat condition, and if
+    /// they do not match exactly what was decided, nothing is committed and `None` tells the caller to
+    /// take the requests one by one through [`InventoryStore::reserve`].
+    pub async fn reserve_many(&self, reqs: &[HoldRequest], expires_at: i64, now: i64)
+        -> Result<Option<Vec<Result<Vec<ReservationRow>, Refusal>>>, StoreError>
+    {
+        let mut ids: Vec<&str> = reqs.iter().flat_map(|r| r.seat_ids.iter().map(String::as_str)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut tx = self.db.begin().await?;
+        let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE seat_id IN ({})", placeholders(ids.len()));
+        let rows: Vec<SeatRow> = tx_run!(&mut tx, c => {
+            let mut q = sqlx::query_as(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        let seats: HashMap<&str, &SeatRow> = rows.iter().map(|s| (s.seat_id.as_str(), s)).collect();
+        let mut taken_here: HashSet<&str> = HashSet::new();
+        let mut decided = Vec::with_capacity(reqs.len());
+        let mut held: Vec<ReservationRow> = Vec::new();
+        let mut superseded: Vec<&str> = Vec::new();
+        for r in reqs {
+            let mut refused = Vec::new();
+            let mut unknown = false;
+            for id in &r.seat_ids {
+                match seats.get(id.as_str()) {
+                    Some(s) if s.event_id == r.event_id => {
+                        if !s.is_free(now) || taken_here.contains(id.as_str()) {
+                            refused.push(s.seat_number.clone());
+                        }
+                    }
+                    _ => unknown = true,
+                }
+            }
+            if unknown || !refused.is_empty() {
+                decided.push(Err(Refusal::Unavailable(refused)));
+                continue;
+            }
+            let mut mine = Vec::with_capacity(r.seat_ids.len());
+            for id in &r.seat_ids {
+                let s = seats[id.as_str()];
+                taken_here.insert(s.seat_id.as_str());
+                if let (Some(old), "RESERVED") = (&s.hold_reservation_id, s.status.as_str()) {
+                    superseded.push(old);
+                }
+                mine.push(ReservationRow::hold(s, &r.user_id, expires_at, now));
+            }
+            held.extend(mine.iter().cloned());
+            decided.push(Ok(mine));
+        }
+        if held.is_empty() {
+            return Ok(Some(decided));
+        }
+        let whens = vec!["WHEN ? THEN ?"; held.len()].join(" ");
+        let sql = format!(
+            "UPDATE seats SET status = 'RESERVED', hold_reservation_id = CASE seat_id {whens} END, \
+             hold_user_id = CASE seat_id {whens} END, reserved_until = ?, version = version + 1, updated_at = ? \
+             WHERE seat_id IN ({}) AND {FREE}", placeholders(held.len()));
+        let n = tx_exec!(&mut tx, c => {
+            let mut q = sqlx::query(&sql);
+            for r in &held {
+                q = q.bind(&r.seat_id).bind(&r.reservation_id);
+            }
+            for r in &held {
+                q = q.bind(&r.seat_id).bind(&r.user_id);
+            }
+            q = q.bind(expires_at).bind(now);
+            for r in &held {
+                q = q.bind(&r.seat_id);
+            }
+            q.bind(now).execute(c)
+        })?;
+        if n != held.len() as u64 {
+            tracing::warn!(decided = held.len(), updated = n, "group commit saw another writer; taking the requests one by one");
+            return Ok(None);
+        }
+        if !superseded.is_empty() {
+            let sql = format!("UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id IN ({}) \
+                AND status = 'ACTIVE' AND expires_at <= ?", placeholders(superseded.len()));
+            tx_exec!(&mut tx, c => {
+                let mut q = sqlx::query(&sql).bind(now);
+                for id in &superseded {
+                    q = q.bind(*id);
+                }
+                q.bind(now).execute(c)
+            })?;
+        }
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; held.len()].join(", ");
+        let sql = format!("INSERT INTO reservations ({RES_COLS}, updated_at) VALUES {values}");
+        tx_exec!(&mut tx, c => {
+            let mut q = sqlx::query(&sql);
+            for r in &held {
+                q = q.bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
+                    .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
+                    .bind(r.created_at).bind(now);
+            }
+            q.execute(c)
+        })?;
+        let announced: Vec<(&str, &str, &str, serde_json::Value)> = reqs.iter().zip(&decided)
+            .filter_map(|(r, d)| d.as_ref().ok().map(|rows| ("event_seats", r.event_id.as_str(), "SeatsReserved", serde_json::json!({
+                "eventId": r.event_id, "userId": r.user_id, "reservationIds": rows.iter().map(|x| &x.reservation_id).collect::<Vec<_>>(),
+            }))))
+            .collect();
+        store::outbox::append_many(&mut tx, &announced).await?;
+        tx.commit().await?;
+        Ok(Some(decided))
     }
 
     pub async fn reservation(&self, id: &str) -> Result<Option<ReservationRow>, StoreError> {
@@ -241,20 +348,23 @@ impl InventoryStore {
         Ok(Ok(rows))
     }
 
-    /// Let go of live holds (the owner cancels, or a payment was declined). Returns how many.
-    pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<u64, Refusal>, StoreError> {
+    /// Let go of live holds (the owner cancels, or a payment was declined). Returns the
+    /// reservations cancelled here.
+    pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, user_id).await? {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        let mut n = 0;
+        let mut done = Vec::new();
         for r in rows.iter().filter(|r| r.status == "ACTIVE") {
-            n += Self::cancel_and_free(&mut tx, r, ("ACTIVE", "RESERVED"), now).await?;
+            if Self::cancel_and_free(&mut tx, r, ("ACTIVE", "RESERVED"), now).await? == 1 {
+                done.push(r.clone());
+            }
         }
         Self::announce(&mut tx, &rows, "SeatsReleased").await?;
         tx.commit().await?;
-        Ok(Ok(n))
+        Ok(Ok(done))
     }
 
     /// Cancel a reservation that is still in state `from.0` and free its seat if the seat is still
@@ -357,19 +467,21 @@ impl InventoryStore {
     }
 
     /// A confirmed booking was cancelled: its seats are free again.
-    pub async fn free_booked(&self, ids: &[String], booking_id: &str, now: i64) -> Result<Result<u64, Refusal>, StoreError> {
+    pub async fn free_booked(&self, ids: &[String], booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, None).await? {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
-        let mut n = 0;
+        let mut done = Vec::new();
         for r in rows.iter().filter(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(booking_id)) {
-            n += Self::cancel_and_free(&mut tx, r, ("CONFIRMED", "BOOKED"), now).await?;
+            if Self::cancel_and_free(&mut tx, r, ("CONFIRMED", "BOOKED"), now).await? == 1 {
+                done.push(r.clone());
+            }
         }
         Self::announce(&mut tx, &rows, "SeatsFreed").await?;
         tx.commit().await?;
-        Ok(Ok(n))
+        Ok(Ok(done))
     }
 
     /// The cleanup job: mark up to `limit` run-out holds `EXPIRED` and free their seats. The same
@@ -409,31 +521,54 @@ impl InventoryStore {
              COUNT(*) AS n, MIN(price) AS lo, MAX(price) AS hi FROM seats WHERE event_id = ? \
              GROUP BY section, section_order, st ORDER BY section_order")
             .bind(now).bind(event_id).fetch_all(p).await)?;
-        let mut total = SeatCounts { event_id: event_id.to_string(), ..Default::default() };
-        let mut sections: Vec<SectionCounts> = Vec::new();
+        let mut t = Tally::new(event_id);
         for (section, _order, st, n, lo, hi) in rows {
-            match sections.last_mut() {
-                Some(s) if s.section == section => {}
-                _ => sections.push(SectionCounts { section: section.clone(), total: 0, available: 0, min_price: Money(lo), max_price: Money(hi) }),
-            }
-            let s = sections.last_mut().expect("pushed above");
-            s.total += n;
-            s.min_price = s.min_price.min(Money(lo));
-            s.max_price = s.max_price.max(Money(hi));
-            total.total += n;
-            total.min_price = Some(total.min_price.map_or(Money(lo), |m| m.min(Money(lo))));
-            total.max_price = Some(total.max_price.map_or(Money(hi), |m| m.max(Money(hi))));
-            match st.as_str() {
-                "AVAILABLE" => {
-                    s.available += n;
-                    total.available += n;
-                }
-                "RESERVED" => total.reserved += n,
-                "BOOKED" => total.booked += n,
-                _ => total.blocked += n,
-            }
+            t.add(&section, &st, n, lo, hi);
         }
-        Ok((total, sections))
+        Ok(t.finish())
+    }
+}
+
+/// Seat counts summed group by group (sections in layout order): from the database's `GROUP BY`,
+/// or seat by seat from the board.
+pub struct Tally {
+    total: SeatCounts,
+    sections: Vec<SectionCounts>,
+}
+
+impl Tally {
+    pub fn new(event_id: &str) -> Self {
+        Tally { total: SeatCounts { event_id: event_id.to_string(), ..Default::default() }, sections: Vec::new() }
+    }
+
+    /// `n` seats of `section` in effective status `st`, priced from `lo` to `hi` (cents).
+    pub fn add(&mut self, section: &str, st: &str, n: i64, lo: i64, hi: i64) {
+        let (lo, hi) = (Money(lo), Money(hi));
+        match self.sections.last_mut() {
+            Some(s) if s.section == section => {}
+            _ => self.sections.push(SectionCounts { section: section.to_string(), total: 0, available: 0, min_price: lo, max_price: hi }),
+        }
+        let s = self.sections.last_mut().expect("pushed above");
+        let total = &mut self.total;
+        s.total += n;
+        s.min_price = s.min_price.min(lo);
+        s.max_price = s.max_price.max(hi);
+        total.total += n;
+        total.min_price = Some(total.min_price.map_or(lo, |m| m.min(lo)));
+        total.max_price = Some(total.max_price.map_or(hi, |m| m.max(hi)));
+        match st {
+            "AVAILABLE" => {
+                s.available += n;
+                total.available += n;
+            }
+            "RESERVED" => total.reserved += n,
+            "BOOKED" => total.booked += n,
+            _ => total.blocked += n,
+        }
+    }
+
+    pub fn finish(self) -> (SeatCounts, Vec<SectionCounts>) {
+        (self.total, self.sections)
     }
 }
 

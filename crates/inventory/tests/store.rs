@@ -80,3 +80,55 @@ async fn the_buyer_limit_holds_in_the_database_alone() {
         assert_eq!(st.held_by("e2", "greedy", common::time::now_ms()).await.unwrap(), 4);
     }
 }
+
+/// The group commit decides in arrival order, all seats or none per request: a seat taken earlier
+/// in the same group is refused to a later request (whose other seats stay free for the next), a
+/// live hold is refused, an expired one is superseded, an unknown seat refuses its request.
+#[tokio::test]
+async fn a_group_commit_decides_in_order_all_or_none() {
+    use inventory::store::HoldRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&StoreConfig::Sqlite { dir: dir.path().into() }, "inventory", inventory::migrations()).await.unwrap();
+    let st = InventoryStore { db };
+    let s = layout(&st, "e3", 10).await;
+    let t = common::time::now_ms();
+    let early = st.reserve("e3", "early", &[s[0].clone()], None, t - 1, t - 1000).await.unwrap().unwrap();
+    st.reserve("e3", "live", &[s[1].clone()], None, t + 60_000, t).await.unwrap().unwrap();
+    let req = |user: &str, seats: &[&String]| HoldRequest {
+        event_id: "e3".into(),
+        user_id: user.into(),
+        seat_ids: seats.iter().map(|x| x.to_string()).collect(),
+    };
+    let unknown = "no-such-seat".to_string();
+    let group = [
+        req("a", &[&s[2], &s[3]]),
+        req("b", &[&s[3], &s[4]]),
+        req("c", &[&s[4]]),
+        req("d", &[&s[1]]),
+        req("e", &[&s[0]]),
+        req("f", &[&unknown]),
+    ];
+    let decided = st.reserve_many(&group, t + 60_000, t).await.unwrap().expect("decided as a group");
+    let won: Vec<bool> = decided.iter().map(|d| d.is_ok()).collect();
+    assert_eq!(won, [true, false, true, false, true, false]);
+    assert!(matches!(&decided[1], Err(Refusal::Unavailable(n)) if n.len() == 1), "{:?}", decided[1]);
+
+    let seats = st.seats("e3").await.unwrap();
+    let holder = |i: usize| (seats[i].status.as_str(), seats[i].hold_user_id.as_deref());
+    assert_eq!([holder(0), holder(1), holder(2), holder(3), holder(4), holder(5)], [
+        ("RESERVED", Some("e")), ("RESERVED", Some("live")), ("RESERVED", Some("a")),
+        ("RESERVED", Some("a")), ("RESERVED", Some("c")), ("AVAILABLE", None),
+    ]);
+    for (d, user) in decided.iter().zip(["a", "b", "c", "d", "e", "f"]) {
+        for r in d.iter().flatten() {
+            let stored = st.reservation(&r.reservation_id).await.unwrap().expect("reservation row written");
+            assert_eq!((stored.user_id.as_str(), stored.status.as_str()), (user, "ACTIVE"));
+            let seat = seats.iter().find(|x| x.seat_id == r.seat_id).unwrap();
+            assert_eq!(seat.hold_reservation_id.as_deref(), Some(r.reservation_id.as_str()));
+        }
+    }
+    let superseded = st.reservation(&early[0].reservation_id).await.unwrap().unwrap();
+    assert_eq!(superseded.status, "EXPIRED");
+    let outbox = store::outbox::read_after(&st.db, 0, 100).await.unwrap();
+    assert_eq!(outbox.iter().filter(|o| o.event_type == "SeatsReserved").count(), 2 + 3, "one row per hold granted");
+}

@@ -12,7 +12,7 @@
 
 use crate::backend::Backend;
 use crate::model::{admission_budget, Place, RoomHead, RoomState, Snapshot};
-use crate::store::{Op, QueueStore, RoomRow};
+use crate::store::{Op, PlaceOf, QueueStore, RoomRow};
 use async_trait::async_trait;
 use common::ApiError;
 use std::collections::{HashMap, VecDeque};
@@ -204,7 +204,7 @@ impl Backend for MemoryBackend {
             if created {
                 self.send(Op::Room(room.row(event)));
             }
-            let op = Op::Place { event: event.to_string(), user: user.to_string(), position: place.position, joined_at: now, admitted_at: 0 };
+            let op = Op::Places { event: event.to_string(), places: vec![PlaceOf { user: user.to_string(), position: place.position, joined_at: now, admitted_at: 0 }] };
             (Snapshot { place, room: room.head() }, self.send_acked(Some(op)))
         };
         match ack.await {
@@ -269,8 +269,8 @@ impl Backend for MemoryBackend {
             room.next_pos += 1;
             if let Some(p) = room.places.get_mut(&user) {
                 p.position = pos;
+                positions.push(PlaceOf { user: user.to_string(), position: pos, joined_at: p.joined_at, admitted_at: 0 });
             }
-            positions.push((user.to_string(), pos));
             room.line.push_back(user);
         }
         room.opened = true;
@@ -278,7 +278,7 @@ impl Backend for MemoryBackend {
         room.allowance = 1.0;
         room.last_tick = now;
         let n = positions.len() as u64;
-        self.send(Op::Positions { event: event.to_string(), places: positions });
+        self.send(Op::Places { event: event.to_string(), places: positions });
         self.send(Op::Room(room.row(event)));
         Ok(Some(n))
     }

@@ -6,13 +6,24 @@ use store::{run, tx_exec, Db, StoreError};
 /// One change to persist, in the order the rooms made them.
 #[derive(Debug, Clone)]
 pub enum Op {
-    Place { event: String, user: String, position: u64, joined_at: i64, admitted_at: i64 },
+    /// Places taken or moved (a join, or the pre-queue's shuffled positions at the opening).
+    Places { event: String, places: Vec<PlaceOf> },
     Room(RoomRow),
     /// Positions `from..=to` were admitted at `at`.
     Admit { event: String, from: u64, to: u64, at: i64 },
-    /// The pre-queue's shuffled positions.
-    Positions { event: String, places: Vec<(String, u64)> },
 }
+
+/// One fan's place, as stored.
+#[derive(Debug, Clone)]
+pub struct PlaceOf {
+    pub user: String,
+    pub position: u64,
+    pub joined_at: i64,
+    pub admitted_at: i64,
+}
+
+/// Places written per statement: 5 parameters each, well inside both databases' limits.
+const PLACES_PER_STATEMENT: usize = 1_000;
 
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct RoomRow {
@@ -50,17 +61,20 @@ impl QueueStore {
         Ok((rooms, places))
     }
 
-    /// Apply a batch in one transaction (group commit: one fsync for many joins).
+    /// Apply a batch in one transaction (group commit: one fsync for many joins). Consecutive
+    /// places go in multi-row statements, so a batch of thousands of joins is a few statements.
     pub async fn apply(&self, ops: &[&Op]) -> Result<(), StoreError> {
         let now = common::time::now_ms();
         let mut tx = self.db.begin().await?;
+        let mut places: Vec<(&str, &PlaceOf)> = Vec::new();
         for op in ops {
+            if let Op::Places { event, places: p } = op {
+                places.extend(p.iter().map(|x| (event.as_str(), x)));
+                continue;
+            }
+            Self::write_places(&mut tx, &mut places).await?;
             match op {
-                Op::Place { event, user, position, joined_at, admitted_at } => {
-                    tx_exec!(&mut tx, c => sqlx::query(
-                        "REPLACE INTO queue_places (event_id, user_id, position, joined_at, admitted_at) VALUES (?, ?, ?, ?, ?)")
-                        .bind(event).bind(user).bind(*position as i64).bind(joined_at).bind(admitted_at).execute(c))?;
-                }
+                Op::Places { .. } => unreachable!("handled above"),
                 Op::Room(r) => {
                     tx_exec!(&mut tx, c => sqlx::query(
                         "REPLACE INTO queue_rooms (event_id, opened, paused, rate_override, next_pos, admitted_upto, admitted_total, updated_at) \
@@ -73,14 +87,26 @@ impl QueueStore {
                         "UPDATE queue_places SET admitted_at = ? WHERE event_id = ? AND position >= ? AND position <= ? AND admitted_at = 0")
                         .bind(at).bind(event).bind(*from as i64).bind(*to as i64).execute(c))?;
                 }
-                Op::Positions { event, places } => {
-                    for (user, pos) in places {
-                        tx_exec!(&mut tx, c => sqlx::query("UPDATE queue_places SET position = ? WHERE event_id = ? AND user_id = ?")
-                            .bind(*pos as i64).bind(event).bind(user).execute(c))?;
-                    }
-                }
             }
         }
+        Self::write_places(&mut tx, &mut places).await?;
         tx.commit().await
+    }
+
+    /// Write (and empty) the places gathered so far, in order: a later row for the same fan wins.
+    async fn write_places(tx: &mut store::Tx, places: &mut Vec<(&str, &PlaceOf)>) -> Result<(), StoreError> {
+        for chunk in places.chunks(PLACES_PER_STATEMENT) {
+            let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!("REPLACE INTO queue_places (event_id, user_id, position, joined_at, admitted_at) VALUES {values}");
+            tx_exec!(tx, c => {
+                let mut q = sqlx::query(&sql);
+                for (event, p) in chunk {
+                    q = q.bind(*event).bind(&p.user).bind(p.position as i64).bind(p.joined_at).bind(p.admitted_at);
+                }
+                q.execute(c)
+            })?;
+        }
+        places.clear();
+        Ok(())
     }
 }

@@ -32,6 +32,25 @@ pub async fn append(
     Ok(())
 }
 
+/// Write several outbox rows with one statement inside the caller's transaction (a group commit's
+/// rows): `(aggregate_type, aggregate_id, event_type, payload)` each, in order.
+pub async fn append_many(tx: &mut Tx, rows: &[(&str, &str, &str, serde_json::Value)]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let now = common::time::now_ms();
+    let values = vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", ");
+    let sql = format!("INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload, created_at) VALUES {values}");
+    tx_exec!(tx, c => {
+        let mut q = sqlx::query(&sql);
+        for (t, id, e, payload) in rows {
+            q = q.bind(*t).bind(*id).bind(*e).bind(payload.to_string()).bind(now);
+        }
+        q.execute(c)
+    })?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,

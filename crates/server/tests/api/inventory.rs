@@ -200,6 +200,10 @@ async fn redis_down_is_a_clear_503_not_a_hang() {
     let app = spawn_app_with(|c| c.redis_url = Some(common::config::Secret::new(url))).await;
     let admin = app.admin_token().await;
     let event = app.event_on_sale(&admin, 1, 10).await;
+    // Under a per-buyer limit a reservation takes the seat and buyer locks. (On SQLite, holds
+    // without a limit are decided by the group commit, which needs no lock.)
+    let (s, b) = app.put(&format!("/api/events/{event}"), Some(&admin), json!({"maxTicketsPerUser": 4})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     let user = app.token_for("u1");
     let (s, _, b) = reserve(&app.http, &app.url, &user, json!({"eventId": event, "quantity": 1})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
