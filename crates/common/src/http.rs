@@ -55,7 +55,7 @@ pub fn with_common_layers(router: Router, keys: Arc<JwtKeys>) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         })
         .on_request(())
-        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO));
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG));
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

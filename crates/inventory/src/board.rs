@@ -52,13 +52,20 @@ pub struct Seats {
     by_number: HashMap<String, usize>,
     by_id: HashMap<String, usize>,
     loaded_at: Option<Instant>,
+    /// The last counts, good until a change is applied or the earliest hold runs out.
+    counted: Option<Counted>,
+}
+
+struct Counted {
+    valid_until: i64,
+    counts: (SeatCounts, Vec<SectionCounts>),
 }
 
 impl Seats {
     fn new(rows: Vec<SeatRow>) -> Self {
         let by_number = rows.iter().enumerate().map(|(i, s)| (s.seat_number.clone(), i)).collect();
         let by_id = rows.iter().enumerate().map(|(i, s)| (s.seat_id.clone(), i)).collect();
-        Seats { rows, by_number, by_id, loaded_at: Some(Instant::now()) }
+        Seats { rows, by_number, by_id, loaded_at: Some(Instant::now()), counted: None }
     }
 
     pub fn by_number(&self, number: &str) -> Option<&SeatRow> {
@@ -70,15 +77,27 @@ impl Seats {
     }
 
     /// Counts by effective status, overall and per section, as [`InventoryStore::counts`] gives them.
-    pub fn counts(&self, event_id: &str, now: i64) -> (SeatCounts, Vec<SectionCounts>) {
-        let mut t = Tally::new(event_id);
-        for s in &self.rows {
-            t.add(&s.section, s.effective_status(now), 1, s.price, s.price);
+    /// Counted once per change: kept until a seat changes or the earliest hold runs out.
+    pub fn counts(&mut self, event_id: &str, now: i64) -> (SeatCounts, Vec<SectionCounts>) {
+        if let Some(c) = self.counted.as_ref().filter(|c| now < c.valid_until) {
+            return c.counts.clone();
         }
-        t.finish()
+        let mut t = Tally::new(event_id);
+        let mut valid_until = i64::MAX;
+        for s in &self.rows {
+            let st = s.effective_status(now);
+            if st == "RESERVED" {
+                valid_until = valid_until.min(s.reserved_until.unwrap_or(i64::MAX));
+            }
+            t.add(&s.section, st, 1, s.price, s.price);
+        }
+        let counts = t.finish();
+        self.counted = Some(Counted { valid_until, counts: counts.clone() });
+        counts
     }
 
     fn seat_mut(&mut self, seat_id: &str) -> Option<&mut SeatRow> {
+        self.counted = None;
         self.by_id.get(seat_id).map(|&i| &mut self.rows[i])
     }
 }

@@ -112,6 +112,20 @@ fn lock_error(e: LockError, seats: &[SeatRow]) -> ApiError {
     }
 }
 
+/// Named seats must all exist, and be free at the moment of reading (fail fast, before any lock).
+fn check_named(numbers: &[String], found: &[&SeatRow], t: i64) -> Result<(), ApiError> {
+    if found.len() != numbers.len() {
+        let unknown: Vec<String> = numbers.iter().filter(|n| !found.iter().any(|r| &r.seat_number == *n)).cloned().collect();
+        return Err(ApiError::validation("seatNumbers", format!("no such seat in this event: {}", unknown.join(", ")))
+            .with("unknownSeats", unknown));
+    }
+    let taken: Vec<String> = found.iter().filter(|s| !s.is_free(t)).map(|s| s.seat_number.clone()).collect();
+    if !taken.is_empty() {
+        return Err(refusal(Refusal::Unavailable(taken)));
+    }
+    Ok(())
+}
+
 fn check_ids(field: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
     if ids.is_empty() || ids.len() > 100 {
         return Err(ApiError::validation(field, "must hold 1 to 100 ids"));
@@ -263,24 +277,17 @@ impl InventoryService {
         let t = now();
         let mut rows = match wanted {
             Wanted::Seats(numbers) => {
-                let rows = if self.board.exclusive() {
+                if self.board.exclusive() {
                     let eb = self.board.get(&self.store, event_id).await?;
                     let board = eb.seats();
-                    numbers.iter().filter_map(|n| board.by_number(n).cloned()).collect()
+                    let found: Vec<&SeatRow> = numbers.iter().filter_map(|n| board.by_number(n)).collect();
+                    check_named(numbers, &found, t)?;
+                    found.into_iter().cloned().collect()
                 } else {
-                    self.store.seats_by_number(event_id, numbers).await?
-                };
-                if rows.len() != numbers.len() {
-                    let unknown: Vec<&String> = numbers.iter().filter(|n| !rows.iter().any(|r| &r.seat_number == *n)).collect();
-                    return Err(ApiError::validation("seatNumbers", format!("no such seat in this event: {}",
-                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))).with("unknownSeats", unknown.into_iter().cloned().collect::<Vec<_>>()));
+                    let rows = self.store.seats_by_number(event_id, numbers).await?;
+                    check_named(numbers, &rows.iter().collect::<Vec<_>>(), t)?;
+                    rows
                 }
-                // Fail fast on seats already gone, before touching locks.
-                let taken: Vec<String> = rows.iter().filter(|s| !s.is_free(t)).map(|s| s.seat_number.clone()).collect();
-                if !taken.is_empty() {
-                    return Err(refusal(Refusal::Unavailable(taken)));
-                }
-                rows
             }
             Wanted::Best { quantity, section } => {
                 let eb = self.board.get(&self.store, event_id).await?;
