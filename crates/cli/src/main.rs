@@ -114,6 +114,9 @@ fn parse_args() -> Result<Cli, ExitCode> {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = match parse_args() {

@@ -18,15 +18,17 @@
 //! Either way, when the guard refuses a seat the board thought free, the event's board is read again.
 
 use crate::model::{ReservationRow, SeatRow};
-use crate::store::{InventoryStore, SectionCounts, Tally};
+use crate::store::{InventoryStore, SectionCounts};
 use common::clients::SeatCounts;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use common::money::Money;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use store::StoreError;
 
-pub const EXCLUSIVE_MAX_AGE: Duration = Duration::from_secs(10);
+pub const EXCLUSIVE_MAX_AGE: Duration = Duration::from_secs(300);
 pub const SHARED_MAX_AGE: Duration = Duration::from_millis(250);
 
 pub struct Board {
@@ -41,8 +43,44 @@ pub struct EventBoard {
     seats: Mutex<Seats>,
     /// One reader of the database at a time per event; the others wait and use its result.
     loading: tokio::sync::Mutex<()>,
-    /// Bumped by every change applied; a load that saw it move cannot trust its snapshot.
-    changes: AtomicU64,
+    /// A refresh of an old (but usable) copy is under way in the background.
+    refreshing: AtomicBool,
+}
+
+/// How usable an event's copy is.
+enum Age {
+    Fresh,
+    /// Older than the board's limit: still used while a fresh copy is read in the background.
+    Old,
+    /// None yet, or known to be behind: read before use.
+    Missing,
+}
+
+/// What a committed change did to a seat (the reservation row says which seat, hold and time).
+#[derive(Clone, Copy)]
+enum Change {
+    Held,
+    Pinned,
+    Booked,
+    Freed,
+}
+
+/// A seat's stored status as an index into [`Section::by_status`].
+fn slot(status: &str) -> usize {
+    match status {
+        "AVAILABLE" => 0,
+        "RESERVED" => 1,
+        "BOOKED" => 2,
+        _ => 3,
+    }
+}
+
+/// A section's seats counted by stored status, kept up to date by every change.
+struct Section {
+    name: String,
+    lo: i64,
+    hi: i64,
+    by_status: [i64; 4],
 }
 
 #[derive(Default)]
@@ -51,21 +89,38 @@ pub struct Seats {
     pub rows: Vec<SeatRow>,
     by_number: HashMap<String, usize>,
     by_id: HashMap<String, usize>,
+    sections: Vec<Section>,
+    section_of: Vec<usize>,
+    /// Holds by the moment they run out, so that counting finds them without a scan (entries of
+    /// holds changed since are skipped).
+    expiring: BinaryHeap<Reverse<(i64, usize)>>,
     loaded_at: Option<Instant>,
-    /// The last counts, good until a change is applied or the earliest hold runs out.
-    counted: Option<Counted>,
-}
-
-struct Counted {
-    valid_until: i64,
-    counts: (SeatCounts, Vec<SectionCounts>),
+    /// Changes applied while a fresh copy is read from the database, replayed onto it.
+    journal: Option<Vec<(Change, ReservationRow)>>,
 }
 
 impl Seats {
     fn new(rows: Vec<SeatRow>) -> Self {
-        let by_number = rows.iter().enumerate().map(|(i, s)| (s.seat_number.clone(), i)).collect();
-        let by_id = rows.iter().enumerate().map(|(i, s)| (s.seat_id.clone(), i)).collect();
-        Seats { rows, by_number, by_id, loaded_at: Some(Instant::now()), counted: None }
+        let mut seats = Seats { loaded_at: Some(Instant::now()), ..Default::default() };
+        for (i, s) in rows.iter().enumerate() {
+            seats.by_number.insert(s.seat_number.clone(), i);
+            seats.by_id.insert(s.seat_id.clone(), i);
+            match seats.sections.last_mut() {
+                Some(sec) if sec.name == s.section => {
+                    sec.lo = sec.lo.min(s.price);
+                    sec.hi = sec.hi.max(s.price);
+                }
+                _ => seats.sections.push(Section { name: s.section.clone(), lo: s.price, hi: s.price, by_status: [0; 4] }),
+            }
+            let sec = seats.sections.len() - 1;
+            seats.sections[sec].by_status[slot(&s.status)] += 1;
+            seats.section_of.push(sec);
+            if let (Some(until), "RESERVED") = (s.reserved_until, s.status.as_str()) {
+                seats.expiring.push(Reverse((until, i)));
+            }
+        }
+        seats.rows = rows;
+        seats
     }
 
     pub fn by_number(&self, number: &str) -> Option<&SeatRow> {
@@ -73,38 +128,115 @@ impl Seats {
     }
 
     pub fn has_section(&self, section: &str) -> bool {
-        self.rows.iter().any(|s| s.section == section)
+        self.sections.iter().any(|s| s.name == section)
     }
 
-    /// Counts by effective status, overall and per section, as [`InventoryStore::counts`] gives them.
-    /// Counted once per change: kept until a seat changes or the earliest hold runs out.
-    pub fn counts(&mut self, event_id: &str, now: i64) -> (SeatCounts, Vec<SectionCounts>) {
-        if let Some(c) = self.counted.as_ref().filter(|c| now < c.valid_until) {
-            return c.counts.clone();
+    /// Change seat `i`, keeping the section counts and the expiry queue in step.
+    fn set(&mut self, i: usize, f: impl FnOnce(&mut SeatRow)) {
+        let before = slot(&self.rows[i].status);
+        f(&mut self.rows[i]);
+        let s = &self.rows[i];
+        let sec = &mut self.sections[self.section_of[i]];
+        sec.by_status[before] -= 1;
+        sec.by_status[slot(&s.status)] += 1;
+        if let (Some(until), "RESERVED") = (s.reserved_until, s.status.as_str()) {
+            self.expiring.push(Reverse((until, i)));
         }
-        let mut t = Tally::new(event_id);
-        let mut valid_until = i64::MAX;
-        for s in &self.rows {
-            let st = s.effective_status(now);
-            if st == "RESERVED" {
-                valid_until = valid_until.min(s.reserved_until.unwrap_or(i64::MAX));
+    }
+
+    fn apply(&mut self, change: Change, r: &ReservationRow) {
+        let Some(&i) = self.by_id.get(&r.seat_id) else { return };
+        match change {
+            Change::Held => self.set(i, |s| {
+                s.status = "RESERVED".into();
+                s.hold_reservation_id = Some(r.reservation_id.clone());
+                s.hold_user_id = Some(r.user_id.clone());
+                s.reserved_until = Some(r.expires_at);
+                s.version += 1;
+            }),
+            Change::Pinned => self.set(i, |s| {
+                s.reserved_until = Some(r.expires_at);
+                s.version += 1;
+            }),
+            Change::Booked => self.set(i, |s| {
+                s.status = "BOOKED".into();
+                s.reserved_until = None;
+                s.version += 1;
+            }),
+            Change::Freed if self.rows[i].hold_reservation_id.as_deref() == Some(r.reservation_id.as_str()) => self.set(i, free),
+            Change::Freed => {}
+        }
+    }
+
+    /// Holds that have run out read as free from that moment, as for the guard and every reader.
+    fn expire(&mut self, now: i64) {
+        while let Some(&Reverse((until, i))) = self.expiring.peek() {
+            if until > now {
+                break;
             }
-            t.add(&s.section, st, 1, s.price, s.price);
+            self.expiring.pop();
+            let s = &self.rows[i];
+            if s.status == "RESERVED" && s.reserved_until == Some(until) {
+                self.set(i, free);
+            }
         }
-        let counts = t.finish();
-        self.counted = Some(Counted { valid_until, counts: counts.clone() });
-        counts
     }
 
-    fn seat_mut(&mut self, seat_id: &str) -> Option<&mut SeatRow> {
-        self.counted = None;
-        self.by_id.get(seat_id).map(|&i| &mut self.rows[i])
+    /// Counts by effective status, overall and per section, as [`InventoryStore::counts`] gives
+    /// them; the work is per section, not per seat.
+    pub fn counts(&mut self, event_id: &str, now: i64) -> (SeatCounts, Vec<SectionCounts>) {
+        self.expire(now);
+        let mut total = SeatCounts { event_id: event_id.to_string(), ..Default::default() };
+        let mut sections = Vec::with_capacity(self.sections.len());
+        for s in &self.sections {
+            let [available, reserved, booked, blocked] = s.by_status;
+            let n = available + reserved + booked + blocked;
+            total.total += n;
+            total.available += available;
+            total.reserved += reserved;
+            total.booked += booked;
+            total.blocked += blocked;
+            total.min_price = Some(total.min_price.map_or(Money(s.lo), |m| m.min(Money(s.lo))));
+            total.max_price = Some(total.max_price.map_or(Money(s.hi), |m| m.max(Money(s.hi))));
+            sections.push(SectionCounts { section: s.name.clone(), total: n, available, min_price: Money(s.lo), max_price: Money(s.hi) });
+        }
+        (total, sections)
     }
 }
 
+fn free(s: &mut SeatRow) {
+    s.status = "AVAILABLE".into();
+    s.hold_reservation_id = None;
+    s.hold_user_id = None;
+    s.reserved_until = None;
+    s.version += 1;
+}
+
 impl EventBoard {
-    fn needs_load(&self, max_age: Duration) -> bool {
-        self.seats.lock().expect("board").loaded_at.is_none_or(|t| t.elapsed() > max_age)
+    fn age(&self, max_age: Duration) -> Age {
+        match self.seats().loaded_at {
+            None => Age::Missing,
+            Some(t) if t.elapsed() > max_age => Age::Old,
+            Some(_) => Age::Fresh,
+        }
+    }
+
+    /// Read the seats from the database. Changes applied during the read are replayed onto the
+    /// fresh copy (a change the copy already holds is set again, harmlessly), so nothing applied is
+    /// lost by a reload. Returns whether the event has no seats.
+    async fn reload(&self, store: &InventoryStore, event_id: &str) -> Result<bool, StoreError> {
+        self.seats().journal = Some(Vec::new());
+        let rows = store.seats(event_id).await;
+        let mut seats = self.seats();
+        let journal = seats.journal.take().unwrap_or_default();
+        let rows = rows?;
+        let empty = rows.is_empty();
+        let mut fresh = Seats::new(rows);
+        for (change, r) in &journal {
+            fresh.apply(*change, r);
+        }
+        *seats = fresh;
+        Ok(empty)
     }
 
     /// The seats, for a short synchronous look (never held across an await).
@@ -112,17 +244,12 @@ impl EventBoard {
         self.seats.lock().expect("board")
     }
 
-    fn apply(&self, seat_id: &str, f: impl FnOnce(&mut SeatRow)) {
-        self.changes.fetch_add(1, Ordering::AcqRel);
-        if let Some(s) = self.seats().seat_mut(seat_id) {
-            f(s);
+    fn apply(&self, change: Change, r: &ReservationRow) {
+        let mut seats = self.seats();
+        seats.apply(change, r);
+        if let Some(j) = seats.journal.as_mut() {
+            j.push((change, r.clone()));
         }
-    }
-
-    /// Read again from the database at the next use.
-    fn forget(&self) {
-        self.changes.fetch_add(1, Ordering::AcqRel);
-        self.seats().loaded_at = None;
     }
 }
 
@@ -146,92 +273,76 @@ impl Board {
         self.events.lock().expect("board").get(event_id).cloned()
     }
 
-    /// The event's board, read from the database first if it is missing or too old.
+    /// The event's board: read from the database first when there is none (or it is behind); when
+    /// it is only old, used as it is while one background task reads a fresh copy, so that a
+    /// refresh of a large venue never holds up the requests of a sale.
     pub async fn get(&self, store: &InventoryStore, event_id: &str) -> Result<Arc<EventBoard>, StoreError> {
         let eb = self.entry(event_id);
-        if !eb.needs_load(self.max_age) {
-            return Ok(eb);
+        match eb.age(self.max_age) {
+            Age::Fresh => Ok(eb),
+            Age::Old => {
+                if !eb.refreshing.swap(true, Ordering::AcqRel) {
+                    let (eb, store, event_id) = (eb.clone(), store.clone(), event_id.to_string());
+                    tokio::spawn(async move {
+                        let _one = eb.loading.lock().await;
+                        if let Err(e) = eb.reload(&store, &event_id).await {
+                            tracing::warn!(error = %e, event_id, "refreshing the seat board failed");
+                        }
+                        eb.refreshing.store(false, Ordering::Release);
+                    });
+                }
+                Ok(eb)
+            }
+            Age::Missing => {
+                let _one = eb.loading.lock().await;
+                if matches!(eb.age(self.max_age), Age::Missing) && eb.reload(store, event_id).await? {
+                    // No seats (yet), or no such event: keep nothing, so that unknown ids cost no memory.
+                    self.events.lock().expect("board").remove(event_id);
+                }
+                Ok(eb.clone())
+            }
         }
-        let _one = eb.loading.lock().await;
-        if !eb.needs_load(self.max_age) {
-            return Ok(eb.clone());
+    }
+
+    /// A new layout, just written: the board starts from it without reading it back.
+    pub fn install(&self, event_id: &str, mut rows: Vec<SeatRow>) {
+        rows.sort_by_key(|s| (s.section_order, s.row_no, s.seat_index));
+        let eb = self.entry(event_id);
+        *eb.seats() = Seats::new(rows);
+    }
+
+    fn apply(&self, change: Change, rows: &[ReservationRow]) {
+        for r in rows {
+            if let Some(eb) = self.existing(&r.event_id) {
+                eb.apply(change, r);
+            }
         }
-        let before = eb.changes.load(Ordering::Acquire);
-        let rows = store.seats(event_id).await?;
-        if rows.is_empty() {
-            // No seats (yet), or no such event: keep nothing, so that unknown ids cost no memory.
-            self.events.lock().expect("board").remove(event_id);
-        }
-        let mut fresh = Seats::new(rows);
-        if eb.changes.load(Ordering::Acquire) != before {
-            // A change was applied while we read: our snapshot may predate it. Use it for this
-            // request (the guard decides anyway) and read again next time.
-            fresh.loaded_at = None;
-        }
-        *eb.seats() = fresh;
-        Ok(eb.clone())
     }
 
     /// Holds granted by the guard.
     pub fn held(&self, rows: &[ReservationRow]) {
-        for r in rows {
-            let Some(eb) = self.existing(&r.event_id) else { continue };
-            eb.apply(&r.seat_id, |s| {
-                s.status = "RESERVED".into();
-                s.hold_reservation_id = Some(r.reservation_id.clone());
-                s.hold_user_id = Some(r.user_id.clone());
-                s.reserved_until = Some(r.expires_at);
-                s.version += 1;
-            });
-        }
+        self.apply(Change::Held, rows);
     }
 
     /// Holds extended (pinned for a payment).
     pub fn pinned(&self, rows: &[ReservationRow]) {
-        for r in rows {
-            if let Some(eb) = self.existing(&r.event_id) {
-                eb.apply(&r.seat_id, |s| {
-                    s.reserved_until = Some(r.expires_at);
-                    s.version += 1;
-                });
-            }
-        }
+        self.apply(Change::Pinned, rows);
     }
 
     /// Holds turned into bookings.
     pub fn booked(&self, rows: &[ReservationRow]) {
-        for r in rows {
-            if let Some(eb) = self.existing(&r.event_id) {
-                eb.apply(&r.seat_id, |s| {
-                    s.status = "BOOKED".into();
-                    s.reserved_until = None;
-                    s.version += 1;
-                });
-            }
-        }
+        self.apply(Change::Booked, rows);
     }
 
     /// Seats given back (a hold released, a booking cancelled).
     pub fn freed(&self, rows: &[ReservationRow]) {
-        for r in rows {
-            if let Some(eb) = self.existing(&r.event_id) {
-                eb.apply(&r.seat_id, |s| {
-                    if s.hold_reservation_id.as_deref() == Some(r.reservation_id.as_str()) {
-                        s.status = "AVAILABLE".into();
-                        s.hold_reservation_id = None;
-                        s.hold_user_id = None;
-                        s.reserved_until = None;
-                        s.version += 1;
-                    }
-                });
-            }
-        }
+        self.apply(Change::Freed, rows);
     }
 
     /// The guard disagreed with the board, or the layout changed: read the event again.
     pub fn forget(&self, event_id: &str) {
         if let Some(eb) = self.existing(event_id) {
-            eb.forget();
+            eb.seats().loaded_at = None;
         }
     }
 }

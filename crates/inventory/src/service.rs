@@ -183,9 +183,10 @@ impl InventoryService {
         if !self.store.replace_layout(event_id, &seats, now()).await? {
             return Err(ApiError::new(ErrorCode::Conflict, "the event has live holds or bookings; its layout cannot change"));
         }
-        self.board.forget(event_id);
+        let total = seats.len();
+        self.board.install(event_id, seats);
         self.seats_changed();
-        Ok(serde_json::json!({"eventId": event_id, "totalSeats": seats.len()}))
+        Ok(serde_json::json!({"eventId": event_id, "totalSeats": total}))
     }
 
     /// Seats of an event; 404 only when the event itself is unknown.

@@ -558,6 +558,12 @@ pub async fn start(cfg: Config) -> Result<Node, StartError> {
         .map_err(|e| StartError::Config(format!("TICKETING_BIND/TICKETING_PORT: cannot listen on {addr}: {e}")))?;
     let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // Small request/response exchanges on kept-alive connections: send each answer at once.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let handle = tokio::spawn(async move {
         let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {

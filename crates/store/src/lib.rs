@@ -26,6 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, MySql, MySqlPool, Sqlite, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A service's migrations, one folder per backend (`migrations/sqlite`, `migrations/mysql`).
@@ -99,6 +100,38 @@ macro_rules! tx_exec {
 pub struct Db {
     read: Pool,
     write: Pool,
+    /// SQLite's background checkpointer, stopped when the last copy of this `Db` is dropped.
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// Copies the WAL back into the database file from a connection of its own, every
+/// [`CHECKPOINT_EVERY`], so that the one writer does not stall for it in the middle of a sale.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::AbortHandle);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+impl Checkpointer {
+    fn start(pool: sqlx::SqlitePool) -> Self {
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                // PASSIVE: copy what no reader still needs, never wait for a lock.
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::debug!(error = %e, "WAL checkpoint failed; the next one will try again");
+                }
+            }
+        });
+        Checkpointer(task.abort_handle())
+    }
 }
 
 pub enum Tx {
@@ -222,7 +255,7 @@ impl Db {
                     .connect_with(opts.database(&name).log_statements(tracing::log::LevelFilter::Trace))
                     .await?;
                 let p = Pool::MySql(pool);
-                Db { read: p.clone(), write: p }
+                Db { read: p.clone(), write: p, _checkpointer: None }
             }
         };
         db.migrate(migrations).await?;
@@ -241,19 +274,28 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
+            // Statement journals (a multi-row statement inside a transaction) in memory, not in
+            // temporary files.
+            .pragma("temp_store", "memory")
+            // The background checkpointer copies the WAL back; a writer checkpoints by itself
+            // only if the WAL passes ~80 MB (the checkpointer fell behind).
+            .pragma("wal_autocheckpoint", "20000")
             .log_statements(tracing::log::LevelFilter::Trace);
         // One writer: writes queue here rather than fail with SQLITE_BUSY.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.clone())
+            // The one writer keeps up to 64 MB of pages (a 100,000-seat event's rows and indexes).
+            .connect_with(opts.clone().pragma("cache_size", "-65536"))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true))
             .await?;
-        Ok(Db { read: Pool::Sqlite(read), write: Pool::Sqlite(write) })
+        let checkpoints = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+        let checkpointer = Some(Arc::new(Checkpointer::start(checkpoints)));
+        Ok(Db { read: Pool::Sqlite(read), write: Pool::Sqlite(write), _checkpointer: checkpointer })
     }
 
     async fn migrate(&self, migrations: Migrations) -> Result<(), StoreError> {
