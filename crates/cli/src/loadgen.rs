@@ -139,6 +139,10 @@ pub struct LoadgenArgs {
     /// instead of as fast as `--concurrency` allows.
     #[arg(long)]
     pub poll_rate: Option<f64>,
+    /// Queue scenario: seconds to wait after the opening before polling, to measure the steady
+    /// state rather than the opening itself (the shuffle and the write of every new position).
+    #[arg(long, default_value = "0")]
+    pub settle_secs: u64,
     #[arg(long, env = "TICKETING_ADMIN_EMAIL", default_value = "admin@example.com")]
     pub admin_email: String,
     #[arg(long, env = "TICKETING_ADMIN_PASSWORD", default_value = "admin-password")]
@@ -669,6 +673,7 @@ async fn run_queue(args: LoadgenArgs, http: reqwest::Client, admin: String) -> a
     let rss_after = args.server_pid.and_then(rss_bytes);
     let resp = http.put(format!("{base}/api/events/{event}/status")).bearer_auth(&admin).json(&json!({"status": "ON_SALE"})).send().await?;
     anyhow::ensure!(resp.status().is_success(), "opening the sale: {}", resp.text().await.unwrap_or_default());
+    tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
     // Polls spread over the fans; with --poll-rate, at that rate for about --duration seconds.
     let polls_n = args.users.min(200_000);
     let (poll_model, polls_n) = match args.poll_rate {

@@ -11,9 +11,11 @@
 //!   docs/operations.md): the board follows every change, so it is exact. It refuses seats that are
 //!   taken with `409` at once, and it serves the availability summary and the seat map. As a safety
 //!   net it is read again from the database every [`EXCLUSIVE_MAX_AGE`].
-//! - **shared** (MySQL: other processes change seats too): the board is read again when older than
-//!   [`SHARED_MAX_AGE`] and only chooses best-available candidates; a stale choice loses in the guard
-//!   and is chosen again. Named seats are checked against the database.
+//! - **shared** (MySQL: other processes change seats too): the board is read again (in the
+//!   background) when older than [`SHARED_MAX_AGE`]. It chooses best-available candidates (a stale
+//!   choice loses in the guard and is chosen again) and serves the availability summary (this
+//!   process's changes at once, the others' within that half second). Named seats and the seat map
+//!   are read from the database.
 //!
 //! Either way, when the guard refuses a seat the board thought free, the event's board is read again.
 
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 use store::StoreError;
 
 pub const EXCLUSIVE_MAX_AGE: Duration = Duration::from_secs(300);
-pub const SHARED_MAX_AGE: Duration = Duration::from_millis(250);
+pub const SHARED_MAX_AGE: Duration = Duration::from_millis(500);
 
 pub struct Board {
     exclusive: bool,

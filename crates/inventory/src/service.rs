@@ -27,10 +27,6 @@ pub struct InventoryService {
     events: Arc<dyn EventsApi>,
     locks: Arc<dyn LockManager>,
     cfg: InventoryConfig,
-    /// The availability summary is what every fan polls during a sale: it is served from a cache
-    /// of half a second, emptied whenever this process changes a seat. Changes made by other
-    /// processes show within that half second.
-    availability_cache: moka::future::Cache<String, Arc<Availability>>,
     /// The waiting room's gate (shared/API.md §12), asked only for events whose room is enabled.
     admissions: std::sync::OnceLock<Arc<dyn Admissions>>,
     /// Each event's seats in memory (see [`crate::board`]): exact when this process is the only
@@ -141,12 +137,8 @@ fn check_ids(field: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
 
 impl InventoryService {
     pub fn new(db: store::Db, events: Arc<dyn EventsApi>, locks: Arc<dyn LockManager>, cfg: InventoryConfig) -> Self {
-        let availability_cache = moka::future::Cache::builder()
-            .max_capacity(10_000)
-            .time_to_live(Duration::from_millis(500))
-            .build();
         let board = Board::new(!db.is_mysql());
-        Self { store: InventoryStore { db }, events, locks, cfg, availability_cache, admissions: std::sync::OnceLock::new(), board, batcher: std::sync::OnceLock::new() }
+        Self { store: InventoryStore { db }, events, locks, cfg, admissions: std::sync::OnceLock::new(), board, batcher: std::sync::OnceLock::new() }
     }
 
     /// Wire the waiting room's gate (once, at start).
@@ -185,7 +177,6 @@ impl InventoryService {
         }
         let total = seats.len();
         self.board.install(event_id, seats);
-        self.seats_changed();
         Ok(serde_json::json!({"eventId": event_id, "totalSeats": total}))
     }
 
@@ -206,26 +197,13 @@ impl InventoryService {
         Ok(SeatList { event_id: event_id.to_string(), seats })
     }
 
-    /// The summary every fan polls during a sale: from the board when it is exact, else from a
-    /// cache of half a second in front of the database.
-    pub async fn availability(&self, event_id: &str) -> Result<Arc<Availability>, ApiError> {
-        if self.board.exclusive() {
-            let eb = self.board.get(&self.store, event_id).await?;
-            let counts = eb.seats().counts(event_id, now());
-            return Ok(Arc::new(self.availability_of(counts).await?));
-        }
-        if let Some(hit) = self.availability_cache.get(event_id).await {
-            return Ok(hit);
-        }
-        let counts = self.store.counts(event_id, now()).await?;
-        let fresh = Arc::new(self.availability_of(counts).await?);
-        self.availability_cache.insert(event_id.to_string(), fresh.clone()).await;
-        Ok(fresh)
-    }
-
-    /// A seat changed here: the next availability read counts again.
-    fn seats_changed(&self) {
-        self.availability_cache.invalidate_all();
+    /// The summary every fan polls during a sale, from the board: exact when this process alone
+    /// writes the seats; otherwise this process's own changes at once and other processes' within
+    /// the board's refresh (half a second).
+    pub async fn availability(&self, event_id: &str) -> Result<Availability, ApiError> {
+        let eb = self.board.get(&self.store, event_id).await?;
+        let counts = eb.seats().counts(event_id, now());
+        self.availability_of(counts).await
     }
 
     async fn availability_of(&self, (c, sections): (SeatCounts, Vec<SectionCounts>)) -> Result<Availability, ApiError> {
@@ -357,7 +335,6 @@ impl InventoryService {
         match decided {
             Ok(mut rows) => {
                 self.board.held(&rows);
-                self.seats_changed();
                 // In layout order, as the buyer reads a ticket.
                 rows.sort_by_key(|r| seats.iter().position(|s| s.seat_id == r.seat_id));
                 let t = now();
@@ -408,10 +385,9 @@ impl InventoryService {
         self.release(ids, user_id).await
     }
 
-    /// Seats given back: the board and the availability cache follow.
+    /// Seats given back: the board follows.
     fn freed(&self, rows: Vec<ReservationRow>) -> u64 {
         self.board.freed(&rows);
-        self.seats_changed();
         rows.len() as u64
     }
 
@@ -430,7 +406,6 @@ impl InventoryService {
         let t = now();
         let rows = self.store.confirm(&ids, user_id, booking_id, t).await?.map_err(refusal)?;
         self.board.booked(&rows);
-        self.seats_changed();
         Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
     }
 
@@ -453,7 +428,6 @@ impl InventoryService {
         loop {
             let n = self.store.expire_due(now(), 1000).await?;
             if n > 0 {
-                self.seats_changed();
             }
             total += n;
             if n < 1000 {

@@ -200,11 +200,11 @@ impl Backend for MemoryBackend {
                 room.pre.push(key.clone());
                 Place { position: 0, joined_at: now, admitted_at: 0 }
             };
-            room.places.insert(key, place);
+            room.places.insert(key.clone(), place);
             if created {
                 self.send(Op::Room(room.row(event)));
             }
-            let op = Op::Places { event: event.to_string(), places: vec![PlaceOf { user: user.to_string(), position: place.position, joined_at: now, admitted_at: 0 }] };
+            let op = Op::Places { event: event.to_string(), places: vec![PlaceOf { user: key, position: place.position, joined_at: now, admitted_at: 0 }] };
             (Snapshot { place, room: room.head() }, self.send_acked(Some(op)))
         };
         match ack.await {
@@ -269,7 +269,7 @@ impl Backend for MemoryBackend {
             room.next_pos += 1;
             if let Some(p) = room.places.get_mut(&user) {
                 p.position = pos;
-                positions.push(PlaceOf { user: user.to_string(), position: pos, joined_at: p.joined_at, admitted_at: 0 });
+                positions.push(PlaceOf { user: user.clone(), position: pos, joined_at: p.joined_at, admitted_at: 0 });
             }
             room.line.push_back(user);
         }

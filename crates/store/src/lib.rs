@@ -285,8 +285,8 @@ impl Db {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            // The one writer keeps up to 64 MB of pages (a 100,000-seat event's rows and indexes).
-            .connect_with(opts.clone().pragma("cache_size", "-65536"))
+            // The one writer keeps up to 16 MB of pages (the hot part of a 100,000-seat event).
+            .connect_with(opts.clone().pragma("cache_size", "-16384"))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
