@@ -125,6 +125,15 @@ impl Seats {
         seats
     }
 
+    /// A copy read from the database, with the changes applied while it was read.
+    fn replayed(rows: Vec<SeatRow>, journal: &[(Change, ReservationRow)]) -> Self {
+        let mut fresh = Seats::new(rows);
+        for (change, r) in journal {
+            fresh.apply(*change, r);
+        }
+        fresh
+    }
+
     pub fn by_number(&self, number: &str) -> Option<&SeatRow> {
         self.by_number.get(number).map(|&i| &self.rows[i])
     }
@@ -233,11 +242,7 @@ impl EventBoard {
         let journal = seats.journal.take().unwrap_or_default();
         let rows = rows?;
         let empty = rows.is_empty();
-        let mut fresh = Seats::new(rows);
-        for (change, r) in &journal {
-            fresh.apply(*change, r);
-        }
-        *seats = fresh;
+        *seats = Seats::replayed(rows, &journal);
         Ok(empty)
     }
 
@@ -346,5 +351,68 @@ impl Board {
         if let Some(eb) = self.existing(event_id) {
             eb.seats().loaded_at = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Tally;
+
+    fn layout() -> Vec<SeatRow> {
+        let l: crate::model::LayoutInput = serde_json::from_value(serde_json::json!({"sections": [
+            {"section": "A", "seatType": "REGULAR", "price": 10, "rows": [{"rowNumber": 1, "seats": 3}, {"rowNumber": 2, "seats": 3}]},
+            {"section": "B", "seatType": "VIP", "price": 20, "rows": [{"rowNumber": 1, "seats": 4}]}]})).unwrap();
+        l.into_seats("e").unwrap()
+    }
+
+    /// The slow way: every seat's effective status, summed as the database's `GROUP BY` is.
+    fn recount(seats: &Seats, now: i64) -> String {
+        let mut t = Tally::new("e");
+        for s in &seats.rows {
+            t.add(&s.section, s.effective_status(now), 1, s.price, s.price);
+        }
+        format!("{:?}", t.finish())
+    }
+
+    fn hold(seats: &Seats, i: usize, id: &str, until: i64) -> ReservationRow {
+        ReservationRow { reservation_id: id.into(), ..ReservationRow::hold(&seats.rows[i], "u", until, 0) }
+    }
+
+    #[test]
+    fn counts_kept_change_by_change_equal_a_recount_at_every_moment() {
+        let mut seats = Seats::new(layout());
+        let t = 1_000_000;
+        let (a, b, c, d) = (hold(&seats, 0, "a", t + 100), hold(&seats, 1, "b", t + 50), hold(&seats, 6, "c", t + 10), hold(&seats, 7, "d", t + 30));
+        for r in [&a, &b, &c, &d] {
+            seats.apply(Change::Held, r);
+        }
+        seats.apply(Change::Booked, &b);
+        seats.apply(Change::Pinned, &ReservationRow { expires_at: t + 200, ..c.clone() });
+        seats.apply(Change::Freed, &a);
+        // A release of a hold the seat no longer has changes nothing.
+        seats.apply(Change::Freed, &ReservationRow { reservation_id: "stale".into(), ..b.clone() });
+        for now in [t, t + 20, t + 40, t + 60, t + 150, t + 250] {
+            assert_eq!(format!("{:?}", seats.counts("e", now)), recount(&seats, now), "at t+{}", now - t);
+        }
+        let (total, sections) = seats.counts("e", t + 250);
+        assert_eq!((total.total, total.available, total.reserved, total.booked), (10, 9, 0, 1));
+        assert_eq!(sections.iter().map(|s| (s.section.as_str(), s.available)).collect::<Vec<_>>(), [("A", 5), ("B", 4)]);
+        assert!(seats.by_number(&seats.rows[7].seat_number.clone()).unwrap().is_free(t + 250));
+    }
+
+    #[test]
+    fn a_reload_replays_what_was_applied_while_it_read() {
+        let rows = layout();
+        let eb = EventBoard::default();
+        *eb.seats() = Seats::new(rows.clone());
+        eb.seats().journal = Some(Vec::new());
+        // A hold granted while the database was being read: the rows read do not have it.
+        let r = hold(&eb.seats(), 2, "late", i64::MAX);
+        eb.apply(Change::Held, &r);
+        let journal = eb.seats().journal.take().unwrap();
+        let mut fresh = Seats::replayed(rows, &journal);
+        assert_eq!(fresh.rows[2].hold_reservation_id.as_deref(), Some("late"));
+        assert_eq!(fresh.counts("e", 0).0.reserved, 1);
     }
 }
