@@ -30,7 +30,8 @@ pub struct InventoryService {
     /// The waiting room's gate (shared/API.md §12), asked only for events whose room is enabled.
     admissions: std::sync::OnceLock<Arc<dyn Admissions>>,
     /// Each event's seats in memory (see [`crate::board`]): exact when this process is the only
-    /// writer (SQLite), a recent copy for choosing best-available seats otherwise.
+    /// writer (SQLite); otherwise a copy of at most half a second for choosing best-available
+    /// seats and counting availability.
     board: Board,
     /// Group commit of holds without a per-buyer limit, when the board is exact (see [`crate::batch`]);
     /// started at first use.
