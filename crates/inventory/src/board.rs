@@ -2,7 +2,7 @@
 //! — is this seat free? which seats are best? how many are left? — are answered without a query.
 //!
 //! The board never grants a seat. A hold is granted only by the guarded transaction in
-//! [`InventoryStore::reserve`]; the board answers *no* early, chooses candidates, and draws the map.
+//! [`InventoryStore::reserve`] or [`InventoryStore::reserve_many`]; the board answers *no* early, chooses candidates, and draws the map.
 //! Each committed change made by this process is applied to it right after the commit (holds, pins,
 //! confirmations, releases), and a hold past its time reads as free, as everywhere else.
 //!
@@ -14,8 +14,9 @@
 //! - **shared** (MySQL: other processes change seats too): the board is read again (in the
 //!   background) when older than [`SHARED_MAX_AGE`]. It chooses best-available candidates (a stale
 //!   choice loses in the guard and is chosen again) and serves the availability summary (this
-//!   process's changes at once, the others' within that half second). Named seats and the seat map
-//!   are read from the database.
+//!   process's changes at once, the others' within that half second). Named seats it thinks free
+//!   go straight to the guard (which decides anyway); named seats it thinks taken or does not know
+//!   are read from the database before a refusal, and so is the seat map.
 //!
 //! Either way, when the guard refuses a seat the board thought free, the event's board is read again.
 

@@ -1,7 +1,7 @@
 //! The rules of the inventory: who may reserve what, when, and the jobs that keep holds honest.
 
 use crate::allocate::{best_available, Slot};
-use crate::batch::Batcher;
+use crate::batch::{Batcher, MYSQL_WRITERS};
 use crate::board::Board;
 use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
 use crate::store::{HoldRequest, InventoryStore, Refusal, SectionCounts};
@@ -33,8 +33,7 @@ pub struct InventoryService {
     /// writer (SQLite); otherwise a copy of at most half a second for choosing best-available
     /// seats and counting availability.
     board: Board,
-    /// Group commit of holds without a per-buyer limit, when the board is exact (see [`crate::batch`]);
-    /// started at first use.
+    /// Group commit of holds without a per-buyer limit (see [`crate::batch`]); started at first use.
     batcher: std::sync::OnceLock<Batcher>,
 }
 
@@ -257,16 +256,27 @@ impl InventoryService {
         let t = now();
         let mut rows = match wanted {
             Wanted::Seats(numbers) => {
-                if self.board.exclusive() {
+                // An exact board decides here. A copy that may be behind other processes is trusted
+                // only to send the request on to the database, which decides anyway: before it
+                // refuses a seat (or does not know it), the database is asked.
+                let on_board = {
                     let eb = self.board.get(&self.store, event_id).await?;
                     let board = eb.seats();
                     let found: Vec<&SeatRow> = numbers.iter().filter_map(|n| board.by_number(n)).collect();
-                    check_named(numbers, &found, t)?;
-                    found.into_iter().cloned().collect()
-                } else {
-                    let rows = self.store.seats_by_number(event_id, numbers).await?;
-                    check_named(numbers, &rows.iter().collect::<Vec<_>>(), t)?;
-                    rows
+                    if self.board.exclusive() || (found.len() == numbers.len() && found.iter().all(|s| s.is_free(t))) {
+                        check_named(numbers, &found, t)?;
+                        Some(found.into_iter().cloned().collect())
+                    } else {
+                        None
+                    }
+                };
+                match on_board {
+                    Some(rows) => rows,
+                    None => {
+                        let rows = self.store.seats_by_number(event_id, numbers).await?;
+                        check_named(numbers, &rows.iter().collect::<Vec<_>>(), t)?;
+                        rows
+                    }
                 }
             }
             Wanted::Best { quantity, section } => {
@@ -289,28 +299,39 @@ impl InventoryService {
         Ok(rows)
     }
 
-    /// Let the database decide: in a group commit when this process alone writes the seats and no
-    /// per-buyer limit applies, else behind the seat locks in a transaction of its own.
+    /// Let the database decide: in a group commit when no per-buyer limit applies, else in a
+    /// transaction of its own (the limit is counted per buyer, which a group of many buyers'
+    /// requests does not do). Seat locks come first wherever requests of other processes could
+    /// collide with this one in the database (MySQL), and under a limit the buyer's lock too; a
+    /// group on SQLite needs none (one writer task decides everything, in order).
     async fn take(&self, user_id: &str, event_id: &str, seats: &[SeatRow], limit: Option<i64>) -> Result<Reserved, ApiError> {
         let mut ids: Vec<String> = seats.iter().map(|s| s.seat_id.clone()).collect();
         ids.sort();
-        if self.board.exclusive() && limit.is_none() {
-            let batcher = self.batcher.get_or_init(|| Batcher::start(self.store.clone(), self.cfg.hold_ttl));
-            let req = HoldRequest { event_id: event_id.to_string(), user_id: user_id.to_string(), seat_ids: ids };
-            let decided = batcher.hold(req).await?;
-            return self.settle(event_id, seats, decided);
+        let grouped = limit.is_none();
+        let lease = if grouped && self.board.exclusive() {
+            None
+        } else {
+            let mut keys: Vec<String> = seats.iter().map(|s| format!("lock:{{{event_id}}}:seat:{}", s.seat_id)).collect();
+            if limit.is_some() {
+                // Queue one buyer's concurrent requests for the event here rather than on the buyer's
+                // row in the database (which guards the limit; see `InventoryStore::reserve`).
+                keys.push(format!("lock:{{{event_id}}}:buyer:{user_id}"));
+            }
+            let started = Instant::now();
+            let lease = self.locks.acquire(keys, self.cfg.lock_ttl, self.cfg.lock_wait).await.map_err(|e| lock_error(e, seats))?;
+            metrics::histogram!("lock_acquire_seconds").record(started.elapsed().as_secs_f64());
+            Some(lease)
+        };
+        let result = if grouped {
+            let writers = if self.store.db.is_mysql() { MYSQL_WRITERS } else { 1 };
+            let batcher = self.batcher.get_or_init(|| Batcher::start(self.store.clone(), self.cfg.hold_ttl, writers));
+            batcher.hold(HoldRequest { event_id: event_id.to_string(), user_id: user_id.to_string(), seat_ids: ids }).await
+        } else {
+            self.take_locked(user_id, event_id, &ids, limit).await
+        };
+        if let Some(lease) = lease {
+            self.locks.release(lease).await;
         }
-        let mut keys: Vec<String> = seats.iter().map(|s| format!("lock:{{{event_id}}}:seat:{}", s.seat_id)).collect();
-        if limit.is_some() {
-            // Queue one buyer's concurrent requests for the event here rather than on the buyer's
-            // row in the database (which guards the limit; see `InventoryStore::reserve`).
-            keys.push(format!("lock:{{{event_id}}}:buyer:{user_id}"));
-        }
-        let started = Instant::now();
-        let lease = self.locks.acquire(keys, self.cfg.lock_ttl, self.cfg.lock_wait).await.map_err(|e| lock_error(e, seats))?;
-        metrics::histogram!("lock_acquire_seconds").record(started.elapsed().as_secs_f64());
-        let result = self.take_locked(user_id, event_id, &ids, limit).await;
-        self.locks.release(lease).await;
         self.settle(event_id, seats, result?)
     }
 
@@ -428,8 +449,6 @@ impl InventoryService {
         let mut total = 0;
         loop {
             let n = self.store.expire_due(now(), 1000).await?;
-            if n > 0 {
-            }
             total += n;
             if n < 1000 {
                 break;

@@ -193,11 +193,13 @@ impl InventoryStore {
     }
 
     /// Group commit: decide many buyers' holds in one transaction, in the order given, each all of its
-    /// seats or none. Only for a database this process alone writes (SQLite's single writer
-    /// connection): what the transaction reads stays true until it commits, so the decisions made
-    /// from that read are the database's own. The updates still carry the free-seat condition, and if
-    /// they do not match exactly what was decided, nothing is committed and `None` tells the caller to
-    /// take the requests one by one through [`InventoryStore::reserve`].
+    /// seats or none. What the transaction reads must stay true until it commits, so that the
+    /// decisions made from that read are the database's own: on SQLite this process's single writer
+    /// connection makes it so; on MySQL the read locks the seat rows (`FOR UPDATE`, in primary-key
+    /// order, so that two processes' groups queue rather than deadlock) until the commit. The updates
+    /// still carry the free-seat condition, and if they do not match exactly what was decided,
+    /// nothing is committed and `None` tells the caller to take the requests one by one through
+    /// [`InventoryStore::reserve`].
     pub async fn reserve_many(&self, reqs: &[HoldRequest], expires_at: i64, now: i64)
         -> Result<Option<Vec<Result<Vec<ReservationRow>, Refusal>>>, StoreError>
     {
@@ -205,7 +207,8 @@ impl InventoryStore {
         ids.sort_unstable();
         ids.dedup();
         let mut tx = self.db.begin().await?;
-        let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE seat_id IN ({})", placeholders(ids.len()));
+        let lock = if tx.is_mysql() { " ORDER BY seat_id FOR UPDATE" } else { "" };
+        let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE seat_id IN ({}){lock}", placeholders(ids.len()));
         let rows: Vec<SeatRow> = tx_run!(&mut tx, c => {
             let mut q = sqlx::query_as(&sql);
             for id in &ids {

@@ -2,18 +2,28 @@
 //! by itself. Runs on SQLite always and on MariaDB when TICKETING_TEST_MYSQL_URL is set.
 
 use futures::future::join_all;
-use inventory::store::{InventoryStore, Refusal};
+use inventory::store::{HoldRequest, InventoryStore, Refusal};
 use std::sync::Arc;
 use store::{Db, StoreConfig};
 
 async fn stores() -> Vec<(String, InventoryStore, Option<tempfile::TempDir>)> {
+    processes(1).await.into_iter().map(|(name, mut st, dir)| (name, st.remove(0), dir)).collect()
+}
+
+/// `n` processes' stores on one database: on MySQL each with a pool of its own; on SQLite, where
+/// one process is the only writer by design, the same store `n` times.
+async fn processes(n: usize) -> Vec<(String, Vec<InventoryStore>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Db::open(&StoreConfig::Sqlite { dir: dir.path().into() }, "inventory", inventory::migrations()).await.unwrap();
-    let mut out = vec![("sqlite".to_string(), InventoryStore { db: sqlite }, Some(dir))];
+    let mut out = vec![("sqlite".to_string(), vec![InventoryStore { db: sqlite }; n], Some(dir))];
     if let Ok(base) = std::env::var("TICKETING_TEST_MYSQL_URL") {
         let url = format!("{}/t_{}", base.trim_end_matches('/'), common::ids::random_token(6));
-        let db = Db::open(&StoreConfig::MySql { url, pool_size: 32 }, "inventory", inventory::migrations()).await.unwrap();
-        out.push(("mysql".to_string(), InventoryStore { db }, None));
+        let mut each = Vec::new();
+        for _ in 0..n {
+            let db = Db::open(&StoreConfig::MySql { url: url.clone(), pool_size: 16 }, "inventory", inventory::migrations()).await.unwrap();
+            each.push(InventoryStore { db });
+        }
+        out.push(("mysql".to_string(), each, None));
     }
     out
 }
@@ -86,11 +96,13 @@ async fn the_buyer_limit_holds_in_the_database_alone() {
 /// live hold is refused, an expired one is superseded, an unknown seat refuses its request.
 #[tokio::test]
 async fn a_group_commit_decides_in_order_all_or_none() {
-    use inventory::store::HoldRequest;
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&StoreConfig::Sqlite { dir: dir.path().into() }, "inventory", inventory::migrations()).await.unwrap();
-    let st = InventoryStore { db };
-    let s = layout(&st, "e3", 10).await;
+    for (name, st, _dir) in stores().await {
+        group_commit_in_order(&name, &st).await;
+    }
+}
+
+async fn group_commit_in_order(name: &str, st: &InventoryStore) {
+    let s = layout(st, "e3", 10).await;
     let t = common::time::now_ms();
     let early = st.reserve("e3", "early", &[s[0].clone()], None, t - 1, t - 1000).await.unwrap().unwrap();
     st.reserve("e3", "live", &[s[1].clone()], None, t + 60_000, t).await.unwrap().unwrap();
@@ -110,7 +122,7 @@ async fn a_group_commit_decides_in_order_all_or_none() {
     ];
     let decided = st.reserve_many(&group, t + 60_000, t).await.unwrap().expect("decided as a group");
     let won: Vec<bool> = decided.iter().map(|d| d.is_ok()).collect();
-    assert_eq!(won, [true, false, true, false, true, false]);
+    assert_eq!(won, [true, false, true, false, true, false], "{name}");
     assert!(matches!(&decided[1], Err(Refusal::Unavailable(n)) if n.len() == 1), "{:?}", decided[1]);
 
     let seats = st.seats("e3").await.unwrap();
@@ -128,7 +140,56 @@ async fn a_group_commit_decides_in_order_all_or_none() {
         }
     }
     let superseded = st.reservation(&early[0].reservation_id).await.unwrap().unwrap();
-    assert_eq!(superseded.status, "EXPIRED");
+    assert_eq!(superseded.status, "EXPIRED", "{name}");
     let outbox = store::outbox::read_after(&st.db, 0, 100).await.unwrap();
     assert_eq!(outbox.iter().filter(|o| o.event_type == "SeatsReserved").count(), 2 + 3, "one row per hold granted");
+}
+
+/// Group commits racing from three processes (on MySQL three pools, no seat locks): 600 two-seat
+/// requests for 60 seats in groups of 20, all groups at once. Every seat is held at most once, each
+/// granted request holds both its seats, and the seat rows name exactly the holds granted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_commits_from_several_processes_sell_each_seat_once() {
+    for (name, procs, _dir) in processes(3).await {
+        let seats = Arc::new(layout(&procs[0], "e4", 60).await);
+        let requests: Vec<HoldRequest> = (0..600).map(|i| {
+            let (a, b) = ((i * 7) % 60, (i * 13 + 1) % 60);
+            let mut ids = vec![seats[a].clone(), seats[b].clone()];
+            ids.dedup();
+            HoldRequest { event_id: "e4".into(), user_id: format!("u{i}"), seat_ids: ids }
+        }).collect();
+        let groups = requests.chunks(20).enumerate().map(|(g, group)| {
+            let st = procs[g % procs.len()].clone();
+            let group: Vec<HoldRequest> = group.iter()
+                .map(|r| HoldRequest { event_id: r.event_id.clone(), user_id: r.user_id.clone(), seat_ids: r.seat_ids.clone() })
+                .collect();
+            tokio::spawn(async move {
+                let t = common::time::now_ms();
+                loop {
+                    match st.reserve_many(&group, t + 60_000, t).await {
+                        Ok(decided) => return (group, decided.expect("rows locked by the group: its decisions stand")),
+                        Err(e) if e.is_retryable() => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        });
+        let mut holder = std::collections::HashMap::new();
+        for done in join_all(groups).await {
+            let (group, decided) = done.unwrap();
+            for (req, d) in group.iter().zip(decided) {
+                let Ok(rows) = d else { continue };
+                assert_eq!(rows.len(), req.seat_ids.len(), "{name}: all of a request's seats or none");
+                for r in rows {
+                    let before = holder.insert(r.seat_id.clone(), r.reservation_id.clone());
+                    assert!(before.is_none(), "{name}: seat {} granted twice", r.seat_number);
+                }
+            }
+        }
+        let rows = procs[0].seats("e4").await.unwrap();
+        for s in &rows {
+            assert_eq!(s.hold_reservation_id.as_ref(), holder.get(&s.seat_id), "{name}: seat {} names the hold granted", s.seat_number);
+        }
+        assert!(holder.len() >= 30, "{name}: the race left most seats sold ({} of 60)", holder.len());
+    }
 }

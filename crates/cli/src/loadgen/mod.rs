@@ -43,7 +43,16 @@
 //! on the map, or when held + booked exceeds the capacity. Holds last 10 minutes by default
 //! (`TICKETING_RESERVATION_TTL_SECS`), so none should expire during a run.
 //!
+//! With `--also-url`, hotspot and field requests go round robin to several processes of one
+//! platform (one MySQL + Redis behind them), and the audit still reads the one seat map they share.
+//! `--baseline` (sale, field) then measures the reservation's SQL alone on the backend at the same
+//! concurrency and prints the platform's figure as a share of that ceiling.
+//!
 //! `--json FILE` writes the report; `--plot FILE.png` draws each endpoint's latency by percentile.
+
+mod queue;
+mod sale;
+mod spot;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use hdrhistogram::Histogram;
@@ -90,6 +99,11 @@ pub struct LoadgenArgs {
     /// The platform's base URL (this machine only).
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     pub url: String,
+    /// Hotspot, field: another process of the same platform (same databases) to send the
+    /// scenario's requests to as well, round robin with `--url` (repeat for more; this machine
+    /// only). The event, the tokens and the audit go through `--url`.
+    #[arg(long)]
+    pub also_url: Vec<String>,
     /// Stop after this many seconds (queue: with `--poll-rate`, the length of the poll phase).
     #[arg(long, default_value = "30")]
     pub duration: u64,
@@ -153,8 +167,9 @@ pub struct LoadgenArgs {
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
-    /// Also measure the backend's raw reservation ceiling at the same concurrency: `sqlite` or a
-    /// MySQL URL (a scratch database is made there, not the platform's).
+    /// Sale, field: also measure the backend's raw reservation ceiling at the same concurrency
+    /// (after the run): `sqlite` or a MySQL URL (a scratch database is made there, not the
+    /// platform's).
     #[arg(long)]
     pub baseline: Option<String>,
 }
@@ -338,37 +353,6 @@ async fn buyers(args: &LoadgenArgs, http: &reqwest::Client, n: usize) -> anyhow:
 fn minted_tokens(secret: &str, prefix: &str, n: usize) -> Vec<String> {
     let keys = common::auth::JwtKeys::new(secret.as_bytes(), 86_400);
     (0..n).map(|i| keys.issue(&format!("{prefix}-{i}"), common::auth::Role::User)).collect()
-}
-
-/// One buyer's journey: look, reserve, pay (or walk away).
-async fn journey(ctx: Arc<Ctx>, token: String) {
-    let base = &ctx.args.url;
-    let (body, declined, abandon) = {
-        let mut rng = rand::thread_rng();
-        let body = if rng.gen_bool(ctx.args.best) {
-            json!({"eventId": ctx.event, "quantity": rng.gen_range(1..=4)})
-        } else {
-            let n = rng.gen_range(1..=4usize);
-            let hot_len = (ctx.seats.len() / 20).max(n);
-            let pool: &[String] = if rng.gen_bool(ctx.args.hot) { &ctx.seats[..hot_len.min(ctx.seats.len())] } else { &ctx.seats };
-            let pick: Vec<&String> = pool.choose_multiple(&mut rng, n).collect();
-            json!({"eventId": ctx.event, "seatNumbers": pick})
-        };
-        (body, rng.gen_bool(ctx.args.declined), rng.gen_bool(ctx.args.abandon))
-    };
-    ctx.call("availability", ctx.http.get(format!("{base}/api/inventory/events/{}/availability", ctx.event))).await;
-    if ctx.done() {
-        return;
-    }
-    let Some((s, r)) = ctx.call("reserve", ctx.http.post(format!("{base}/api/inventory/reservations")).bearer_auth(&token).json(&body)).await else { return };
-    if s != StatusCode::CREATED || abandon || ctx.done() {
-        return;
-    }
-    let ids: Vec<Value> = r["reservations"].as_array().map(|a| a.iter().map(|x| x["reservationId"].clone()).collect()).unwrap_or_default();
-    let card = if declined { "4000000000000002" } else { "4242424242424242" };
-    let key = common::ids::new_id();
-    let pay = json!({"reservationIds": ids, "paymentMethod": {"type": "CREDIT_CARD", "cardNumber": card, "expiryMonth": 12, "expiryYear": 2035, "cvv": "123"}});
-    ctx.call("confirm", ctx.http.post(format!("{base}/api/bookings/confirm")).bearer_auth(&token).header("Idempotency-Key", key).json(&pay)).await;
 }
 
 /// How requests are started.
@@ -582,453 +566,14 @@ fn write_json(path: Option<&std::path::Path>, report: Value) -> anyhow::Result<(
     Ok(())
 }
 
-#[derive(serde::Serialize, Default)]
-struct Audit {
-    seats: i64,
-    booked_on_map: i64,
-    held_on_map: i64,
-    seats_in_confirmed_bookings: i64,
-    confirmed_bookings: i64,
-    failed_bookings: i64,
-    charges_without_seats: i64,
-    seats_sold_twice: i64,
-    problems: Vec<String>,
-}
-
-/// The sale's audit: the seat map against every buyer's bookings.
-async fn audit(ctx: &Ctx, tokens: &[String]) -> anyhow::Result<Audit> {
-    let base = &ctx.args.url;
-    let mut a = Audit::default();
-    let map = seat_map(&ctx.http, base, &ctx.event).await?;
-    let status_of: HashMap<&str, &str> = map.iter().map(|s| (s.seat_id.as_str(), s.status.as_str())).collect();
-    a.seats = status_of.len() as i64;
-    a.booked_on_map = status_of.values().filter(|s| **s == "BOOKED").count() as i64;
-    a.held_on_map = status_of.values().filter(|s| **s == "RESERVED").count() as i64;
-    let mut sold: HashMap<String, u32> = HashMap::new();
-    for t in tokens {
-        let b: Value = ctx.http.get(format!("{base}/api/bookings/me")).bearer_auth(t).send().await?.json().await?;
-        for bk in b["bookings"].as_array().cloned().unwrap_or_default() {
-            if bk["eventId"] != Value::String(ctx.event.clone()) {
-                continue;
-            }
-            match (bk["status"].as_str().unwrap_or_default(), bk["paymentStatus"].as_str().unwrap_or_default()) {
-                ("CONFIRMED", _) => {
-                    a.confirmed_bookings += 1;
-                    for s in bk["seats"].as_array().cloned().unwrap_or_default() {
-                        *sold.entry(s["seatId"].as_str().unwrap_or_default().into()).or_default() += 1;
-                        a.seats_in_confirmed_bookings += 1;
-                    }
-                }
-                (_, "SUCCESS") => {
-                    a.charges_without_seats += 1;
-                    a.problems.push(format!("booking {} was charged but is {}", bk["bookingId"], bk["status"]));
-                }
-                ("FAILED", _) => a.failed_bookings += 1,
-                _ => {}
-            }
-        }
-    }
-    a.seats_sold_twice = sold.values().filter(|n| **n > 1).count() as i64;
-    if a.seats_sold_twice > 0 {
-        a.problems.push(format!("{} seats sold twice", a.seats_sold_twice));
-    }
-    if a.seats_in_confirmed_bookings != a.booked_on_map {
-        a.problems.push(format!("the map shows {} booked seats but confirmed bookings hold {}", a.booked_on_map, a.seats_in_confirmed_bookings));
-    }
-    for seat in sold.keys() {
-        if status_of.get(seat.as_str()).copied() != Some("BOOKED") {
-            a.problems.push(format!("seat {seat} is in a confirmed booking but not BOOKED on the map"));
-        }
-    }
-    if a.booked_on_map + a.held_on_map > a.seats {
-        a.problems.push("sold + held exceeds capacity".into());
-    }
-    Ok(a)
-}
-
-/// Resident memory of a process, in bytes (Linux).
-fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// The waiting-room scenario: many fans join before the opening, then poll their place.
-async fn run_queue(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
-    let base = args.url.clone();
-    let secret = args.jwt_secret.clone().ok_or_else(|| anyhow::anyhow!("the queue scenario needs --jwt-secret (or TICKETING_JWT_SECRET)"))?;
-    let keys = Arc::new(common::auth::JwtKeys::new(secret.as_bytes(), 86_400));
-    let (s, ev) = post(&http, format!("{base}/api/events"), Some(&admin), json!({
-        "eventName": format!("Queue test {}", chrono::Utc::now().format("%H:%M:%S")), "category": "CONCERT",
-        "venueName": "Loadgen Arena", "city": "Loadtown", "eventDate": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
-        "saleStartTime": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
-        "waitingRoom": {"enabled": true, "admitPerMinute": 60000}})).await?;
-    anyhow::ensure!(s == StatusCode::CREATED, "creating the event: {s} {ev}");
-    let event = ev["eventId"].as_str().unwrap_or_default().to_string();
-    let token = |i: usize| keys.issue(&format!("loadgen-fan-{i}"), common::auth::Role::User);
-    let rss_before = args.server_pid.and_then(rss_bytes);
-    eprintln!("event {event}: {} fans join the waiting room, {} in flight...", args.users, args.concurrency);
-    let join_url = format!("{base}/api/queue/events/{event}/join");
-    let joins = blast(Model::Closed(args.concurrency.max(1)), args.users, None, |i| status_of(http.post(&join_url).bearer_auth(token(i)))).await;
-    let rss_after = args.server_pid.and_then(rss_bytes);
-    let resp = http.put(format!("{base}/api/events/{event}/status")).bearer_auth(&admin).json(&json!({"status": "ON_SALE"})).send().await?;
-    anyhow::ensure!(resp.status().is_success(), "opening the sale: {}", resp.text().await.unwrap_or_default());
-    tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
-    // Polls spread over the fans; with --poll-rate, at that rate for about --duration seconds.
-    let polls_n = args.users.min(200_000);
-    let (poll_model, polls_n) = match args.poll_rate {
-        Some(r) => (Model::Open(r), polls_n.min((r * args.duration as f64).ceil() as usize)),
-        None => (Model::Closed(args.concurrency.max(1)), polls_n),
-    };
-    let stride = (args.users / polls_n.max(1)).max(1);
-    eprintln!("sale open: {polls_n} polls, {}...", poll_model.describe());
-    let me_url = format!("{base}/api/queue/events/{event}/me");
-    let polls = blast(poll_model, polls_n, None, |i| status_of(http.get(&me_url).bearer_auth(token((i * stride) % args.users)))).await;
-    let view: Value = http.get(format!("{base}/api/queue/events/{event}")).bearer_auth(&admin).send().await?.json().await.unwrap_or(Value::Null);
-    let rows = [joins.row("join"), polls.row("poll")];
-    print_table(&rows);
-    println!("joins: {}; polls: {}", Model::Closed(args.concurrency.max(1)).describe(), poll_model.describe());
-    if polls.driven.not_sent > 0 {
-        println!("{} polls fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --poll-rate", polls.driven.not_sent);
-    }
-    println!("queue after opening: {view}");
-    plot(args.plot.as_deref(), &rows)?;
-    let per_fan = match (rss_before, rss_after) {
-        (Some(a), Some(b)) if args.users > 0 => Some(b.saturating_sub(a) as f64 / args.users as f64),
-        _ => None,
-    };
-    if let Some(p) = per_fan {
-        println!("server memory: {:.0} bytes per waiting fan (resident set growth over the joins)", p);
-    }
-    let ok = joins.outcomes.keys().all(|k| k == "200") && polls.outcomes.keys().all(|k| k == "200");
-    let (join_row, poll_row) = (&rows[0], &rows[1]);
-    write_json(args.json.as_deref(), json!({
-        "scenario": "queue", "users": args.users, "concurrency": args.concurrency,
-        "joins_per_sec": join_row.per_sec, "join_p50_ms": join_row.p50_ms, "join_p99_ms": join_row.p99_ms,
-        "polls_per_sec": poll_row.per_sec, "poll_p50_ms": poll_row.p50_ms, "poll_p99_ms": poll_row.p99_ms,
-        "poll_model": poll_model.describe(), "poll_rate": args.poll_rate, "polls_not_sent": polls.driven.not_sent,
-        "bytes_per_fan": per_fan, "join_outcomes": joins.outcomes, "poll_outcomes": polls.outcomes,
-    }))?;
-    Ok(ok)
-}
-
-/// One request of a `hotspot` or `field` run, chosen before it is sent.
-enum Pick {
-    Availability,
-    /// Seats by their index in `Ctx::seats`, for the buyer of this index.
-    Reserve { buyer: usize, seats: Vec<usize> },
-}
-
-/// A `hotspot` or `field` run in progress.
-struct Spot {
-    ctx: Ctx,
-    field: bool,
-    tokens: Vec<String>,
-    reserve_url: String,
-    availability_url: String,
-    /// Field: the next seat of `ctx.seats` to hand out.
-    next_seat: AtomicUsize,
-    /// The seatIds of every 201 answer.
-    held: Mutex<Vec<String>>,
-}
-
-impl Spot {
-    /// Request `i`, drawn from `--seed` and `i` alone; None once the run is over: past the
-    /// deadline, past `--requests`, or (field) out of seats.
-    fn pick(&self, i: u64) -> Option<Pick> {
-        let (args, seats) = (&self.ctx.args, &self.ctx.seats);
-        if i >= args.requests || Instant::now() >= self.ctx.deadline {
-            return None;
-        }
-        let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i);
-        if rng.gen_bool(args.availability_share) {
-            return Some(Pick::Availability);
-        }
-        let buyer = rng.gen_range(0..self.tokens.len());
-        let seats = if self.field {
-            let k = self.next_seat.fetch_add(1, Ordering::Relaxed);
-            if k >= seats.len() {
-                return None;
-            }
-            vec![k]
-        } else {
-            let n = rng.gen_range(1..=2usize).min(seats.len());
-            rand::seq::index::sample(&mut rng, seats.len(), n).into_vec()
-        };
-        Some(Pick::Reserve { buyer, seats })
-    }
-
-    async fn send(&self, pick: Pick) {
-        let c = &self.ctx;
-        match pick {
-            Pick::Availability => {
-                c.call("availability", c.http.get(&self.availability_url)).await;
-            }
-            Pick::Reserve { buyer, seats } => {
-                let numbers: Vec<&str> = seats.iter().map(|&k| c.seats[k].as_str()).collect();
-                let req = c.http.post(&self.reserve_url).bearer_auth(&self.tokens[buyer]).json(&json!({"eventId": c.event, "seatNumbers": numbers}));
-                if let Some((s, body)) = c.call("reserve", req).await {
-                    if s == StatusCode::CREATED {
-                        let ids = body["reservations"].as_array().into_iter().flatten().filter_map(|r| r["seatId"].as_str().map(String::from));
-                        self.held.lock().expect("held").extend(ids);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `GET /health` for `--health-secs` at `--concurrency` in flight (closed model, whatever the
-/// scenario's): the bare round trip through the gateway, the yardstick of the run's rates.
-async fn measure_health(args: &LoadgenArgs, http: &reqwest::Client) -> Row {
-    let url = format!("{}/health", args.url);
-    let until = Instant::now() + Duration::from_secs(args.health_secs);
-    let mut row = blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
-    row.ratio_to_health = ratio(row.per_sec, row.per_sec);
-    row
-}
-
-/// `rate` over the `/health` rate, when there is one.
-fn ratio(rate: f64, health_rate: f64) -> Option<f64> {
-    (health_rate > 0.0).then(|| rate / health_rate)
-}
-
-fn fmt_ratio(r: Option<f64>) -> String {
-    r.map_or("n/a".into(), |x| format!("{x:.3}"))
-}
-
-/// The audit of `hotspot` and `field` (see the module doc).
-#[derive(serde::Serialize, Default, Debug)]
-struct HoldAudit {
-    capacity: usize,
-    taken_before_run: usize,
-    reserved_on_map: usize,
-    booked_on_map: usize,
-    seats_in_201_answers: usize,
-    seats_held_twice: usize,
-    answered_but_not_held_on_map: usize,
-    problems: Vec<String>,
-}
-
-/// `before` and `after`: the seat map at the start and at the end of the run; `held`: the seatIds
-/// of every 201 answer, one entry per seat per answer.
-fn audit_holds(before: &[MapSeat], after: &[MapSeat], held: &[String]) -> HoldAudit {
-    let count = |map: &[MapSeat], status: &str| map.iter().filter(|s| s.status == status).count();
-    let mut a = HoldAudit {
-        capacity: before.len(),
-        taken_before_run: before.iter().filter(|s| s.taken()).count(),
-        reserved_on_map: count(after, "RESERVED"),
-        booked_on_map: count(after, "BOOKED"),
-        seats_in_201_answers: held.len(),
-        ..HoldAudit::default()
-    };
-    let examples = |mut ids: Vec<&str>| {
-        ids.sort_unstable();
-        ids.truncate(5);
-        ids.join(", ")
-    };
-    let mut answers_per_seat: HashMap<&str, u32> = HashMap::new();
-    for id in held {
-        *answers_per_seat.entry(id.as_str()).or_default() += 1;
-    }
-    let twice: Vec<&str> = answers_per_seat.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
-    a.seats_held_twice = twice.len();
-    if !twice.is_empty() {
-        a.problems.push(format!("{} seats were held twice (each in two or more 201 answers), e.g. {}", twice.len(), examples(twice)));
-    }
-    let taken_after: HashSet<&str> = after.iter().filter(|s| s.taken()).map(|s| s.seat_id.as_str()).collect();
-    let not_held: Vec<&str> = answers_per_seat.keys().filter(|id| !taken_after.contains(*id)).copied().collect();
-    a.answered_but_not_held_on_map = not_held.len();
-    if !not_held.is_empty() {
-        a.problems.push(format!("{} seats of 201 answers are not held on the map, e.g. {}", not_held.len(), examples(not_held)));
-    }
-    let taken_now = a.reserved_on_map + a.booked_on_map;
-    let new_on_map = taken_now as i64 - a.taken_before_run as i64;
-    let answered = held.len() as i64;
-    if new_on_map < answered {
-        a.problems.push(format!("the map holds {new_on_map} more seats than before the run, the 201 answers {answered}: \
-            {} holds are missing (lost, or expired during the run)", answered - new_on_map));
-    } else if new_on_map > answered {
-        a.problems.push(format!("the map holds {new_on_map} more seats than before the run, the 201 answers only {answered}: \
-            {} holds nobody was told about (a request that failed on this side may have succeeded)", new_on_map - answered));
-    }
-    if taken_now > a.capacity {
-        a.problems.push(format!("held + booked ({taken_now}) exceeds the capacity ({})", a.capacity));
-    }
-    a
-}
-
-/// `hotspot` and `field` (see the module doc): /health, the scenario, the table, the audit.
-async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
-    let field = args.scenario == Scenario::Field;
-    let name = if field { "field" } else { "hotspot" };
-    anyhow::ensure!((0.0..=1.0).contains(&args.availability_share), "--availability-share must be between 0 and 1");
-    anyhow::ensure!(args.buyers >= 1, "--buyers must be at least 1");
-    let base = args.url.clone();
-    let event = match &args.event {
-        Some(e) => e.clone(),
-        None => setup_event(&args, &http, &admin).await?,
-    };
-    let before = seat_map(&http, &base, &event).await?;
-    anyhow::ensure!(!before.is_empty(), "event {event} has no seats");
-    let seats: Vec<String> = if field {
-        let mut free: Vec<String> = before.iter().filter(|s| s.status == "AVAILABLE").map(|s| s.seat_number.clone()).collect();
-        free.shuffle(&mut StdRng::seed_from_u64(args.seed));
-        free
-    } else {
-        before.iter().take(args.hot_seats.max(1)).map(|s| s.seat_number.clone()).collect()
-    };
-    anyhow::ensure!(!seats.is_empty(), "event {event} has no free seat");
-    let model = Model::new(args.rate, args.concurrency);
-    if let (true, Some(rate)) = (field, args.rate) {
-        if rate * args.duration as f64 > seats.len() as f64 {
-            eprintln!("note: {} free seats, fewer than rate x duration ({:.0}): the run stops when they run out", seats.len(), rate * args.duration as f64);
-        }
-    }
-    let tokens = match &args.jwt_secret {
-        Some(secret) => minted_tokens(secret, "loadgen-buyer", args.buyers),
-        None => {
-            eprintln!("registering {} buyers (--jwt-secret mints tokens instead)...", args.buyers);
-            buyers(&args, &http, args.buyers).await?
-        }
-    };
-    let asks = if field { format!("one seat each out of {} free, each asked for once", seats.len()) } else { format!("1-2 seats out of the first {}", seats.len()) };
-    println!("{name}: event {event}, {} seats; {asks}; {:.0}% availability reads; {} buyers ({}); {}; {} s or {} requests; seed {}",
-        before.len(), args.availability_share * 100.0, args.buyers, if args.jwt_secret.is_some() { "minted tokens" } else { "registered" },
-        model.describe(), args.duration, args.requests, args.seed);
-    eprintln!("/health for {} s, {} in flight...", args.health_secs, args.concurrency.max(1));
-    let health = measure_health(&args, &http).await;
-    println!("/health: {:.1} requests/s (p50 {:.2} ms, p99 {:.2} ms)", health.per_sec, health.p50_ms, health.p99_ms);
-
-    let spot = Spot {
-        ctx: Ctx::new(&args, &http, &event, seats),
-        field,
-        tokens,
-        reserve_url: format!("{base}/api/inventory/reservations"),
-        availability_url: format!("{base}/api/inventory/events/{event}/availability"),
-        next_seat: AtomicUsize::new(0),
-        held: Mutex::new(Vec::new()),
-    };
-    let driven = drive(model, |i| spot.pick(i).map(|p| spot.send(p)), |()| {}).await;
-    spot.ctx.progress.finish_and_clear();
-    let secs = driven.secs;
-
-    let stats = spot.ctx.stats.lock().expect("stats");
-    let health_rate = health.per_sec;
-    let mut rows = vec![health];
-    rows.extend(stats.rows(&["reserve", "availability"], secs));
-    for r in &mut rows {
-        r.ratio_to_health = ratio(r.per_sec, health_rate);
-    }
-    print_table(&rows);
-    let reserve = stats.codes.get("reserve").cloned().unwrap_or_default();
-    let answered = |k: &str| reserve.get(k).copied().unwrap_or(0);
-    let (holds, refused) = (answered("201"), answered("409 SEAT_UNAVAILABLE"));
-    let (figure, what, n) = if field { ("successful holds", "201", holds) } else { ("decisions", "201 or 409 SEAT_UNAVAILABLE", holds + refused) };
-    let per_sec = n as f64 / secs.max(1e-9);
-    let headline_ratio = ratio(per_sec, health_rate);
-    println!("\n{name}: {per_sec:.1} {figure}/s ({what}; {n} in {secs:.1} s) = {} x /health", fmt_ratio(headline_ratio));
-    let mut errors = BTreeMap::new();
-    for (ep, fine) in [("reserve", &["201", "409 SEAT_UNAVAILABLE"][..]), ("availability", &["200"][..])] {
-        for (outcome, k) in stats.codes.get(ep).into_iter().flatten() {
-            if !fine.contains(&outcome.as_str()) {
-                errors.insert(format!("{ep} {outcome}"), *k);
-            }
-        }
-    }
-    drop(stats);
-    let listed: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    println!("errors: {}", if listed.is_empty() { "none".to_string() } else { listed.join(", ") });
-    if field && refused > 0 {
-        println!("{refused} reservations refused (409 SEAT_UNAVAILABLE): no seat is asked for twice, so those were taken before this run asked");
-    }
-    if field && spot.next_seat.load(Ordering::Relaxed) > spot.ctx.seats.len() {
-        println!("the free seats ran out: the run stopped after {secs:.1} s");
-    }
-    if driven.not_sent > 0 {
-        println!("{} requests fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --rate", driven.not_sent);
-    }
-
-    let held = std::mem::take(&mut *spot.held.lock().expect("held"));
-    let after = seat_map(&http, &base, &event).await?;
-    let a = audit_holds(&before, &after, &held);
-    println!("\naudit: {} seats, {} held or booked before the run; now {} held and {} booked on the map; the 201 answers hold {} seats; {} held twice; {} answered but not held",
-        a.capacity, a.taken_before_run, a.reserved_on_map, a.booked_on_map, a.seats_in_201_answers, a.seats_held_twice, a.answered_but_not_held_on_map);
-    let ok = report_problems(&a.problems);
-    plot(args.plot.as_deref(), &rows)?;
-    write_json(args.json.as_deref(), json!({
-        "scenario": name, "url": base, "event": event, "model": model.describe(), "seconds": secs,
-        "settings": {"concurrency": args.concurrency, "rate": args.rate, "seats": before.len(), "hot_seats": args.hot_seats,
-            "availability_share": args.availability_share, "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(),
-            "duration": args.duration, "requests": args.requests, "health_secs": args.health_secs, "seed": args.seed},
-        "health": rows[0], "endpoints": &rows[1..],
-        "headline": {"figure": figure, "counts": what, "per_sec": per_sec, "ratio_to_health": headline_ratio},
-        "errors": errors, "not_sent": driven.not_sent, "audit": a,
-    }))?;
-    Ok(ok)
-}
-
-/// The flash sale (see the module doc).
-async fn run_sale(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
-    let base = args.url.clone();
-    let event = match &args.event {
-        Some(e) => e.clone(),
-        None => setup_event(&args, &http, &admin).await?,
-    };
-    let seats: Vec<String> = seat_map(&http, &base, &event).await?.into_iter().map(|s| s.seat_number).collect();
-    anyhow::ensure!(!seats.is_empty(), "event {event} has no seats");
-    eprintln!("event {event}: {} seats; registering {} buyers...", seats.len(), args.buyers);
-    let tokens = Arc::new(buyers(&args, &http, args.buyers).await?);
-
-    let ctx = Arc::new(Ctx::new(&args, &http, &event, seats));
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    match args.rate {
-        None => {
-            for i in 0..args.buyers {
-                let (ctx, tokens) = (ctx.clone(), tokens.clone());
-                tasks.spawn(async move {
-                    while !ctx.done() {
-                        journey(ctx.clone(), tokens[i].clone()).await;
-                    }
-                });
-            }
-        }
-        Some(rate) => {
-            let every = Duration::from_secs_f64(1.0 / rate.max(0.001));
-            let mut tick = tokio::time::interval(every);
-            let mut i = 0;
-            while !ctx.done() {
-                tick.tick().await;
-                tasks.spawn(journey(ctx.clone(), tokens[i % tokens.len()].clone()));
-                i += 1;
-            }
-        }
-    }
-    while tasks.join_next().await.is_some() {}
-    let secs = started.elapsed().as_secs_f64();
-    ctx.progress.finish_and_clear();
-
-    let rows = ctx.stats.lock().expect("stats").rows(&["availability", "reserve", "confirm"], secs);
-    print_table(&rows);
-    let mut baseline = None;
-    if let Some(b) = &args.baseline {
-        let conc = args.buyers.min(256);
-        let fig = crate::bench::raw_ceiling(b, conc, args.seats.max(1000)).await?;
-        let reserve_rate = rows.iter().find(|r| r.endpoint == "reserve").map(|r| r.per_sec).unwrap_or(0.0);
-        println!("\nbaseline: the reservation's SQL alone, {conc} in flight: {:.0}/s (p50 {:.2} ms); the platform reserved {:.0}/s over HTTP: {:.1}% of the ceiling",
-            fig.per_sec, fig.p50_ms, reserve_rate, 100.0 * reserve_rate / fig.per_sec.max(1e-9));
-        baseline = Some(fig);
-    }
-    let a = audit(&ctx, &tokens).await?;
-    println!("\naudit: {} seats; {} booked on the map, {} held; {} confirmed bookings holding {} seats; {} failed; {} charged without seats; {} sold twice",
-        a.seats, a.booked_on_map, a.held_on_map, a.confirmed_bookings, a.seats_in_confirmed_bookings, a.failed_bookings, a.charges_without_seats, a.seats_sold_twice);
-    let ok = report_problems(&a.problems);
-    plot(args.plot.as_deref(), &rows)?;
-    write_json(args.json.as_deref(), json!({
-        "url": base, "event": event, "seconds": secs, "endpoints": rows, "audit": a, "baseline": baseline,
-    }))?;
-    Ok(ok)
+/// `--baseline`: the reservation's SQL alone on `backend` at `concurrency`, printed beside the
+/// platform's `rate` over HTTP.
+async fn print_baseline(backend: &str, concurrency: usize, seats: i64, rate: f64, what: &str) -> anyhow::Result<crate::bench::Figure> {
+    eprintln!("baseline: the reservation's SQL alone, {concurrency} in flight...");
+    let fig = crate::bench::raw_ceiling(backend, concurrency, seats.clamp(1000, 20_000)).await?;
+    println!("\nbaseline: the reservation's SQL alone, {concurrency} in flight: {:.0}/s (p50 {:.2} ms); the platform {what} {rate:.0}/s over HTTP: \
+        {:.2} x the ceiling", fig.per_sec, fig.p50_ms, rate / fig.per_sec.max(1e-9));
+    Ok(fig)
 }
 
 /// With `--plot FILE.png`: each endpoint's latency by percentile, the percentiles spaced by their
@@ -1085,31 +630,8 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
     anyhow::ensure!(s == StatusCode::OK, "admin login at {base} failed ({s}): set --admin-email/--admin-password");
     let admin = login["accessToken"].as_str().unwrap_or_default().to_string();
     match args.scenario {
-        Scenario::Sale => run_sale(args, http, admin).await,
-        Scenario::Queue => run_queue(args, http, admin).await,
-        Scenario::Hotspot | Scenario::Field => run_spot(args, http, admin).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn seat(id: &str, status: &str) -> MapSeat {
-        MapSeat { seat_id: id.into(), seat_number: id.into(), status: status.into() }
-    }
-
-    #[test]
-    fn the_hold_audit_passes_a_consistent_run_and_names_each_inconsistency() {
-        let before = [seat("a", "AVAILABLE"), seat("b", "AVAILABLE"), seat("c", "RESERVED")];
-        let after = [seat("a", "RESERVED"), seat("b", "AVAILABLE"), seat("c", "RESERVED")];
-        let held = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(audit_holds(&before, &after, &held(&["a"])).problems.is_empty());
-        let twice = audit_holds(&before, &after, &held(&["a", "a"]));
-        assert_eq!((twice.seats_held_twice, twice.problems.len()), (1, 2), "{:?}", twice.problems);
-        let lost = audit_holds(&before, &after, &held(&["a", "b"]));
-        assert_eq!((lost.answered_but_not_held_on_map, lost.problems.len()), (1, 2), "{:?}", lost.problems);
-        let untold = audit_holds(&before, &after, &[]);
-        assert_eq!(untold.problems.len(), 1, "{:?}", untold.problems);
+        Scenario::Sale => sale::run_sale(args, http, admin).await,
+        Scenario::Queue => queue::run_queue(args, http, admin).await,
+        Scenario::Hotspot | Scenario::Field => spot::run_spot(args, http, admin).await,
     }
 }

@@ -1,0 +1,302 @@
+//! The `hotspot` and `field` scenarios: reservations decided or granted per second, against `/health`.
+
+use super::*;
+
+/// One request of a `hotspot` or `field` run, chosen before it is sent, and the process
+/// (`--url`, `--also-url`) it goes to.
+enum Pick {
+    Availability { to: usize },
+    /// Seats by their index in `Ctx::seats`, for the buyer of this index.
+    Reserve { to: usize, buyer: usize, seats: Vec<usize> },
+}
+
+/// The URLs of one process of the platform.
+struct Target {
+    reserve: String,
+    availability: String,
+}
+
+/// A `hotspot` or `field` run in progress.
+struct Spot {
+    ctx: Ctx,
+    field: bool,
+    tokens: Vec<String>,
+    /// `--url` first, then each `--also-url`.
+    targets: Vec<Target>,
+    /// Field: the next seat of `ctx.seats` to hand out.
+    next_seat: AtomicUsize,
+    /// The seatIds of every 201 answer.
+    held: Mutex<Vec<String>>,
+}
+
+impl Spot {
+    /// Request `i`, drawn from `--seed` and `i` alone; None once the run is over: past the
+    /// deadline, past `--requests`, or (field) out of seats.
+    fn pick(&self, i: u64) -> Option<Pick> {
+        let (args, seats) = (&self.ctx.args, &self.ctx.seats);
+        if i >= args.requests || Instant::now() >= self.ctx.deadline {
+            return None;
+        }
+        let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i);
+        let to = (i % self.targets.len() as u64) as usize;
+        if rng.gen_bool(args.availability_share) {
+            return Some(Pick::Availability { to });
+        }
+        let buyer = rng.gen_range(0..self.tokens.len());
+        let seats = if self.field {
+            let k = self.next_seat.fetch_add(1, Ordering::Relaxed);
+            if k >= seats.len() {
+                return None;
+            }
+            vec![k]
+        } else {
+            let n = rng.gen_range(1..=2usize).min(seats.len());
+            rand::seq::index::sample(&mut rng, seats.len(), n).into_vec()
+        };
+        Some(Pick::Reserve { to, buyer, seats })
+    }
+
+    async fn send(&self, pick: Pick) {
+        let c = &self.ctx;
+        match pick {
+            Pick::Availability { to } => {
+                c.call("availability", c.http.get(&self.targets[to].availability)).await;
+            }
+            Pick::Reserve { to, buyer, seats } => {
+                let numbers: Vec<&str> = seats.iter().map(|&k| c.seats[k].as_str()).collect();
+                let req = c.http.post(&self.targets[to].reserve).bearer_auth(&self.tokens[buyer]).json(&json!({"eventId": c.event, "seatNumbers": numbers}));
+                if let Some((s, body)) = c.call("reserve", req).await {
+                    if s == StatusCode::CREATED {
+                        let ids = body["reservations"].as_array().into_iter().flatten().filter_map(|r| r["seatId"].as_str().map(String::from));
+                        self.held.lock().expect("held").extend(ids);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /health` for `--health-secs` at `--concurrency` in flight (closed model, whatever the
+/// scenario's): the bare round trip through the gateway, the yardstick of the run's rates.
+async fn measure_health(args: &LoadgenArgs, http: &reqwest::Client) -> Row {
+    let url = format!("{}/health", args.url);
+    let until = Instant::now() + Duration::from_secs(args.health_secs);
+    let mut row = blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
+    row.ratio_to_health = ratio(row.per_sec, row.per_sec);
+    row
+}
+
+/// `rate` over the `/health` rate, when there is one.
+fn ratio(rate: f64, health_rate: f64) -> Option<f64> {
+    (health_rate > 0.0).then(|| rate / health_rate)
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or("n/a".into(), |x| format!("{x:.3}"))
+}
+
+/// The audit of `hotspot` and `field` (see the module doc).
+#[derive(serde::Serialize, Default, Debug)]
+struct HoldAudit {
+    capacity: usize,
+    taken_before_run: usize,
+    reserved_on_map: usize,
+    booked_on_map: usize,
+    seats_in_201_answers: usize,
+    seats_held_twice: usize,
+    answered_but_not_held_on_map: usize,
+    problems: Vec<String>,
+}
+
+/// `before` and `after`: the seat map at the start and at the end of the run; `held`: the seatIds
+/// of every 201 answer, one entry per seat per answer.
+fn audit_holds(before: &[MapSeat], after: &[MapSeat], held: &[String]) -> HoldAudit {
+    let count = |map: &[MapSeat], status: &str| map.iter().filter(|s| s.status == status).count();
+    let mut a = HoldAudit {
+        capacity: before.len(),
+        taken_before_run: before.iter().filter(|s| s.taken()).count(),
+        reserved_on_map: count(after, "RESERVED"),
+        booked_on_map: count(after, "BOOKED"),
+        seats_in_201_answers: held.len(),
+        ..HoldAudit::default()
+    };
+    let examples = |mut ids: Vec<&str>| {
+        ids.sort_unstable();
+        ids.truncate(5);
+        ids.join(", ")
+    };
+    let mut answers_per_seat: HashMap<&str, u32> = HashMap::new();
+    for id in held {
+        *answers_per_seat.entry(id.as_str()).or_default() += 1;
+    }
+    let twice: Vec<&str> = answers_per_seat.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
+    a.seats_held_twice = twice.len();
+    if !twice.is_empty() {
+        a.problems.push(format!("{} seats were held twice (each in two or more 201 answers), e.g. {}", twice.len(), examples(twice)));
+    }
+    let taken_after: HashSet<&str> = after.iter().filter(|s| s.taken()).map(|s| s.seat_id.as_str()).collect();
+    let not_held: Vec<&str> = answers_per_seat.keys().filter(|id| !taken_after.contains(*id)).copied().collect();
+    a.answered_but_not_held_on_map = not_held.len();
+    if !not_held.is_empty() {
+        a.problems.push(format!("{} seats of 201 answers are not held on the map, e.g. {}", not_held.len(), examples(not_held)));
+    }
+    let taken_now = a.reserved_on_map + a.booked_on_map;
+    let new_on_map = taken_now as i64 - a.taken_before_run as i64;
+    let answered = held.len() as i64;
+    if new_on_map < answered {
+        a.problems.push(format!("the map holds {new_on_map} more seats than before the run, the 201 answers {answered}: \
+            {} holds are missing (lost, or expired during the run)", answered - new_on_map));
+    } else if new_on_map > answered {
+        a.problems.push(format!("the map holds {new_on_map} more seats than before the run, the 201 answers only {answered}: \
+            {} holds nobody was told about (a request that failed on this side may have succeeded)", new_on_map - answered));
+    }
+    if taken_now > a.capacity {
+        a.problems.push(format!("held + booked ({taken_now}) exceeds the capacity ({})", a.capacity));
+    }
+    a
+}
+
+/// `hotspot` and `field` (see the module doc): /health, the scenario, the table, the audit.
+pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
+    let field = args.scenario == Scenario::Field;
+    let name = if field { "field" } else { "hotspot" };
+    anyhow::ensure!((0.0..=1.0).contains(&args.availability_share), "--availability-share must be between 0 and 1");
+    anyhow::ensure!(args.buyers >= 1, "--buyers must be at least 1");
+    let base = args.url.clone();
+    let event = match &args.event {
+        Some(e) => e.clone(),
+        None => setup_event(&args, &http, &admin).await?,
+    };
+    let before = seat_map(&http, &base, &event).await?;
+    anyhow::ensure!(!before.is_empty(), "event {event} has no seats");
+    let seats: Vec<String> = if field {
+        let mut free: Vec<String> = before.iter().filter(|s| s.status == "AVAILABLE").map(|s| s.seat_number.clone()).collect();
+        free.shuffle(&mut StdRng::seed_from_u64(args.seed));
+        free
+    } else {
+        before.iter().take(args.hot_seats.max(1)).map(|s| s.seat_number.clone()).collect()
+    };
+    anyhow::ensure!(!seats.is_empty(), "event {event} has no free seat");
+    let model = Model::new(args.rate, args.concurrency);
+    if let (true, Some(rate)) = (field, args.rate) {
+        if rate * args.duration as f64 > seats.len() as f64 {
+            eprintln!("note: {} free seats, fewer than rate x duration ({:.0}): the run stops when they run out", seats.len(), rate * args.duration as f64);
+        }
+    }
+    let tokens = match &args.jwt_secret {
+        Some(secret) => minted_tokens(secret, "loadgen-buyer", args.buyers),
+        None => {
+            eprintln!("registering {} buyers (--jwt-secret mints tokens instead)...", args.buyers);
+            buyers(&args, &http, args.buyers).await?
+        }
+    };
+    let asks = if field { format!("one seat each out of {} free, each asked for once", seats.len()) } else { format!("1-2 seats out of the first {}", seats.len()) };
+    println!("{name}: event {event}, {} seats; {asks}; {:.0}% availability reads; {} buyers ({}); {}; {} s or {} requests; seed {}",
+        before.len(), args.availability_share * 100.0, args.buyers, if args.jwt_secret.is_some() { "minted tokens" } else { "registered" },
+        model.describe(), args.duration, args.requests, args.seed);
+    eprintln!("/health for {} s, {} in flight...", args.health_secs, args.concurrency.max(1));
+    let health = measure_health(&args, &http).await;
+    println!("/health: {:.1} requests/s (p50 {:.2} ms, p99 {:.2} ms)", health.per_sec, health.p50_ms, health.p99_ms);
+
+    let targets = std::iter::once(&base).chain(&args.also_url).map(|u| {
+        let u = u.trim_end_matches('/');
+        Target { reserve: format!("{u}/api/inventory/reservations"), availability: format!("{u}/api/inventory/events/{event}/availability") }
+    }).collect();
+    let spot = Spot {
+        ctx: Ctx::new(&args, &http, &event, seats),
+        field,
+        tokens,
+        targets,
+        next_seat: AtomicUsize::new(0),
+        held: Mutex::new(Vec::new()),
+    };
+    let driven = drive(model, |i| spot.pick(i).map(|p| spot.send(p)), |()| {}).await;
+    spot.ctx.progress.finish_and_clear();
+    let secs = driven.secs;
+
+    let stats = spot.ctx.stats.lock().expect("stats");
+    let health_rate = health.per_sec;
+    let mut rows = vec![health];
+    rows.extend(stats.rows(&["reserve", "availability"], secs));
+    for r in &mut rows {
+        r.ratio_to_health = ratio(r.per_sec, health_rate);
+    }
+    print_table(&rows);
+    let reserve = stats.codes.get("reserve").cloned().unwrap_or_default();
+    let answered = |k: &str| reserve.get(k).copied().unwrap_or(0);
+    let (holds, refused) = (answered("201"), answered("409 SEAT_UNAVAILABLE"));
+    let (figure, what, n) = if field { ("successful holds", "201", holds) } else { ("decisions", "201 or 409 SEAT_UNAVAILABLE", holds + refused) };
+    let per_sec = n as f64 / secs.max(1e-9);
+    let headline_ratio = ratio(per_sec, health_rate);
+    println!("\n{name}: {per_sec:.1} {figure}/s ({what}; {n} in {secs:.1} s) = {} x /health", fmt_ratio(headline_ratio));
+    let mut errors = BTreeMap::new();
+    for (ep, fine) in [("reserve", &["201", "409 SEAT_UNAVAILABLE"][..]), ("availability", &["200"][..])] {
+        for (outcome, k) in stats.codes.get(ep).into_iter().flatten() {
+            if !fine.contains(&outcome.as_str()) {
+                errors.insert(format!("{ep} {outcome}"), *k);
+            }
+        }
+    }
+    drop(stats);
+    let listed: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    println!("errors: {}", if listed.is_empty() { "none".to_string() } else { listed.join(", ") });
+    if field && refused > 0 {
+        println!("{refused} reservations refused (409 SEAT_UNAVAILABLE): no seat is asked for twice, so those were taken before this run asked");
+    }
+    if field && spot.next_seat.load(Ordering::Relaxed) > spot.ctx.seats.len() {
+        println!("the free seats ran out: the run stopped after {secs:.1} s");
+    }
+    if driven.not_sent > 0 {
+        println!("{} requests fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --rate", driven.not_sent);
+    }
+
+    let baseline = match (&args.baseline, field) {
+        (Some(b), true) => Some(print_baseline(b, args.concurrency.clamp(1, 256), args.seats, per_sec, "held").await?),
+        (Some(_), false) => {
+            println!("--baseline is measured in the field and sale scenarios (the ceiling of holds granted), not on a hot spot");
+            None
+        }
+        _ => None,
+    };
+
+    let held = std::mem::take(&mut *spot.held.lock().expect("held"));
+    let after = seat_map(&http, &base, &event).await?;
+    let a = audit_holds(&before, &after, &held);
+    println!("\naudit: {} seats, {} held or booked before the run; now {} held and {} booked on the map; the 201 answers hold {} seats; {} held twice; {} answered but not held",
+        a.capacity, a.taken_before_run, a.reserved_on_map, a.booked_on_map, a.seats_in_201_answers, a.seats_held_twice, a.answered_but_not_held_on_map);
+    let ok = report_problems(&a.problems);
+    plot(args.plot.as_deref(), &rows)?;
+    write_json(args.json.as_deref(), json!({
+        "scenario": name, "url": base, "event": event, "model": model.describe(), "seconds": secs,
+        "settings": {"concurrency": args.concurrency, "rate": args.rate, "seats": before.len(), "hot_seats": args.hot_seats,
+            "availability_share": args.availability_share, "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(),
+            "duration": args.duration, "requests": args.requests, "health_secs": args.health_secs, "seed": args.seed},
+        "health": rows[0], "endpoints": &rows[1..],
+        "headline": {"figure": figure, "counts": what, "per_sec": per_sec, "ratio_to_health": headline_ratio},
+        "errors": errors, "not_sent": driven.not_sent, "audit": a, "baseline": baseline,
+    }))?;
+    Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seat(id: &str, status: &str) -> MapSeat {
+        MapSeat { seat_id: id.into(), seat_number: id.into(), status: status.into() }
+    }
+
+    #[test]
+    fn the_hold_audit_passes_a_consistent_run_and_names_each_inconsistency() {
+        let before = [seat("a", "AVAILABLE"), seat("b", "AVAILABLE"), seat("c", "RESERVED")];
+        let after = [seat("a", "RESERVED"), seat("b", "AVAILABLE"), seat("c", "RESERVED")];
+        let held = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(audit_holds(&before, &after, &held(&["a"])).problems.is_empty());
+        let twice = audit_holds(&before, &after, &held(&["a", "a"]));
+        assert_eq!((twice.seats_held_twice, twice.problems.len()), (1, 2), "{:?}", twice.problems);
+        let lost = audit_holds(&before, &after, &held(&["a", "b"]));
+        assert_eq!((lost.answered_but_not_held_on_map, lost.problems.len()), (1, 2), "{:?}", lost.problems);
+        let untold = audit_holds(&before, &after, &[]);
+        assert_eq!(untold.problems.len(), 1, "{:?}", untold.problems);
+    }
+}
