@@ -150,7 +150,15 @@ impl AuthService {
             password_hash: hash_password(password.to_string()).await?,
             role: Role::Admin.as_str().to_string(),
         };
-        self.store.upsert_admin(&user).await.map_err(Into::into)
+        // Copies of the service starting together upsert the same row: a deadlock between them
+        // rolls one back whole, and it tries again.
+        for attempt in 1.. {
+            match self.store.upsert_admin(&user).await {
+                Err(e) if e.is_retryable() && attempt < 5 => tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await,
+                other => return other.map_err(Into::into),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, ApiError> {

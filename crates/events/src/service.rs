@@ -189,7 +189,7 @@ impl EventsService {
     /// Returns how many rows were handled.
     pub async fn follow_inventory_once(&self, inventory: &dyn InventoryApi, cursor: &mut Cursor) -> Result<usize, ApiError> {
         let pos = cursor.load().await?;
-        let batch = inventory.outbox_after(pos, 500).await?;
+        let batch = inventory.outbox_after(pos, 1000).await?;
         let ready = cursor.ready(pos, batch);
         let Some(last) = ready.last().map(|r| r.id) else { return Ok(0) };
         let touched: BTreeSet<&str> = ready.iter().map(|r| r.aggregate_id.as_str()).collect();
@@ -219,8 +219,9 @@ impl EventsService {
         tokio::spawn(async move {
             let mut cursor = Cursor::new(svc.store.db.clone(), "inventory");
             loop {
+                // A pause after every pass, busy or not: in a sale the counts are then copied a few
+                // times a second from large batches, rather than recounted for every few holds.
                 match svc.follow_inventory_once(inventory.as_ref(), &mut cursor).await {
-                    Ok(n) if n > 0 => continue,
                     Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "following the inventory outbox failed; retrying");

@@ -26,7 +26,7 @@ pub const MAX_BATCH: usize = 64;
 
 /// Writer tasks per process on MySQL: enough to keep the connections busy while each waits for its
 /// commit, few enough that groups stay large.
-pub const MYSQL_WRITERS: usize = 4;
+pub const MYSQL_WRITERS: usize = 2;
 
 pub type Decision = Result<Result<Vec<ReservationRow>, Refusal>, ApiError>;
 

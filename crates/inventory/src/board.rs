@@ -11,8 +11,10 @@
 //!   docs/operations.md): the board follows every change, so it is exact. It refuses seats that are
 //!   taken with `409` at once, and it serves the availability summary and the seat map. As a safety
 //!   net it is read again from the database every [`EXCLUSIVE_MAX_AGE`].
-//! - **shared** (MySQL: other processes change seats too): the board is read again (in the
-//!   background) when older than [`SHARED_MAX_AGE`]. It chooses best-available candidates (a stale
+//! - **shared** (MySQL: other processes change seats too): the board catches up (in the
+//!   background) when older than [`SHARED_MAX_AGE`], by reading only the seats changed since its
+//!   last read (less [`CHANGE_OVERLAP_MS`], for transactions that commit late and clocks a little
+//!   apart), and reads the whole venue again every [`SHARED_FULL_EVERY`] for what that missed. It chooses best-available candidates (a stale
 //!   choice loses in the guard and is chosen again) and serves the availability summary (this
 //!   process's changes at once, the others' within that half second). Named seats it thinks free
 //!   go straight to the guard (which decides anyway); named seats it thinks taken or does not know
@@ -33,6 +35,8 @@ use store::StoreError;
 
 pub const EXCLUSIVE_MAX_AGE: Duration = Duration::from_secs(300);
 pub const SHARED_MAX_AGE: Duration = Duration::from_millis(500);
+pub const SHARED_FULL_EVERY: Duration = Duration::from_secs(10);
+pub const CHANGE_OVERLAP_MS: i64 = 500;
 
 pub struct Board {
     exclusive: bool,
@@ -98,13 +102,17 @@ pub struct Seats {
     /// holds changed since are skipped).
     expiring: BinaryHeap<Reverse<(i64, usize)>>,
     loaded_at: Option<Instant>,
+    /// When the whole venue was last read.
+    full_at: Option<Instant>,
+    /// The clock (ms) when the last read began: changes from then on are still to be read.
+    synced_ms: i64,
     /// Changes applied while a fresh copy is read from the database, replayed onto it.
     journal: Option<Vec<(Change, ReservationRow)>>,
 }
 
 impl Seats {
     fn new(rows: Vec<SeatRow>) -> Self {
-        let mut seats = Seats { loaded_at: Some(Instant::now()), ..Default::default() };
+        let mut seats = Seats { loaded_at: Some(Instant::now()), full_at: Some(Instant::now()), synced_ms: common::time::now_ms(), ..Default::default() };
         for (i, s) in rows.iter().enumerate() {
             seats.by_number.insert(s.seat_number.clone(), i);
             seats.by_id.insert(s.seat_id.clone(), i);
@@ -133,6 +141,19 @@ impl Seats {
             fresh.apply(*change, r);
         }
         fresh
+    }
+
+    /// Seats read again from the database replace their copies; false (and nothing changed) when
+    /// one of them is not on the board (a new layout: the whole venue must be read).
+    fn merge(&mut self, rows: Vec<SeatRow>) -> bool {
+        if rows.iter().any(|r| !self.by_id.contains_key(&r.seat_id)) {
+            return false;
+        }
+        for row in rows {
+            let i = self.by_id[&row.seat_id];
+            self.set(i, move |s| *s = row);
+        }
+        true
     }
 
     pub fn by_number(&self, number: &str) -> Option<&SeatRow> {
@@ -237,6 +258,7 @@ impl EventBoard {
     /// fresh copy (a change the copy already holds is set again, harmlessly), so nothing applied is
     /// lost by a reload. Returns whether the event has no seats.
     async fn reload(&self, store: &InventoryStore, event_id: &str) -> Result<bool, StoreError> {
+        let started = common::time::now_ms();
         self.seats().journal = Some(Vec::new());
         let rows = store.seats(event_id).await;
         let mut seats = self.seats();
@@ -244,7 +266,41 @@ impl EventBoard {
         let rows = rows?;
         let empty = rows.is_empty();
         *seats = Seats::replayed(rows, &journal);
+        seats.synced_ms = started;
         Ok(empty)
+    }
+
+    /// Bring an old copy up to date: only the seats changed since the last read (changes this
+    /// process applied meanwhile replayed on top, as in a reload), or the whole venue when that is
+    /// due or the change read finds seats the board does not know.
+    async fn refresh(&self, store: &InventoryStore, event_id: &str, full_every: Duration) -> Result<(), StoreError> {
+        let (since, full_due) = {
+            let s = self.seats();
+            (s.synced_ms, s.full_at.is_none_or(|t| t.elapsed() >= full_every))
+        };
+        if full_due {
+            return self.reload(store, event_id).await.map(drop);
+        }
+        let started = common::time::now_ms();
+        self.seats().journal = Some(Vec::new());
+        let rows = store.seats_changed_since(event_id, since - CHANGE_OVERLAP_MS).await;
+        let merged = {
+            let mut seats = self.seats();
+            let journal = seats.journal.take().unwrap_or_default();
+            let merged = seats.merge(rows?);
+            if merged {
+                for (change, r) in &journal {
+                    seats.apply(*change, r);
+                }
+                seats.synced_ms = started;
+                seats.loaded_at = Some(Instant::now());
+            }
+            merged
+        };
+        if !merged {
+            self.reload(store, event_id).await?;
+        }
+        Ok(())
     }
 
     /// The seats, for a short synchronous look (never held across an await).
@@ -291,9 +347,10 @@ impl Board {
             Age::Old => {
                 if !eb.refreshing.swap(true, Ordering::AcqRel) {
                     let (eb, store, event_id) = (eb.clone(), store.clone(), event_id.to_string());
+                    let full_every = if self.exclusive { Duration::ZERO } else { SHARED_FULL_EVERY };
                     tokio::spawn(async move {
                         let _one = eb.loading.lock().await;
-                        if let Err(e) = eb.reload(&store, &event_id).await {
+                        if let Err(e) = eb.refresh(&store, &event_id, full_every).await {
                             tracing::warn!(error = %e, event_id, "refreshing the seat board failed");
                         }
                         eb.refreshing.store(false, Ordering::Release);
@@ -310,6 +367,19 @@ impl Board {
                 Ok(eb.clone())
             }
         }
+    }
+
+    /// The event's board, up to date with the database at this moment: exact as it is when this
+    /// process is the only writer; otherwise after reading the seats changed since its last read.
+    /// For counts that must not lag (the events service's copy of them), at the price of a short
+    /// read of the changed rows rather than a count over the whole venue.
+    pub async fn get_synced(&self, store: &InventoryStore, event_id: &str) -> Result<Arc<EventBoard>, StoreError> {
+        let eb = self.get(store, event_id).await?;
+        if !self.exclusive {
+            let _one = eb.loading.lock().await;
+            eb.refresh(store, event_id, SHARED_FULL_EVERY).await?;
+        }
+        Ok(eb)
     }
 
     /// A new layout, just written: the board starts from it without reading it back.
@@ -415,5 +485,27 @@ mod tests {
         let mut fresh = Seats::replayed(rows, &journal);
         assert_eq!(fresh.rows[2].hold_reservation_id.as_deref(), Some("late"));
         assert_eq!(fresh.counts("e", 0).0.reserved, 1);
+    }
+
+    #[test]
+    fn changed_seats_read_again_replace_their_copies_and_keep_the_counts() {
+        let mut seats = Seats::new(layout());
+        let t = 1_000_000;
+        // Another process held seat 1 and booked seat 8; this process's copy learns it from the rows.
+        let mut held = seats.rows[1].clone();
+        (held.status, held.hold_reservation_id, held.reserved_until, held.version) = ("RESERVED".into(), Some("x".into()), Some(t + 50), 1);
+        let mut booked = seats.rows[8].clone();
+        (booked.status, booked.version) = ("BOOKED".into(), 2);
+        assert!(seats.merge(vec![held, booked]));
+        for (now, available) in [(t, 8), (t + 100, 9)] {
+            assert_eq!(format!("{:?}", seats.counts("e", now)), recount(&seats, now), "at t+{}", now - t);
+            assert_eq!(seats.counts("e", now).0.available, available, "at t+{} (the other process's hold runs out too)", now - t);
+        }
+        // A seat the board does not know (a new layout): nothing is changed, the venue must be read.
+        let mut stranger = seats.rows[0].clone();
+        (stranger.seat_id, stranger.status) = ("new-layout-seat".into(), "BOOKED".into());
+        let before = format!("{:?}", seats.counts("e", t + 100));
+        assert!(!seats.merge(vec![seats.rows[2].clone(), stranger]));
+        assert_eq!(format!("{:?}", seats.counts("e", t + 100)), before);
     }
 }

@@ -492,11 +492,7 @@ impl InventoryApi for InventoryService {
         Ok(store::outbox::read_after(&self.store.db, after, limit).await?)
     }
     async fn seat_counts(&self, event_id: &str) -> Result<SeatCounts, ApiError> {
-        let (c, _sections) = if self.board.exclusive() {
-            self.board.get(&self.store, event_id).await?.seats().counts(event_id, now())
-        } else {
-            self.store.counts(event_id, now()).await?
-        };
+        let (c, _sections) = self.board.get_synced(&self.store, event_id).await?.seats().counts(event_id, now());
         for (status, n) in [("AVAILABLE", c.available), ("RESERVED", c.reserved), ("BOOKED", c.booked), ("BLOCKED", c.blocked)] {
             metrics::gauge!("seats_by_status", "event" => event_id.to_string(), "status" => status).set(n as f64);
         }

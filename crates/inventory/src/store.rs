@@ -82,6 +82,12 @@ impl InventoryStore {
             .bind(event_id).fetch_all(p).await).map_err(Into::into)
     }
 
+    /// Seats of an event last changed at or after `since` (ms): a shared board's catch-up read.
+    pub async fn seats_changed_since(&self, event_id: &str, since: i64) -> Result<Vec<SeatRow>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND updated_at >= ?"))
+            .bind(event_id).bind(since).fetch_all(p).await).map_err(Into::into)
+    }
+
     pub async fn free_seats(&self, event_id: &str, section: Option<&str>, now: i64) -> Result<Vec<SeatRow>, StoreError> {
         let sql = format!(
             "SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND {FREE} {} ORDER BY section_order, row_no, seat_index",

@@ -191,5 +191,7 @@ async fn group_commits_from_several_processes_sell_each_seat_once() {
             assert_eq!(s.hold_reservation_id.as_ref(), holder.get(&s.seat_id), "{name}: seat {} names the hold granted", s.seat_number);
         }
         assert!(holder.len() >= 30, "{name}: the race left most seats sold ({} of 60)", holder.len());
+        let (counts, _) = procs[0].counts("e4", common::time::now_ms()).await.unwrap();
+        assert_eq!((counts.reserved, counts.available), (holder.len() as i64, 60 - holder.len() as i64), "{name}: the database's count");
     }
 }
