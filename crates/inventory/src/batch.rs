@@ -2,31 +2,27 @@
 //!
 //! A transaction per request makes every buyer pay for a whole transaction (begin, read, update,
 //! insert, outbox, a durable commit) alone, and on SQLite's single writer connection queue for it.
-//! Here requests go to writer tasks instead; a writer takes every request waiting (up to
+//! Here requests go to one writer task per process instead; it takes every request waiting (up to
 //! [`MAX_BATCH`]) and decides them all in one transaction ([`InventoryStore::reserve_many`]): in
 //! arrival order, each all of its seats or none, with one statement per kind of write for the whole
 //! group. Under load the groups grow by themselves (whatever arrived while the last transaction
 //! ran); when idle a group is one request, decided at once. The guard is the same: the database's
 //! conditional update, now made for the group, on seats the transaction has locked (SQLite: the one
-//! writer; MySQL: `FOR UPDATE`), so processes sharing a MySQL database need no seat locks for it.
+//! writer; MySQL: `FOR UPDATE`), so the decision needs no seat lock (on MySQL the seat locks still
+//! come first, to spare the database; see the crate docs).
 //!
-//! SQLite gets one writer (a second would only wait for the connection); MySQL gets
-//! [`MYSQL_WRITERS`], so that one group's round trips overlap the next group's.
+//! One writer on MySQL too: with two or four per process the groups were smaller and the holds
+//! fewer (measured with `loadgen --scenario field`, one and three processes; docs/performance.md).
 
 use crate::model::ReservationRow;
 use crate::store::{HoldRequest, InventoryStore, Refusal};
 use common::ApiError;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// Requests decided in one transaction at most (10 seats each at most: well inside SQLite's limit
 /// of bound parameters per statement).
 pub const MAX_BATCH: usize = 64;
-
-/// Writer tasks per process on MySQL: enough to keep the connections busy while each waits for its
-/// commit, few enough that groups stay large.
-pub const MYSQL_WRITERS: usize = 2;
 
 pub type Decision = Result<Result<Vec<ReservationRow>, Refusal>, ApiError>;
 
@@ -40,13 +36,10 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    /// Start `writers` writer tasks; they end when the batcher is dropped.
-    pub fn start(store: InventoryStore, hold_ttl: Duration, writers: usize) -> Self {
+    /// Start the writer task; it ends when the batcher is dropped.
+    pub fn start(store: InventoryStore, hold_ttl: Duration) -> Self {
         let (queue, rx) = mpsc::channel(4 * 1024);
-        let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(writer(store.clone(), hold_ttl.as_millis() as i64, rx.clone()));
-        }
+        tokio::spawn(writer(store, hold_ttl.as_millis() as i64, rx));
         Batcher { queue }
     }
 
@@ -59,10 +52,9 @@ impl Batcher {
     }
 }
 
-/// Take a group (one writer at a time waits for requests; the others are deciding theirs) and decide it.
-async fn writer(store: InventoryStore, ttl_ms: i64, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn writer(store: InventoryStore, ttl_ms: i64, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         metrics::histogram!("reservation_group_size").record(jobs.len() as f64);
         decide(&store, ttl_ms, std::mem::take(&mut jobs)).await;
     }

@@ -19,12 +19,12 @@
 //! update lets exactly one win. If Redis is down a request gets `503` at once, not a hang.
 //!
 //! **Holds are group-committed** (`batch`): instead of a transaction per request, requests without
-//! a per-buyer limit go to writer tasks that decide everything waiting in one transaction, in
-//! arrival order, each request all or none. On SQLite one writer task decides and needs no seat
-//! lock (the database has one writer anyway, and the updates keep their conditions); on MySQL a few
-//! writer tasks per process lock their group's seat rows (`FOR UPDATE`) and the seat locks above
-//! still come first, so buyers of a hot seat in different processes queue in Redis. Requests under
-//! a per-buyer limit take the locks (the buyer's too) and a transaction of their own.
+//! a per-buyer limit go to one writer task per process that decides everything waiting in one
+//! transaction, in arrival order, each request all or none. On SQLite it needs no seat lock (the
+//! database has one writer anyway, and the updates keep their conditions); on MySQL it locks its
+//! group's seat rows (`FOR UPDATE`), and the seat locks above still come first, so buyers of a hot
+//! seat in different processes queue in Redis. Requests under a per-buyer limit take the locks (the
+//! buyer's too) and a transaction of their own.
 
 //! **Expiry is lazy and eager.** A hold past `reserved_until` is free to every reader and to the
 //! guard at once (the guard supersedes it and marks its reservation `EXPIRED` in the same

@@ -1,7 +1,7 @@
 //! The rules of the inventory: who may reserve what, when, and the jobs that keep holds honest.
 
 use crate::allocate::{best_available, Slot};
-use crate::batch::{Batcher, MYSQL_WRITERS};
+use crate::batch::Batcher;
 use crate::board::Board;
 use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
 use crate::store::{HoldRequest, InventoryStore, Refusal, SectionCounts};
@@ -323,8 +323,7 @@ impl InventoryService {
             Some(lease)
         };
         let result = if grouped {
-            let writers = if self.store.db.is_mysql() { MYSQL_WRITERS } else { 1 };
-            let batcher = self.batcher.get_or_init(|| Batcher::start(self.store.clone(), self.cfg.hold_ttl, writers));
+            let batcher = self.batcher.get_or_init(|| Batcher::start(self.store.clone(), self.cfg.hold_ttl));
             batcher.hold(HoldRequest { event_id: event_id.to_string(), user_id: user_id.to_string(), seat_ids: ids }).await
         } else {
             self.take_locked(user_id, event_id, &ids, limit).await
