@@ -2,9 +2,10 @@
 //! — is this seat free? which seats are best? how many are left? — are answered without a query.
 //!
 //! The board never grants a seat. A hold is granted only by the guarded transaction in
-//! [`InventoryStore::reserve`] or [`InventoryStore::reserve_many`]; the board answers *no* early, chooses candidates, and draws the map.
-//! Each committed change made by this process is applied to it right after the commit (holds, pins,
-//! confirmations, releases), and a hold past its time reads as free, as everywhere else.
+//! [`InventoryStore::reserve`] or [`InventoryStore::reserve_many`]; the board answers *no* early,
+//! chooses candidates, and draws the map. Each committed change made by this process is applied to
+//! it right after the commit (holds, pins, confirmations, releases), and a hold past its time reads
+//! as free, as everywhere else.
 //!
 //! Two modes, chosen by who else can write the seats:
 //! - **exclusive** (SQLite: this process is the only writer of the inventory database, see
@@ -14,9 +15,10 @@
 //! - **shared** (MySQL: other processes change seats too): the board catches up (in the
 //!   background) when older than [`SHARED_MAX_AGE`], by reading only the seats changed since its
 //!   last read (less [`CHANGE_OVERLAP_MS`], for transactions that commit late and clocks a little
-//!   apart), and reads the whole venue again every [`SHARED_FULL_EVERY`] for what that missed. It chooses best-available candidates (a stale
-//!   choice loses in the guard and is chosen again) and serves the availability summary (this
-//!   process's changes at once, the others' within that half second). Named seats it thinks free
+//!   apart), and reads the whole venue again every [`SHARED_FULL_EVERY`] for what that missed. It
+//!   chooses best-available candidates (a stale choice loses in the guard and is chosen again) and
+//!   serves the availability summary (this process's changes at once, the others' within that half
+//!   second; the events service's copy of the counts first catches up, see [`Board::get_synced`]). Named seats it thinks free
 //!   go straight to the guard (which decides anyway); named seats it thinks taken or does not know
 //!   are read from the database before a refusal, and so is the seat map.
 //!

@@ -25,7 +25,7 @@
 //! group's seat rows (`FOR UPDATE`), and the seat locks above still come first, so buyers of a hot
 //! seat in different processes queue in Redis. Requests under a per-buyer limit take the locks (the
 //! buyer's too) and a transaction of their own.
-
+//!
 //! **Expiry is lazy and eager.** A hold past `reserved_until` is free to every reader and to the
 //! guard at once (the guard supersedes it and marks its reservation `EXPIRED` in the same
 //! transaction). The cleanup job ([`InventoryService::cleanup_once`]) tidies such rows with the same
