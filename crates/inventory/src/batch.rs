@@ -56,7 +56,9 @@ async fn writer(store: InventoryStore, ttl_ms: i64, mut rx: mpsc::Receiver<Job>)
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         metrics::histogram!("reservation_group_size").record(jobs.len() as f64);
+        let started = std::time::Instant::now();
         decide(&store, ttl_ms, std::mem::take(&mut jobs)).await;
+        metrics::histogram!("reservation_group_seconds").record(started.elapsed().as_secs_f64());
     }
 }
 
