@@ -24,6 +24,13 @@ use tokio::sync::{mpsc, oneshot};
 /// of bound parameters per statement).
 pub const MAX_BATCH: usize = 64;
 
+/// On MySQL, how long a writer waits for more requests when it found fewer than [`LINGER_BELOW`]
+/// waiting: a durable commit costs about the same for one hold as for sixty. Measured (field, 64 in
+/// flight): three processes, whose groups were 8 holds, 4,547 -> 5,263 holds/s; one process, whose
+/// groups are already ~30, loses 8 % if it waits too, hence the threshold.
+pub const MYSQL_LINGER: Duration = Duration::from_millis(1);
+pub const LINGER_BELOW: usize = 16;
+
 pub type Decision = Result<Result<Vec<ReservationRow>, Refusal>, ApiError>;
 
 struct Job {
@@ -39,7 +46,8 @@ impl Batcher {
     /// Start the writer task; it ends when the batcher is dropped.
     pub fn start(store: InventoryStore, hold_ttl: Duration) -> Self {
         let (queue, rx) = mpsc::channel(4 * 1024);
-        tokio::spawn(writer(store, hold_ttl.as_millis() as i64, rx));
+        let linger = if store.db.is_mysql() { MYSQL_LINGER } else { Duration::ZERO };
+        tokio::spawn(writer(store, hold_ttl.as_millis() as i64, linger, rx));
         Batcher { queue }
     }
 
@@ -52,9 +60,18 @@ impl Batcher {
     }
 }
 
-async fn writer(store: InventoryStore, ttl_ms: i64, mut rx: mpsc::Receiver<Job>) {
+async fn writer(store: InventoryStore, ttl_ms: i64, linger: Duration, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        if !linger.is_zero() && jobs.len() < LINGER_BELOW {
+            tokio::time::sleep(linger).await;
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
         metrics::histogram!("reservation_group_size").record(jobs.len() as f64);
         let started = std::time::Instant::now();
         decide(&store, ttl_ms, std::mem::take(&mut jobs)).await;
