@@ -170,6 +170,13 @@ impl TestApp {
 }
 
 /// Assert the contract's error shape and code.
+/// A reservation that lost a race is refused with 409: the seats are taken, or, once the events
+/// service has seen the last seat go and marked the event SOLD_OUT, the sale is over.
+pub fn lost_the_race(body: &Value) -> bool {
+    body["error"] == "SEAT_UNAVAILABLE"
+        || (body["error"] == "EVENT_NOT_ON_SALE" && body["message"].as_str().unwrap_or_default().contains("SOLD_OUT"))
+}
+
 pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, code: &str) {
     assert_eq!(status.as_u16(), want_status, "body: {body}");
     assert_eq!(body["error"], code, "body: {body}");

@@ -94,7 +94,7 @@ async fn race(urls: Vec<String>, check: &TestApp, event: &str, tokens: Vec<Strin
                     assert!(owner.insert(seat.clone(), i).is_none(), "seat {seat} sold twice");
                 }
             }
-            409 => assert_eq!(b["error"], "SEAT_UNAVAILABLE", "{b}"),
+            409 => assert!(lost_the_race(b), "{b}"),
             other => panic!("unexpected status {other}: {b}"),
         }
     }
@@ -224,10 +224,12 @@ async fn redis_down_is_a_clear_503_not_a_hang() {
 async fn expiry_races_never_give_a_seat_two_owners() {
     let app = spawn_app_with(|c| c.reservation_ttl_secs = 1).await;
     let admin = app.admin_token().await;
-    let event = app.event_on_sale(&admin, 2, 10).await;
     let inv = app.node.services.inventory.clone().unwrap();
-    let seats = app.seat_numbers(&event).await;
     for round in 0..4u64 {
+        // A fresh event each round: nothing a round leaves behind (a hold still running, a booking)
+        // can decide the next one.
+        let event = app.event_on_sale(&admin, 2, 10).await;
+        let seats = app.seat_numbers(&event).await;
         // Each first owner holds one seat.
         let mut holds = Vec::new();
         for (k, seat) in seats.iter().enumerate() {
@@ -269,12 +271,6 @@ async fn expiry_races_never_give_a_seat_two_owners() {
         }
         assert_no_double_holds(&app).await;
         availability(&app, &event).await;
-        // Free everything for the next round: booked seats via the internal call, holds by expiry.
-        for (_, rid, _) in &holds {
-            let _ = inv.free_booked(&[rid.clone()], &format!("booking-{rid}")).await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-        inv.cleanup_once().await.unwrap();
     }
 }
 
