@@ -152,13 +152,7 @@ impl AuthService {
         };
         // Copies of the service starting together upsert the same row: a deadlock between them
         // rolls one back whole, and it tries again.
-        for attempt in 1.. {
-            match self.store.upsert_admin(&user).await {
-                Err(e) if e.is_retryable() && attempt < 5 => tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await,
-                other => return other.map_err(Into::into),
-            }
-        }
-        unreachable!("the loop returns on its last attempt")
+        store::retry(5, || self.store.upsert_admin(&user)).await.map_err(Into::into)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, ApiError> {

@@ -82,31 +82,32 @@ async fn writer(store: InventoryStore, ttl_ms: i64, linger: Duration, mut rx: mp
 
 async fn decide(store: &InventoryStore, ttl_ms: i64, jobs: Vec<Job>) {
     let (reqs, replies): (Vec<HoldRequest>, Vec<oneshot::Sender<Decision>>) = jobs.into_iter().map(|j| (j.req, j.reply)).unzip();
-    for attempt in 0..3 {
+    let together = ::store::retry(3, || {
         let now = common::time::now_ms();
-        match store.reserve_many(&reqs, now + ttl_ms, now).await {
-            Ok(Some(decided)) => {
-                for (reply, d) in replies.into_iter().zip(decided) {
-                    let _ = reply.send(Ok(d));
-                }
-                return;
-            }
-            Ok(None) => break,
-            Err(e) if e.is_retryable() && attempt < 2 => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "group commit of holds failed");
-                let e = ApiError::from(e);
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                return;
+        store.reserve_many(&reqs, now + ttl_ms, now)
+    }).await;
+    match together {
+        Ok(Some(decided)) => {
+            for (reply, d) in replies.into_iter().zip(decided) {
+                let _ = reply.send(Ok(d));
             }
         }
-    }
-    // The group could not be decided together: each request alone, through the usual guard.
-    for (req, reply) in reqs.into_iter().zip(replies) {
-        let now = common::time::now_ms();
-        let d = store.reserve(&req.event_id, &req.user_id, &req.seat_ids, None, now + ttl_ms, now).await.map_err(ApiError::from);
-        let _ = reply.send(d);
+        Err(e) => {
+            tracing::warn!(error = %e, "group commit of holds failed");
+            let e = ApiError::from(e);
+            for reply in replies {
+                let _ = reply.send(Err(e.clone()));
+            }
+        }
+        // The group could not be decided together: each request alone, through the usual guard.
+        Ok(None) => {
+            for (req, reply) in reqs.iter().zip(replies) {
+                let d = ::store::retry(3, || {
+                    let now = common::time::now_ms();
+                    store.reserve(&req.event_id, &req.user_id, &req.seat_ids, None, now + ttl_ms, now)
+                }).await;
+                let _ = reply.send(d.map_err(ApiError::from));
+            }
+        }
     }
 }

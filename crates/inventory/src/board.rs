@@ -272,16 +272,17 @@ impl EventBoard {
         Ok(empty)
     }
 
-    /// Bring an old copy up to date: only the seats changed since the last read (changes this
-    /// process applied meanwhile replayed on top, as in a reload), or the whole venue when that is
-    /// due or the change read finds seats the board does not know.
-    async fn refresh(&self, store: &InventoryStore, event_id: &str, full_every: Duration) -> Result<(), StoreError> {
+    /// Bring a copy up to date: only the seats changed since the last read (changes this process
+    /// applied meanwhile replayed on top, as in a reload), or the whole venue when there is no copy
+    /// yet, when that is due, or when the change read finds seats the board does not know. Returns
+    /// whether the event has no seats.
+    async fn refresh(&self, store: &InventoryStore, event_id: &str, full_every: Duration) -> Result<bool, StoreError> {
         let (since, full_due) = {
             let s = self.seats();
             (s.synced_ms, s.full_at.is_none_or(|t| t.elapsed() >= full_every))
         };
         if full_due {
-            return self.reload(store, event_id).await.map(drop);
+            return self.reload(store, event_id).await;
         }
         let started = common::time::now_ms();
         self.seats().journal = Some(Vec::new());
@@ -297,12 +298,12 @@ impl EventBoard {
                 seats.synced_ms = started;
                 seats.loaded_at = Some(Instant::now());
             }
-            merged
+            merged.then(|| seats.rows.is_empty())
         };
-        if !merged {
-            self.reload(store, event_id).await?;
+        match merged {
+            Some(empty) => Ok(empty),
+            None => self.reload(store, event_id).await,
         }
-        Ok(())
     }
 
     /// The seats, for a short synchronous look (never held across an await).
@@ -323,6 +324,13 @@ impl Board {
     pub fn new(exclusive: bool) -> Self {
         let max_age = if exclusive { EXCLUSIVE_MAX_AGE } else { SHARED_MAX_AGE };
         Board { exclusive, max_age, events: Mutex::new(HashMap::new()) }
+    }
+
+    /// How often a refresh reads the whole venue: every time for an exact board (it is read again
+    /// only when it was wrong, or very old); otherwise every [`SHARED_FULL_EVERY`], reading only
+    /// the changed seats in between.
+    fn full_every(&self) -> Duration {
+        if self.exclusive { Duration::ZERO } else { SHARED_FULL_EVERY }
     }
 
     /// Is this process the only writer, so that the board is exact?
@@ -349,7 +357,7 @@ impl Board {
             Age::Old => {
                 if !eb.refreshing.swap(true, Ordering::AcqRel) {
                     let (eb, store, event_id) = (eb.clone(), store.clone(), event_id.to_string());
-                    let full_every = if self.exclusive { Duration::ZERO } else { SHARED_FULL_EVERY };
+                    let full_every = self.full_every();
                     tokio::spawn(async move {
                         let _one = eb.loading.lock().await;
                         if let Err(e) = eb.refresh(&store, &event_id, full_every).await {
@@ -362,7 +370,7 @@ impl Board {
             }
             Age::Missing => {
                 let _one = eb.loading.lock().await;
-                if matches!(eb.age(self.max_age), Age::Missing) && eb.reload(store, event_id).await? {
+                if matches!(eb.age(self.max_age), Age::Missing) && eb.refresh(store, event_id, self.full_every()).await? {
                     // No seats (yet), or no such event: keep nothing, so that unknown ids cost no memory.
                     self.events.lock().expect("board").remove(event_id);
                 }
@@ -379,7 +387,7 @@ impl Board {
         let eb = self.get(store, event_id).await?;
         if !self.exclusive {
             let _one = eb.loading.lock().await;
-            eb.refresh(store, event_id, SHARED_FULL_EVERY).await?;
+            eb.refresh(store, event_id, self.full_every()).await?;
         }
         Ok(eb)
     }
@@ -419,7 +427,8 @@ impl Board {
         self.apply(Change::Freed, rows);
     }
 
-    /// The guard disagreed with the board, or the layout changed: read the event again.
+    /// The guard disagreed with the board: read the event again before the next use (a shared
+    /// board, which is expected to be a little behind, reads only the seats changed since).
     pub fn forget(&self, event_id: &str) {
         if let Some(eb) = self.existing(event_id) {
             eb.seats().loaded_at = None;

@@ -335,20 +335,12 @@ impl InventoryService {
     }
 
     async fn take_locked(&self, user_id: &str, event_id: &str, ids: &[String], limit: Option<i64>) -> Result<Result<Vec<ReservationRow>, Refusal>, ApiError> {
-        for attempt in 0..3 {
+        let ttl = self.cfg.hold_ttl.as_millis() as i64;
+        let decided = store::retry(3, || {
             let t = now();
-            let expires = t + self.cfg.hold_ttl.as_millis() as i64;
-            match self.store.reserve(event_id, user_id, ids, limit, expires, t).await {
-                Ok(decided) => return Ok(decided),
-                // A deadlock or busy database: the transaction rolled back whole, so try again.
-                Err(e) if e.is_retryable() && attempt < 2 => {
-                    tracing::debug!(error = %e, "reservation transaction retried");
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the loop returns on its last attempt")
+            self.store.reserve(event_id, user_id, ids, limit, t + ttl, t)
+        }).await?;
+        Ok(decided)
     }
 
     /// The guard's decision, as the buyer reads it; the board and the cache follow.

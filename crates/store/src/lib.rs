@@ -145,6 +145,28 @@ impl Checkpointer {
     }
 }
 
+/// Run a transaction again while it fails with a retryable error (a deadlock, a lock wait timeout,
+/// a busy database: it rolled back whole, so running it again is safe), at most `attempts` times,
+/// pausing 10 ms more before each new try. `f` makes the transaction afresh each time (with a fresh
+/// clock reading, if it takes one).
+pub async fn retry<T, F, Fut>(attempts: u32, mut f: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match f().await {
+            Err(e) if e.is_retryable() && attempt < attempts => {
+                tracing::debug!(error = %e, attempt, "transaction rolled back; trying again");
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     MySql(sqlx::Transaction<'static, MySql>),
