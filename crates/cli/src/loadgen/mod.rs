@@ -1,5 +1,5 @@
 //! `ticketing loadgen`: load against a running platform (`--url`, this machine only), with a report
-//! per endpoint and an audit at the end. Four scenarios (`--scenario`):
+//! per endpoint and an audit at the end. Six scenarios (`--scenario`):
 //!
 //! - `sale` (the default), a flash sale: it creates an event of `--seats` seats (or uses `--event`),
 //!   registers `--buyers` accounts, then lets them loose: each journey reads the availability,
@@ -22,10 +22,21 @@
 //!   201; the figure of merit is successful holds per second. The run also stops when the seats run
 //!   out, so `--seats` must be at least the rate (`--rate`, or the holds/s expected in the closed
 //!   model) times `--duration`; an event has at most 100,000 seats.
+//! - `contended`, between the two: every reservation asks for 1-4 seats drawn at random out of all
+//!   the seats free at the start, so some ask for a seat an earlier request holds and are refused
+//!   whole (a multi-seat hold is all or nothing), more and more of them as the event fills up. The
+//!   figures are successful holds per second and seats held per second, with the conflict share
+//!   (the share of the answers that were `409 SEAT_UNAVAILABLE`) beside them: compare runs at the
+//!   same `--seats`, `--duration` and rate, since the share grows with the part of the event held.
+//! - `purchase`, how fast seats are *sold*: each journey holds 1-4 seats that no other journey asks
+//!   for (handed out from the shuffled free seats, as in `field`), then pays for them at once with
+//!   the good card, or the declined one for a share `--declined` of the journeys (none unless
+//!   given: the figure is bookings made). The figures are confirmed bookings per second and seats
+//!   sold per second.
 //!
-//! `hotspot` and `field` share everything else. A share `--availability-share` of the requests
-//! read the availability instead, so its latency is measured under the same load. Buyers are
-//! `--buyers` identities: tokens minted with `--jwt-secret` (no registration; the gateway still
+//! `hotspot`, `field` and `contended` share everything else. A share `--availability-share` of the
+//! requests read the availability instead, so its latency is measured under the same load. Buyers
+//! are `--buyers` identities: tokens minted with `--jwt-secret` (no registration; the gateway still
 //! checks every token), or registered accounts without it. `--concurrency` requests in flight
 //! (closed model), or `--rate` requests per second (open model), until `--duration` seconds or
 //! `--requests` requests. Before the scenario, `GET /health` runs for `--health-secs` seconds at
@@ -43,13 +54,29 @@
 //! on the map, or when held + booked exceeds the capacity. Holds last 10 minutes by default
 //! (`TICKETING_RESERVATION_TTL_SECS`), so none should expire during a run.
 //!
-//! With `--also-url`, hotspot and field requests go round robin to several processes of one
-//! platform (one MySQL + Redis behind them), and the audit still reads the one seat map they share.
-//! `--baseline` (sale, field) then measures the reservation's SQL alone on the backend at the same
-//! concurrency and prints the platform's figure as a share of that ceiling.
+//! `purchase` shares with them the `/health` yardstick, the buyers, the two models and the stops,
+//! in journeys rather than requests: `--concurrency` journeys in flight or `--rate` journeys per
+//! second, until `--duration` seconds, `--requests` requests (two per journey) or the free seats run
+//! out (so `--seats` must be about 2.5 x the journeys); a journey started is finished. Confirm sends
+//! a fresh `Idempotency-Key` each time. Its buyers are fresh identities each run, so every booking
+//! they have is this run's. Its audit first waits (up to 30 s) until no booking of the run is
+//! `PENDING`, then reads every buyer's bookings (`GET /api/bookings/me`) and the seat map, and fails
+//! the run when a seat is in two confirmed bookings, a confirmed booking's seat is not `BOOKED` on
+//! the map, a booking was charged (`paymentStatus` `SUCCESS`) but is not confirmed, a booking is
+//! still `PENDING`, a 201 answer's booking is missing from its buyer's list or not `CONFIRMED`
+//! there, or (on an event it created) the map's newly booked seats differ in number from the
+//! confirmed bookings' seats. With `--event`, other buyers may be booking the same event, so that
+//! last difference is only reported.
+//!
+//! With `--also-url`, hotspot, field, contended and purchase requests go round robin to several
+//! processes of one platform (one MySQL + Redis behind them; both requests of a purchase go to the
+//! same one), and the audit still reads the one seat map they share. `--baseline` (sale, field)
+//! then measures the reservation's SQL alone on the backend at the same concurrency and prints the
+//! platform's figure as a share of that ceiling.
 //!
 //! `--json FILE` writes the report; `--plot FILE.png` draws each endpoint's latency by percentile.
 
+mod purchase;
 mod queue;
 mod sale;
 mod spot;
@@ -77,6 +104,10 @@ pub enum Scenario {
     Hotspot,
     /// Reservations of one seat each, no seat asked for twice: holds granted per second.
     Field,
+    /// Reservations of 1-4 seats out of all the free ones, some refused: holds and seats held per second.
+    Contended,
+    /// Holds of 1-4 seats nobody else asks for, each paid at once: bookings and seats sold per second.
+    Purchase,
 }
 
 #[derive(clap::Args, Clone)]
@@ -86,11 +117,13 @@ pub struct LoadgenArgs {
     /// Queue scenario: fans that join the waiting room.
     #[arg(long, default_value = "100000")]
     pub users: usize,
-    /// Queue, hotspot, field: requests in flight at once (closed model; also for `/health`).
+    /// Queue, hotspot, field, contended: requests in flight at once; purchase: journeys in flight
+    /// (closed model; also the requests in flight of `/health`).
     #[arg(long, default_value = "256")]
     pub concurrency: usize,
-    /// Queue, hotspot, field: the platform's JWT secret, to act as many distinct accounts without
-    /// registering each (read from `<data dir>/jwt_secret` in embedded mode). Required by queue.
+    /// Queue, hotspot, field, contended, purchase: the platform's JWT secret, to act as many
+    /// distinct accounts without registering each (read from `<data dir>/jwt_secret` in embedded
+    /// mode). Required by queue.
     #[arg(long, env = "TICKETING_JWT_SECRET")]
     pub jwt_secret: Option<String>,
     /// Queue scenario: the server's process id, to report its memory per waiting fan.
@@ -99,26 +132,27 @@ pub struct LoadgenArgs {
     /// The platform's base URL (this machine only).
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     pub url: String,
-    /// Hotspot, field: another process of the same platform (same databases) to send the
-    /// scenario's requests to as well, round robin with `--url` (repeat for more; this machine
-    /// only). The event, the tokens and the audit go through `--url`.
+    /// Hotspot, field, contended, purchase: another process of the same platform (same databases)
+    /// to send the scenario's requests (purchase: journeys) to as well, round robin with `--url`
+    /// (repeat for more; this machine only). The event, the tokens and the audit go through `--url`.
     #[arg(long)]
     pub also_url: Vec<String>,
     /// Stop after this many seconds (queue: with `--poll-rate`, the length of the poll phase).
     #[arg(long, default_value = "30")]
     pub duration: u64,
-    /// Stop after this many requests (all endpoints).
+    /// Stop after this many requests (all endpoints; purchase: half as many journeys).
     #[arg(long, default_value = "1000000")]
     pub requests: u64,
-    /// Buyers (accounts, or minted identities with `--jwt-secret` in hotspot and field); in the
-    /// sale's closed model, also the journeys in flight.
+    /// Buyers (accounts, or minted identities with `--jwt-secret` in hotspot, field, contended and
+    /// purchase); in the sale's closed model, also the journeys in flight.
     #[arg(long, default_value = "200")]
     pub buyers: usize,
-    /// Open model: start this many journeys (sale) or requests (hotspot, field) per second,
-    /// whatever the answers.
+    /// Open model: start this many journeys (sale, purchase) or requests (hotspot, field,
+    /// contended) per second, whatever the answers.
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Seats of the event to create (ignored with --event). Field: at least rate x duration.
+    /// Seats of the event to create (ignored with --event). Field: at least rate x duration;
+    /// purchase: about 2.5 x the journeys.
     #[arg(long, default_value = "2000")]
     pub seats: i64,
     /// Use this event (on sale) instead of creating one.
@@ -130,23 +164,25 @@ pub struct LoadgenArgs {
     /// Share of journeys that ask for best available instead of specific seats.
     #[arg(long, default_value = "0.3")]
     pub best: f64,
-    /// Share of confirmations paid with a card that is declined.
-    #[arg(long, default_value = "0.2")]
-    pub declined: f64,
+    /// Sale, purchase: share of confirmations paid with a card that is declined. Default 0.2 in
+    /// sale, 0 in purchase (whose figure is the bookings made).
+    #[arg(long)]
+    pub declined: Option<f64>,
     /// Share of holds abandoned (left to expire).
     #[arg(long, default_value = "0.1")]
     pub abandon: f64,
     /// Hotspot: the hot set, the first this many seats of the map.
     #[arg(long, default_value = "100")]
     pub hot_seats: usize,
-    /// Hotspot, field: share of requests that read the availability instead of reserving.
+    /// Hotspot, field, contended: share of requests that read the availability instead of reserving.
     #[arg(long, default_value = "0.1")]
     pub availability_share: f64,
-    /// Hotspot, field: seconds of `GET /health` at `--concurrency` before the scenario, the
-    /// yardstick every rate is compared with.
+    /// Hotspot, field, contended, purchase: seconds of `GET /health` at `--concurrency` before the
+    /// scenario, the yardstick every rate is compared with.
     #[arg(long, default_value = "5")]
     pub health_secs: u64,
-    /// Hotspot, field: seed of every request's choices (request i draws from seed and i alone).
+    /// Hotspot, field, contended, purchase: seed of every request's (purchase: journey's) choices
+    /// (request i draws from seed and i alone).
     #[arg(long, default_value = "1")]
     pub seed: u64,
     /// Queue scenario: poll at this many polls/s (open model) for about `--duration` seconds,
@@ -172,6 +208,14 @@ pub struct LoadgenArgs {
     /// platform's).
     #[arg(long)]
     pub baseline: Option<String>,
+}
+
+impl LoadgenArgs {
+    /// `--declined`, or the scenario's default: a sale mixes in declined cards, a purchase run
+    /// measures bookings made, so declines only when asked for.
+    fn declined_share(&self) -> f64 {
+        self.declined.unwrap_or(if self.scenario == Scenario::Purchase { 0.0 } else { 0.2 })
+    }
 }
 
 /// Latencies and outcomes per endpoint.
@@ -206,8 +250,8 @@ struct Ctx {
     args: LoadgenArgs,
     http: reqwest::Client,
     event: String,
-    /// The seat numbers requests choose from: every seat (sale), the hot set (hotspot), or the
-    /// free seats shuffled (field).
+    /// The seat numbers requests choose from: every seat (sale), the hot set (hotspot), the free
+    /// seats (contended), or the free seats shuffled (field, purchase).
     seats: Vec<String>,
     stats: Mutex<Stats>,
     sent: AtomicU64,
@@ -237,6 +281,11 @@ impl Ctx {
 
     /// One request, timed and counted. The outcome is the status, or the error code when there is one.
     async fn call(&self, endpoint: &'static str, req: reqwest::RequestBuilder) -> Option<(StatusCode, Value)> {
+        self.call_outcome(endpoint, req).await.1
+    }
+
+    /// `call`, and the outcome it counted (the status with the error code, or the transport error).
+    async fn call_outcome(&self, endpoint: &'static str, req: reqwest::RequestBuilder) -> (String, Option<(StatusCode, Value)>) {
         self.sent.fetch_add(1, Ordering::Relaxed);
         self.progress.inc(1);
         let started = Instant::now();
@@ -253,8 +302,8 @@ impl Ctx {
             }
             Err(e) => (transport_error(&e), None),
         };
-        self.stats.lock().expect("stats").record(endpoint, started.elapsed(), outcome);
-        out
+        self.stats.lock().expect("stats").record(endpoint, started.elapsed(), outcome.clone());
+        (outcome, out)
     }
 }
 
@@ -353,6 +402,24 @@ async fn buyers(args: &LoadgenArgs, http: &reqwest::Client, n: usize) -> anyhow:
 fn minted_tokens(secret: &str, prefix: &str, n: usize) -> Vec<String> {
     let keys = common::auth::JwtKeys::new(secret.as_bytes(), 86_400);
     (0..n).map(|i| keys.issue(&format!("{prefix}-{i}"), common::auth::Role::User)).collect()
+}
+
+/// `--buyers` tokens: identities `prefix-0`, `prefix-1`... minted with `--jwt-secret`, or
+/// registered accounts (new ones each run) without it.
+async fn buyer_tokens(args: &LoadgenArgs, http: &reqwest::Client, prefix: &str) -> anyhow::Result<Vec<String>> {
+    match &args.jwt_secret {
+        Some(secret) => Ok(minted_tokens(secret, prefix, args.buyers)),
+        None => {
+            eprintln!("registering {} buyers (--jwt-secret mints tokens instead)...", args.buyers);
+            buyers(args, http, args.buyers).await
+        }
+    }
+}
+
+/// The random choices of request (or journey) `i`: from `--seed` and `i` alone, so runs with the
+/// same flags ask the same questions in the same order, whatever the answers and their timing.
+fn request_rng(seed: u64, i: u64) -> StdRng {
+    StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i)
 }
 
 /// How requests are started.
@@ -500,7 +567,7 @@ struct Row {
     p95_ms: f64,
     p99_ms: f64,
     max_ms: f64,
-    /// `per_sec` over the `/health` rate of the same run (hotspot, field).
+    /// `per_sec` over the `/health` rate of the same run (hotspot, field, contended, purchase).
     #[serde(skip_serializing_if = "Option::is_none")]
     ratio_to_health: Option<f64>,
     outcomes: BTreeMap<String, u64>,
@@ -546,6 +613,32 @@ fn print_table(rows: &[Row]) {
         println!("{:<13} {:>9} {:>10.1}{ratio_col} {:>8.2} {:>8.2} {:>8.2} {:>8.2}  {}",
             r.endpoint, r.count, r.per_sec, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, outcomes.join(", "));
     }
+}
+
+/// `GET /health` for `--health-secs` at `--concurrency` in flight (closed model, whatever the
+/// scenario's): the bare round trip through the gateway, the yardstick of the run's rates.
+async fn measure_health(args: &LoadgenArgs, http: &reqwest::Client) -> Row {
+    let url = format!("{}/health", args.url);
+    let until = Instant::now() + Duration::from_secs(args.health_secs);
+    let mut row = blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
+    row.ratio_to_health = ratio(row.per_sec, row.per_sec);
+    row
+}
+
+/// `rate` over the `/health` rate, when there is one.
+fn ratio(rate: f64, health_rate: f64) -> Option<f64> {
+    (health_rate > 0.0).then(|| rate / health_rate)
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or("n/a".into(), |x| format!("{x:.3}"))
+}
+
+/// At most five of these ids, sorted, for an audit's message.
+fn examples(mut ids: Vec<&str>) -> String {
+    ids.sort_unstable();
+    ids.truncate(5);
+    ids.join(", ")
 }
 
 /// Prints the problems of an audit, or that it passed; true when it passed.
@@ -620,6 +713,7 @@ fn plot(path: Option<&std::path::Path>, rows: &[Row]) -> anyhow::Result<()> {
 
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
     anyhow::ensure!(args.rate.is_none_or(|r| r > 0.0) && args.poll_rate.is_none_or(|r| r > 0.0), "--rate and --poll-rate must be above 0");
+    anyhow::ensure!(args.declined.is_none_or(|d| (0.0..=1.0).contains(&d)), "--declined must be between 0 and 1");
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(4096)
         .timeout(Duration::from_secs(60))
@@ -632,6 +726,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
     match args.scenario {
         Scenario::Sale => sale::run_sale(args, http, admin).await,
         Scenario::Queue => queue::run_queue(args, http, admin).await,
-        Scenario::Hotspot | Scenario::Field => spot::run_spot(args, http, admin).await,
+        Scenario::Hotspot | Scenario::Field | Scenario::Contended => spot::run_spot(args, http, admin).await,
+        Scenario::Purchase => purchase::run_purchase(args, http, admin).await,
     }
 }

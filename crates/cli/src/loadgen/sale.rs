@@ -16,7 +16,7 @@ async fn journey(ctx: Arc<Ctx>, token: String) {
             let pick: Vec<&String> = pool.choose_multiple(&mut rng, n).collect();
             json!({"eventId": ctx.event, "seatNumbers": pick})
         };
-        (body, rng.gen_bool(ctx.args.declined), rng.gen_bool(ctx.args.abandon))
+        (body, rng.gen_bool(ctx.args.declined_share()), rng.gen_bool(ctx.args.abandon))
     };
     ctx.call("availability", ctx.http.get(format!("{base}/api/inventory/events/{}/availability", ctx.event))).await;
     if ctx.done() {

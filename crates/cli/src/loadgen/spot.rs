@@ -1,9 +1,31 @@
-//! The `hotspot` and `field` scenarios: reservations decided or granted per second, against `/health`.
+//! The `hotspot`, `field` and `contended` scenarios: reservations decided or granted per second,
+//! against `/health`.
 
 use super::*;
 
-/// One request of a `hotspot` or `field` run, chosen before it is sent, and the process
-/// (`--url`, `--also-url`) it goes to.
+/// Which seats the reservations ask for (see the module doc of `loadgen`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// 1-2 out of the hot set.
+    Hotspot,
+    /// One each, never one asked for before.
+    Field,
+    /// 1-4 out of all the seats free at the start.
+    Contended,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Hotspot => "hotspot",
+            Mode::Field => "field",
+            Mode::Contended => "contended",
+        }
+    }
+}
+
+/// One request of a `hotspot`, `field` or `contended` run, chosen before it is sent, and the
+/// process (`--url`, `--also-url`) it goes to.
 enum Pick {
     Availability { to: usize },
     /// Seats by their index in `Ctx::seats`, for the buyer of this index.
@@ -16,10 +38,10 @@ struct Target {
     availability: String,
 }
 
-/// A `hotspot` or `field` run in progress.
+/// A `hotspot`, `field` or `contended` run in progress.
 struct Spot {
     ctx: Ctx,
-    field: bool,
+    mode: Mode,
     tokens: Vec<String>,
     /// `--url` first, then each `--also-url`.
     targets: Vec<Target>,
@@ -37,21 +59,25 @@ impl Spot {
         if i >= args.requests || Instant::now() >= self.ctx.deadline {
             return None;
         }
-        let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i);
+        let mut rng = request_rng(args.seed, i);
         let to = (i % self.targets.len() as u64) as usize;
         if rng.gen_bool(args.availability_share) {
             return Some(Pick::Availability { to });
         }
         let buyer = rng.gen_range(0..self.tokens.len());
-        let seats = if self.field {
-            let k = self.next_seat.fetch_add(1, Ordering::Relaxed);
-            if k >= seats.len() {
-                return None;
+        let seats = match self.mode {
+            Mode::Field => {
+                let k = self.next_seat.fetch_add(1, Ordering::Relaxed);
+                if k >= seats.len() {
+                    return None;
+                }
+                vec![k]
             }
-            vec![k]
-        } else {
-            let n = rng.gen_range(1..=2usize).min(seats.len());
-            rand::seq::index::sample(&mut rng, seats.len(), n).into_vec()
+            Mode::Hotspot | Mode::Contended => {
+                let most = if self.mode == Mode::Hotspot { 2 } else { 4 };
+                let n = rng.gen_range(1..=most).min(seats.len());
+                rand::seq::index::sample(&mut rng, seats.len(), n).into_vec()
+            }
         };
         Some(Pick::Reserve { to, buyer, seats })
     }
@@ -76,26 +102,7 @@ impl Spot {
     }
 }
 
-/// `GET /health` for `--health-secs` at `--concurrency` in flight (closed model, whatever the
-/// scenario's): the bare round trip through the gateway, the yardstick of the run's rates.
-async fn measure_health(args: &LoadgenArgs, http: &reqwest::Client) -> Row {
-    let url = format!("{}/health", args.url);
-    let until = Instant::now() + Duration::from_secs(args.health_secs);
-    let mut row = blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
-    row.ratio_to_health = ratio(row.per_sec, row.per_sec);
-    row
-}
-
-/// `rate` over the `/health` rate, when there is one.
-fn ratio(rate: f64, health_rate: f64) -> Option<f64> {
-    (health_rate > 0.0).then(|| rate / health_rate)
-}
-
-fn fmt_ratio(r: Option<f64>) -> String {
-    r.map_or("n/a".into(), |x| format!("{x:.3}"))
-}
-
-/// The audit of `hotspot` and `field` (see the module doc).
+/// The audit of `hotspot`, `field` and `contended` (see the module doc).
 #[derive(serde::Serialize, Default, Debug)]
 struct HoldAudit {
     capacity: usize,
@@ -119,11 +126,6 @@ fn audit_holds(before: &[MapSeat], after: &[MapSeat], held: &[String]) -> HoldAu
         booked_on_map: count(after, "BOOKED"),
         seats_in_201_answers: held.len(),
         ..HoldAudit::default()
-    };
-    let examples = |mut ids: Vec<&str>| {
-        ids.sort_unstable();
-        ids.truncate(5);
-        ids.join(", ")
     };
     let mut answers_per_seat: HashMap<&str, u32> = HashMap::new();
     for id in held {
@@ -156,10 +158,15 @@ fn audit_holds(before: &[MapSeat], after: &[MapSeat], held: &[String]) -> HoldAu
     a
 }
 
-/// `hotspot` and `field` (see the module doc): /health, the scenario, the table, the audit.
+/// `hotspot`, `field` and `contended` (see the module doc): /health, the scenario, the table, the
+/// audit.
 pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
-    let field = args.scenario == Scenario::Field;
-    let name = if field { "field" } else { "hotspot" };
+    let mode = match args.scenario {
+        Scenario::Field => Mode::Field,
+        Scenario::Contended => Mode::Contended,
+        _ => Mode::Hotspot,
+    };
+    let (name, field) = (mode.name(), mode == Mode::Field);
     anyhow::ensure!((0.0..=1.0).contains(&args.availability_share), "--availability-share must be between 0 and 1");
     anyhow::ensure!(args.buyers >= 1, "--buyers must be at least 1");
     let base = args.url.clone();
@@ -169,12 +176,15 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
     };
     let before = seat_map(&http, &base, &event).await?;
     anyhow::ensure!(!before.is_empty(), "event {event} has no seats");
-    let seats: Vec<String> = if field {
-        let mut free: Vec<String> = before.iter().filter(|s| s.status == "AVAILABLE").map(|s| s.seat_number.clone()).collect();
-        free.shuffle(&mut StdRng::seed_from_u64(args.seed));
-        free
-    } else {
-        before.iter().take(args.hot_seats.max(1)).map(|s| s.seat_number.clone()).collect()
+    let free_seats = || before.iter().filter(|s| s.status == "AVAILABLE").map(|s| s.seat_number.clone());
+    let seats: Vec<String> = match mode {
+        Mode::Field => {
+            let mut free: Vec<String> = free_seats().collect();
+            free.shuffle(&mut StdRng::seed_from_u64(args.seed));
+            free
+        }
+        Mode::Contended => free_seats().collect(),
+        Mode::Hotspot => before.iter().take(args.hot_seats.max(1)).map(|s| s.seat_number.clone()).collect(),
     };
     anyhow::ensure!(!seats.is_empty(), "event {event} has no free seat");
     let model = Model::new(args.rate, args.concurrency);
@@ -183,14 +193,12 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
             eprintln!("note: {} free seats, fewer than rate x duration ({:.0}): the run stops when they run out", seats.len(), rate * args.duration as f64);
         }
     }
-    let tokens = match &args.jwt_secret {
-        Some(secret) => minted_tokens(secret, "loadgen-buyer", args.buyers),
-        None => {
-            eprintln!("registering {} buyers (--jwt-secret mints tokens instead)...", args.buyers);
-            buyers(&args, &http, args.buyers).await?
-        }
+    let tokens = buyer_tokens(&args, &http, "loadgen-buyer").await?;
+    let asks = match mode {
+        Mode::Field => format!("one seat each out of {} free, each asked for once", seats.len()),
+        Mode::Contended => format!("1-4 seats each out of all {} free, at random", seats.len()),
+        Mode::Hotspot => format!("1-2 seats out of the first {}", seats.len()),
     };
-    let asks = if field { format!("one seat each out of {} free, each asked for once", seats.len()) } else { format!("1-2 seats out of the first {}", seats.len()) };
     println!("{name}: event {event}, {} seats; {asks}; {:.0}% availability reads; {} buyers ({}); {}; {} s or {} requests; seed {}",
         before.len(), args.availability_share * 100.0, args.buyers, if args.jwt_secret.is_some() { "minted tokens" } else { "registered" },
         model.describe(), args.duration, args.requests, args.seed);
@@ -204,7 +212,7 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
     }).collect();
     let spot = Spot {
         ctx: Ctx::new(&args, &http, &event, seats),
-        field,
+        mode,
         tokens,
         targets,
         next_seat: AtomicUsize::new(0),
@@ -225,10 +233,29 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
     let reserve = stats.codes.get("reserve").cloned().unwrap_or_default();
     let answered = |k: &str| reserve.get(k).copied().unwrap_or(0);
     let (holds, refused) = (answered("201"), answered("409 SEAT_UNAVAILABLE"));
-    let (figure, what, n) = if field { ("successful holds", "201", holds) } else { ("decisions", "201 or 409 SEAT_UNAVAILABLE", holds + refused) };
+    let (figure, what, n) = match mode {
+        Mode::Field | Mode::Contended => ("successful holds", "201", holds),
+        Mode::Hotspot => ("decisions", "201 or 409 SEAT_UNAVAILABLE", holds + refused),
+    };
     let per_sec = n as f64 / secs.max(1e-9);
     let headline_ratio = ratio(per_sec, health_rate);
     println!("\n{name}: {per_sec:.1} {figure}/s ({what}; {n} in {secs:.1} s) = {} x /health", fmt_ratio(headline_ratio));
+    let mut headline = json!({"figure": figure, "counts": what, "per_sec": per_sec, "ratio_to_health": headline_ratio});
+    if mode == Mode::Contended {
+        // Seats per hold vary (1-4), and a refusal is the whole request's: seats held/s is the
+        // rate that compares with field's holds/s, the conflict share what it cost.
+        let seats_held = spot.held.lock().expect("held").len();
+        let seats_per_sec = seats_held as f64 / secs.max(1e-9);
+        let seats_ratio = ratio(seats_per_sec, health_rate);
+        let answers: u64 = reserve.iter().filter(|(k, _)| !matches!(k.as_str(), "timeout" | "connect")).map(|(_, v)| v).sum();
+        let conflict_share = refused as f64 / answers.max(1) as f64;
+        println!("{name}: {seats_per_sec:.1} seats held/s ({seats_held} seats in the 201 answers) = {} x /health", fmt_ratio(seats_ratio));
+        println!("{name}: conflicts {:.1}% of the reservation answers ({refused} of {answers} were 409 SEAT_UNAVAILABLE); the 201 answers hold {:.1}% of the {} seats free at the start",
+            conflict_share * 100.0, seats_held as f64 * 100.0 / spot.ctx.seats.len() as f64, spot.ctx.seats.len());
+        headline["seats_per_sec"] = json!(seats_per_sec);
+        headline["seats_ratio_to_health"] = json!(seats_ratio);
+        headline["conflict_share"] = json!(conflict_share);
+    }
     let mut errors = BTreeMap::new();
     for (ep, fine) in [("reserve", &["201", "409 SEAT_UNAVAILABLE"][..]), ("availability", &["200"][..])] {
         for (outcome, k) in stats.codes.get(ep).into_iter().flatten() {
@@ -253,7 +280,7 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
     let baseline = match (&args.baseline, field) {
         (Some(b), true) => Some(print_baseline(b, args.concurrency.clamp(1, 256), args.seats, per_sec, "held").await?),
         (Some(_), false) => {
-            println!("--baseline is measured in the field and sale scenarios (the ceiling of holds granted), not on a hot spot");
+            println!("--baseline is measured in the field and sale scenarios (the ceiling of holds granted), not in {name}");
             None
         }
         _ => None,
@@ -272,7 +299,7 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
             "availability_share": args.availability_share, "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(),
             "duration": args.duration, "requests": args.requests, "health_secs": args.health_secs, "seed": args.seed},
         "health": rows[0], "endpoints": &rows[1..],
-        "headline": {"figure": figure, "counts": what, "per_sec": per_sec, "ratio_to_health": headline_ratio},
+        "headline": headline,
         "errors": errors, "not_sent": driven.not_sent, "audit": a, "baseline": baseline,
     }))?;
     Ok(ok)
