@@ -112,9 +112,30 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError>
     ))]
 async fn confirm(State(s): S, user: AuthUser, headers: HeaderMap, b: Result<Bytes, BytesRejection>) -> Result<impl IntoResponse, ApiError> {
     let b = body(b)?;
-    let key = header(&headers, "idempotency-key")?;
-    let (status, view) = s.confirm(&user, key, &b).await?;
+    let (key, input) = confirm_request(header(&headers, "idempotency-key")?, &b)?;
+    let (status, view) = s.confirm(&user, &key, input).await?;
     Ok((status, axum::Json(view)))
+}
+
+/// The idempotency key (the header, or `idempotencyKey` in the body) and the confirm request.
+fn confirm_request(header_key: Option<&str>, body: &[u8]) -> Result<(String, ConfirmInput), ApiError> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("the body is not valid JSON: {e}")))?;
+    let key = header_key
+        .or_else(|| v.get("idempotencyKey").and_then(|k| k.as_str()))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyKeyMissing, "send an Idempotency-Key header (or idempotencyKey in the body)"))?
+        .to_string();
+    if key.len() > 255 {
+        return Err(ApiError::validation("Idempotency-Key", "must be at most 255 characters"));
+    }
+    let input: ConfirmInput = serde_json::from_value(v).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg.split('`').nth(1).unwrap_or("body").to_string();
+        ApiError::new(ErrorCode::ValidationError, msg).with("field", field)
+    })?;
+    Ok((key, input))
 }
 
 #[utoipa::path(get, path = "/api/bookings/me", tag = "bookings", security(("bearer" = [])),

@@ -7,25 +7,47 @@
 //!
 //! `POST /api/bookings/confirm` first records the idempotency key (scoped to the user; the primary
 //! key on (user, key) lets exactly one of many concurrent requests through) together with a booking
-//! at step `NEW`, leased to this process. Then, each step written to the database *before* its
-//! action:
+//! at step `NEW`, leased to this process. The rest runs in a task of its own, so a client that
+//! goes away mid-payment does not stop it (a retry with the same key gets the outcome). Each step
+//! is written to the database *before* its action, three writes of the booking in all:
 //!
-//! 1. **pin** the holds: the inventory checks they are the caller's, `ACTIVE` and not expired, and
-//!    extends them past anything the saga may still do (lease + two payment timeouts). A refused
-//!    hold ends the booking `FAILED` with `403`/`409` before any money moves.
-//! 2. **charge** (step `CHARGING`), idempotent on a key derived from the booking id, so a retry after
-//!    a timeout cannot charge twice. An unknown outcome is *settled* by asking the payment service,
-//!    which fences the key if no charge was made. A decline releases the holds: `402`.
-//! 3. **confirm** the seats (step `CHARGED`). The pin guarantees the holds are still ours; if the
-//!    inventory refuses anyway, the charge is refunded (step `REFUNDING`) and the booking is `FAILED`
-//!    with the answer saying so. `CONFIRMED` carries an 8-character `bookingReference`.
+//! 1. **pin** the holds: the inventory checks they are the caller's, `ACTIVE`, not expired and not
+//!    being paid for by another booking, extends them past anything the saga may still do (lease +
+//!    two payment timeouts) and marks them as this booking's. A refused hold ends the booking
+//!    `FAILED` with `403`/`409` before any money moves; so does a second key for the same holds.
+//! 2. **charge** (step `CHARGING`, written with the pinned seats and the total), idempotent on a key
+//!    derived from the booking id, so a retry after a timeout cannot charge twice. An unknown
+//!    outcome is *settled* by asking the payment service, which fences the key if no charge was
+//!    made. A decline releases the holds: `402`.
+//! 3. **confirm** the seats, then `DONE`/`CONFIRMED`. The pin guarantees the holds are still ours;
+//!    if the inventory refuses anyway, the charge is refunded (step `REFUNDING`) and the booking is
+//!    `FAILED` with the answer saying so. `CONFIRMED` carries an 8-character `bookingReference`.
 //!
-//! A process that dies mid-saga leaves its booking at a step with a lease that runs out; the
-//! recovery sweep (at start and periodically, on every booking process) takes it over with a
-//! conditional update and drives it forward or compensates it: before the charge there is no card
-//! any more, so the holds are released; at `CHARGING` the payment is settled; at `CHARGED` the seats
-//! are confirmed or the money refunded. Every write is conditional on the step and the lease owner,
-//! so two processes never work on one booking.
+//! The moves ([`model::Step::may_follow`] is the one place they are written):
+//!
+//! | from | to | when |
+//! |---|---|---|
+//! | `NEW` | `CHARGING` | the holds are pinned; the charge is about to be asked for |
+//! | `NEW` | `DONE` (`FAILED`) | the pin was refused, or recovery released the holds (nothing charged) |
+//! | `CHARGING` | `DONE` (`CONFIRMED`) | charged and the seats confirmed |
+//! | `CHARGING` | `DONE` (`FAILED`) | declined, or refused before money moved; the holds released |
+//! | `CHARGING` | `REFUNDING` | charged but the seats could not be confirmed |
+//! | `REFUNDING` | `DONE` (`FAILED`) | refunded in full, holds released |
+//! | `DONE` (`CONFIRMED`) | `CANCELLING` | a cancel claimed it (one caller wins) |
+//! | `CANCELLING` | `DONE` (`CANCELLED`) | refunded, seats freed |
+//!
+//! (`PINNED` and `CHARGED` were written by earlier versions between these steps; a booking left
+//! at one is still recovered, as `NEW` and as `CHARGING` after the settle respectively.)
+//!
+//! A process renews the leases of the sagas it runs (a heartbeat, three times a lease), so a live
+//! saga is never taken over however long its charge takes, and a dead process's sagas are free
+//! after one lease (6 s by default). The recovery sweep (at start and every couple of seconds, on
+//! every booking process) takes such a booking over with a conditional update and drives it
+//! forward or compensates it: before the charge there is no card any more, so the holds are
+//! released; at `CHARGING` the payment is settled by its key (a charge the dead process left
+//! `PENDING` is decided `FAILED` after the gateway's longest latency: no money moved) and the
+//! seats confirmed or the holds released. Every write is conditional on the step and the lease
+//! owner, so two processes never work on one booking.
 //!
 //! Cancelling (owner, admin, or a cancelled event found in the events outbox) claims the booking with
 //! a conditional update, refunds in full and frees the seats: concurrent cancels refund once.

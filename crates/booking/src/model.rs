@@ -2,26 +2,55 @@
 
 use common::card::Card;
 use common::money::Money;
+pub use common::states::PaymentStatus;
 use common::time::{opt_rfc3339, to_rfc3339};
 use serde::{Deserialize, Serialize};
 
-/// Where a booking's saga stands. Every step is written before the action it announces, so a
-/// process that takes the booking over knows what may have happened.
-pub mod step {
-    /// Recorded; the holds may or may not have been pinned.
-    pub const NEW: &str = "NEW";
-    /// Holds pinned past the payment's duration; nothing charged.
-    pub const PINNED: &str = "PINNED";
-    /// A charge may be in flight: its outcome is settled by asking the payment service.
-    pub const CHARGING: &str = "CHARGING";
-    /// Charged; the seats are to be confirmed (or the charge refunded).
-    pub const CHARGED: &str = "CHARGED";
-    /// The seats could not be confirmed: the charge is being refunded.
-    pub const REFUNDING: &str = "REFUNDING";
-    /// A confirmed booking is being cancelled: refund, then free the seats.
-    pub const CANCELLING: &str = "CANCELLING";
-    /// Nothing left to do.
-    pub const DONE: &str = "DONE";
+common::text_enum! {
+    /// What a booking is, as clients see it (shared/API.md §6).
+    pub enum BookingStatus {
+        /// The saga is running.
+        Pending = "PENDING",
+        Confirmed = "CONFIRMED",
+        Cancelled = "CANCELLED",
+        /// Nothing was charged, or the charge was refunded; `error` holds the answer.
+        Failed = "FAILED",
+    }
+}
+
+common::text_enum! {
+    /// Where a booking's saga stands. Every step is written before the action it announces, so a
+    /// process that takes the booking over knows what may have happened (see the crate docs for
+    /// the table of moves, and [`Step::may_follow`]).
+    pub enum Step {
+        /// The saga runs: the seats may have been booked for it and a charge may be in flight.
+        /// Whoever takes it over settles the charge by its idempotency key first.
+        New = "NEW",
+        /// Written by earlier versions only (pinned holds, a charge in flight, a charge made);
+        /// still recovered, like `NEW`.
+        Pinned = "PINNED",
+        Charging = "CHARGING",
+        Charged = "CHARGED",
+        /// The seats could not be confirmed: the charge is being refunded.
+        Refunding = "REFUNDING",
+        /// A confirmed booking is being cancelled: refund, then free the seats.
+        Cancelling = "CANCELLING",
+        /// Nothing left to do.
+        Done = "DONE",
+    }
+}
+
+impl Step {
+    /// The saga's moves, in one place: `to` may be written over `self`. Every write of a step is
+    /// conditional on the step it replaces ([`crate::store::BookingStore::save`]), and the service
+    /// asks here first, so a move not in this table is a bug caught before it reaches the database.
+    pub fn may_follow(self, to: Step) -> bool {
+        use Step::*;
+        matches!(
+            (self, to),
+            (New | Pinned | Charging | Charged, Done | Refunding) | (Refunding, Done) | (Done, Cancelling) | (Cancelling, Cancelling | Done)
+        )
+    }
 }
 
 /// A seat of a booking (as stored in `bookings.seats` and shown to clients).
@@ -46,10 +75,13 @@ pub struct BookingRow {
     pub seats: String,
     pub total_amount: i64,
     pub currency: String,
-    pub status: String,
-    pub step: String,
+    #[sqlx(try_from = "String")]
+    pub status: BookingStatus,
+    #[sqlx(try_from = "String")]
+    pub step: Step,
     pub payment_id: Option<String>,
-    pub payment_status: String,
+    #[sqlx(try_from = "String")]
+    pub payment_status: PaymentStatus,
     pub error: Option<String>,
     pub lease_owner: Option<String>,
     pub lease_until: i64,
@@ -84,11 +116,9 @@ pub struct BookingView {
     pub seats: Vec<BookingSeat>,
     pub total_amount: Money,
     pub currency: String,
-    /// PENDING | CONFIRMED | CANCELLED | FAILED
-    pub status: String,
+    pub status: BookingStatus,
     pub payment_id: Option<String>,
-    /// PENDING | SUCCESS | FAILED | REFUNDED
-    pub payment_status: String,
+    pub payment_status: PaymentStatus,
     pub created_at: String,
     pub confirmed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +129,7 @@ pub struct BookingView {
 
 impl From<&BookingRow> for BookingView {
     fn from(b: &BookingRow) -> Self {
-        let failure_reason = if b.status == "FAILED" {
+        let failure_reason = if b.status == BookingStatus::Failed {
             b.error_body().and_then(|(_, body)| body.get("message").and_then(|m| m.as_str()).map(str::to_string))
         } else {
             None
@@ -112,9 +142,9 @@ impl From<&BookingRow> for BookingView {
             seats: b.seats(),
             total_amount: Money(b.total_amount),
             currency: b.currency.clone(),
-            status: b.status.clone(),
+            status: b.status,
             payment_id: b.payment_id.clone(),
-            payment_status: b.payment_status.clone(),
+            payment_status: b.payment_status,
             created_at: to_rfc3339(b.created_at),
             confirmed_at: opt_rfc3339(b.confirmed_at),
             cancelled_at: opt_rfc3339(b.cancelled_at),

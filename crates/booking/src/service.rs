@@ -1,17 +1,17 @@
 //! The rules of booking: the confirm saga, its recovery, cancellation, webhooks and the follower of
 //! the events outbox.
 
-use crate::model::{step, BookingList, BookingRow, BookingSeat, BookingView, ConfirmInput, WebhookIn};
+use crate::model::{BookingList, BookingRow, BookingSeat, BookingStatus, BookingView, ConfirmInput, PaymentStatus, Step, WebhookIn};
 use crate::store::{Begun, BookingStore};
 use axum::http::StatusCode;
 use common::auth::AuthUser;
 use common::card::Card;
-use common::clients::{ChargeRequest, EventsOutbox, InventoryHolds, Payment, PaymentsApi, SettleRequest};
+use common::clients::{ChargeRequest, EventsOutbox, Hold, InventoryHolds, Payment, PaymentsApi, SettleRequest};
 use common::config::Secret;
 use common::money::Money;
 use common::{ApiError, ErrorCode};
 use hmac::{Hmac, Mac};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,6 +42,28 @@ pub struct BookingService {
     dead: AtomicBool,
     /// Redis fast path for replays of finished confirmations (see `replay`).
     replays: std::sync::OnceLock<crate::replay::ReplayCache>,
+    /// Bookings whose saga runs in this process now: their leases are renewed by a heartbeat
+    /// (`spawn_jobs`), so a live process keeps them and a dead one's run out after one lease.
+    in_flight: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Marks a booking as driven by this process while it lives.
+struct InFlight {
+    set: Arc<Mutex<HashSet<String>>>,
+    id: String,
+}
+
+impl InFlight {
+    fn new(set: &Arc<Mutex<HashSet<String>>>, id: &str) -> Self {
+        set.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
+        InFlight { set: set.clone(), id: id.to_string() }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+    }
 }
 
 fn now() -> i64 {
@@ -56,6 +78,10 @@ fn crashed() -> ApiError {
 fn refused(e: &ApiError) -> bool {
     e.status().is_client_error()
 }
+
+/// The decline code of the record with which the payment service fences a charge key that was
+/// never charged (`settle`): nothing was charged.
+const ABANDONED: &str = "ABANDONED";
 
 /// The payment service's idempotency key of a booking's charge: one booking, one charge.
 fn charge_key(booking_id: &str) -> String {
@@ -83,7 +109,7 @@ fn ids_of(raw: &[String]) -> Result<Vec<String>, ApiError> {
 impl BookingService {
     pub fn new(db: store::Db, inventory: Arc<dyn InventoryHolds>, payments: Arc<dyn PaymentsApi>, cfg: BookingConfig) -> Self {
         Self {
-            store: BookingStore { db },
+            store: BookingStore::new(db),
             inventory,
             payments,
             cfg,
@@ -91,6 +117,7 @@ impl BookingService {
             crash_at: Mutex::new(None),
             dead: AtomicBool::new(false),
             replays: std::sync::OnceLock::new(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -107,7 +134,7 @@ impl BookingService {
             metrics::counter!("idempotency_hits_total", "outcome" => "reused").increment(1);
             return Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this idempotency key was used with a different request"));
         }
-        Ok(self.store.get(&r.booking_id).await?.filter(|b| b.step == step::DONE && b.status != "FAILED").map(|b| {
+        Ok(self.store.get(&r.booking_id).await?.filter(|b| b.step == Step::Done && b.status != BookingStatus::Failed).map(|b| {
             metrics::counter!("idempotency_hits_total", "outcome" => "replay_fast").increment(1);
             BookingView::from(&b)
         }))
@@ -153,12 +180,6 @@ impl BookingService {
         now() + self.cfg.lease.as_millis() as i64
     }
 
-    /// Holds are pinned past anything the saga may still do with them: the lease (after which
-    /// another process may take over and confirm) plus two charge attempts and a margin.
-    fn pin_until(&self) -> i64 {
-        self.lease_until() + 2 * self.cfg.payment_timeout.as_millis() as i64 + 60_000
-    }
-
     fn request_hash(&self, ids: &[String], card: &Card) -> String {
         // Keyed: the fingerprint covers the card, and a plain hash of a card number is guessable.
         let mut m = Hmac::<sha2::Sha256>::new_from_slice(self.cfg.webhook_secret.expose().as_bytes()).expect("any key length");
@@ -171,9 +192,13 @@ impl BookingService {
     }
 
     /// Persist the booking's new state (already set in `b`) if we still own it at `from`.
-    async fn advance(&self, b: &mut BookingRow, from: &str, event: &str) -> Result<(), ApiError> {
+    async fn advance(&self, b: &mut BookingRow, from: Step, event: &str) -> Result<(), ApiError> {
         if self.dead.load(Ordering::SeqCst) {
             return Err(crashed());
+        }
+        if !from.may_follow(b.step) {
+            tracing::error!(booking_id = %b.booking_id, from = %from, to = %b.step, "a saga move outside the table");
+            return Err(ApiError::internal(format!("booking step {from} cannot be followed by {}", b.step)));
         }
         b.lease_until = self.lease_until();
         if !self.store.save(b, from, &self.owner, event, now()).await? {
@@ -189,9 +214,9 @@ impl BookingService {
     }
 
     /// Record the booking as FAILED with the error it answers (now and on every replay).
-    async fn finish_failed(&self, mut b: BookingRow, from: &str, err: ApiError) -> ApiError {
-        b.status = "FAILED".into();
-        b.step = step::DONE.into();
+    async fn finish_failed(&self, mut b: BookingRow, from: Step, err: ApiError) -> ApiError {
+        b.status = BookingStatus::Failed;
+        b.step = Step::Done;
         b.error = Some(error_json(&err));
         match self.advance(&mut b, from, "BookingFailed").await {
             Ok(()) => err,
@@ -199,111 +224,29 @@ impl BookingService {
         }
     }
 
-    async fn release_quietly(&self, b: &BookingRow) {
-        if let Err(e) = self.inventory.release(&b.reservation_ids(), &b.user_id).await {
-            // The pins run out on their own; the seats come back then.
-            tracing::warn!(booking_id = %b.booking_id, error = %e, "releasing holds failed");
-        } else {
-            metrics::counter!("booking_compensations_total", "kind" => "release").increment(1);
-        }
-    }
-
-    // ---- confirm ----
-
-    /// `POST /api/bookings/confirm`: `(201, booking)` for a new one, `(200, booking)` for a replay.
-    pub async fn confirm(&self, user: &AuthUser, header_key: Option<&str>, body: &[u8]) -> Result<(StatusCode, BookingView), ApiError> {
-        let started = Instant::now();
-        let v: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("the body is not valid JSON: {e}")))?;
-        let key = header_key
-            .map(str::to_string)
-            .or_else(|| v.get("idempotencyKey").and_then(|k| k.as_str()).map(str::to_string))
-            .map(|k| k.trim().to_string())
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyKeyMissing, "send an Idempotency-Key header (or idempotencyKey in the body)"))?;
-        if key.len() > 255 {
-            return Err(ApiError::validation("Idempotency-Key", "must be at most 255 characters"));
-        }
-        let input: ConfirmInput = serde_json::from_value(v).map_err(|e| {
-            let msg = e.to_string();
-            let field = msg.split('`').nth(1).unwrap_or("body").to_string();
-            ApiError::new(ErrorCode::ValidationError, msg).with("field", field)
-        })?;
-        let ids = ids_of(&input.reservation_ids)?;
-        input.payment_method.validate(now())?;
-        let hash = self.request_hash(&ids, &input.payment_method);
-        if let Some(view) = self.fast_replay(&user.user_id, &key, &hash).await? {
-            return Ok((StatusCode::OK, view));
-        }
-        let t = now();
-        let b = BookingRow {
-            booking_id: common::ids::new_id(),
-            booking_reference: crate::model::new_reference(),
-            user_id: user.user_id.clone(),
-            event_id: None,
-            reservation_ids: serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()),
-            seats: "[]".into(),
-            total_amount: 0,
-            currency: self.cfg.currency.clone(),
-            status: "PENDING".into(),
-            step: step::NEW.into(),
-            payment_id: None,
-            payment_status: "PENDING".into(),
-            error: None,
-            lease_owner: Some(self.owner.clone()),
-            lease_until: self.lease_until(),
-            created_at: t,
-            confirmed_at: None,
-            cancelled_at: None,
-        };
-        if let Begun::Existing { request_hash, booking } = self.store.begin(&key, &hash, &b, t).await? {
-            if request_hash != hash {
-                metrics::counter!("idempotency_hits_total", "outcome" => "reused").increment(1);
-                return Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this idempotency key was used with a different request"));
-            }
-            let Some(existing) = booking.filter(|b| b.step == step::DONE) else {
-                metrics::counter!("idempotency_hits_total", "outcome" => "in_use").increment(1);
-                return Err(ApiError::new(ErrorCode::IdempotencyKeyInUse, "a request with this idempotency key is still in progress"));
-            };
-            metrics::counter!("idempotency_hits_total", "outcome" => "replay").increment(1);
-            if existing.status != "FAILED" {
-                self.remember(&user.user_id, &key, &hash, &existing.booking_id).await;
-            }
-            if existing.status == "FAILED" {
-                return Err(match existing.error_body() {
-                    Some((status, body)) => ApiError::from_body(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), &body),
-                    None => ApiError::new(ErrorCode::Conflict, "this booking failed"),
-                });
-            }
-            return Ok((StatusCode::OK, BookingView::from(&existing)));
-        }
-        let result = self.run_saga(b, &input.payment_method).await;
-        if let Ok(v) = &result {
-            metrics::histogram!("booking_confirmation_seconds").record(started.elapsed().as_secs_f64());
-            self.remember(&user.user_id, &key, &hash, &v.booking_id).await;
-        }
-        result.map(|v| (StatusCode::CREATED, v))
-    }
-
-    /// The saga, live (this process has the card): pin -> charge -> confirm, each step persisted
-    /// before its action so a process that takes over knows what may have happened.
-    async fn run_saga(&self, mut b: BookingRow, card: &Card) -> Result<BookingView, ApiError> {
+    /// Give the booking's seats back: those it booked (`free`) and, when `holds_too`, holds it
+    /// never got to book (recovery does not know how far a dead process got). Failures are only
+    /// logged: a hold runs out on its own, and a booked seat of a `FAILED` booking is reported by
+    /// the audit.
+    async fn let_go(&self, b: &BookingRow, holds_too: bool) {
         let ids = b.reservation_ids();
-        // 1. Pin: the holds must be live and the caller's, and may not run out during payment.
-        self.failpoint("before_pin")?;
-        let holds = match self.inventory.pin(&ids, &b.user_id, self.pin_until()).await {
-            Ok(h) => h,
-            Err(e) if refused(&e) => return Err(self.finish_failed(b, step::NEW, e).await),
-            Err(e) => {
-                // Nothing happened: forget the attempt so a retry with the same key starts afresh.
-                let _ = self.store.forget(&b, &self.owner).await;
-                return Err(e);
+        match self.inventory.free(&ids, &b.booking_id).await {
+            Ok(n) if n > 0 => metrics::counter!("booking_compensations_total", "kind" => "free").increment(1),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(booking_id = %b.booking_id, error = %e, "freeing the booked seats failed"),
+        }
+        if holds_too {
+            if let Err(e) = self.inventory.release(&ids, &b.user_id).await {
+                tracing::warn!(booking_id = %b.booking_id, error = %e, "releasing holds failed");
             }
-        };
+        }
+    }
+
+    /// The booked seats, their event and the total, from the inventory's answer.
+    fn fill_seats(b: &mut BookingRow, holds: &[Hold]) -> Result<(), ApiError> {
         let events: BTreeSet<&str> = holds.iter().map(|h| h.event_id.as_str()).collect();
         if events.len() != 1 {
-            let e = ApiError::validation("reservationIds", "must all belong to one event");
-            return Err(self.finish_failed(b, step::NEW, e).await);
+            return Err(ApiError::validation("reservationIds", "must all belong to one event"));
         }
         let seats: Vec<BookingSeat> = holds
             .iter()
@@ -319,13 +262,116 @@ impl BookingService {
         b.event_id = events.into_iter().next().map(str::to_string);
         b.total_amount = seats.iter().map(|s| s.price.cents()).sum();
         b.seats = serde_json::to_string(&seats).unwrap_or_else(|_| "[]".into());
-        b.step = step::PINNED.into();
-        self.advance(&mut b, step::NEW, "BookingPinned").await?;
+        Ok(())
+    }
+
+    // ---- confirm ----
+
+    /// `POST /api/bookings/confirm`: `(201, booking)` for a new one, `(200, booking)` for a replay.
+    ///
+    /// The saga runs in a task of its own: a client that goes away mid-payment (a dropped
+    /// connection drops this future) does not stop it, and a retry with the same key gets its
+    /// outcome once it is done.
+    pub async fn confirm(self: &Arc<Self>, user: &AuthUser, key: &str, input: ConfirmInput) -> Result<(StatusCode, BookingView), ApiError> {
+        let started = Instant::now();
+        let ids = ids_of(&input.reservation_ids)?;
+        input.payment_method.validate(now())?;
+        let hash = self.request_hash(&ids, &input.payment_method);
+        if let Some(view) = self.fast_replay(&user.user_id, key, &hash).await? {
+            return Ok((StatusCode::OK, view));
+        }
+        let t = now();
+        let b = BookingRow {
+            booking_id: common::ids::new_id(),
+            booking_reference: crate::model::new_reference(),
+            user_id: user.user_id.clone(),
+            event_id: None,
+            reservation_ids: serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()),
+            seats: "[]".into(),
+            total_amount: 0,
+            currency: self.cfg.currency.clone(),
+            status: BookingStatus::Pending,
+            step: Step::New,
+            payment_id: None,
+            payment_status: PaymentStatus::Pending,
+            error: None,
+            lease_owner: Some(self.owner.clone()),
+            lease_until: self.lease_until(),
+            created_at: t,
+            confirmed_at: None,
+            cancelled_at: None,
+        };
+        let guard = InFlight::new(&self.in_flight, &b.booking_id);
+        if let Begun::Existing { request_hash, booking } = self.store.begin(key, &hash, &b, t).await? {
+            drop(guard);
+            return self.replay(user, key, &hash, &request_hash, booking).await;
+        }
+        let svc = self.clone();
+        let card = input.payment_method;
+        let saga = tokio::spawn(async move {
+            let _guard = guard;
+            svc.run_saga(b, &card).await
+        });
+        let result = saga.await.map_err(|e| ApiError::internal(format!("the booking saga stopped: {e}")))?;
+        if let Ok(v) = &result {
+            metrics::histogram!("booking_confirmation_seconds").record(started.elapsed().as_secs_f64());
+            self.remember(&user.user_id, key, &hash, &v.booking_id).await;
+        }
+        result.map(|v| (StatusCode::CREATED, v))
+    }
+
+    /// The answer to a key already used: the first request's outcome, once it has one.
+    async fn replay(&self, user: &AuthUser, key: &str, hash: &str, request_hash: &str, booking: Option<BookingRow>) -> Result<(StatusCode, BookingView), ApiError> {
+        if request_hash != hash {
+            metrics::counter!("idempotency_hits_total", "outcome" => "reused").increment(1);
+            return Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this idempotency key was used with a different request"));
+        }
+        let Some(existing) = booking.filter(|b| b.step == Step::Done) else {
+            metrics::counter!("idempotency_hits_total", "outcome" => "in_use").increment(1);
+            return Err(ApiError::new(ErrorCode::IdempotencyKeyInUse, "a request with this idempotency key is still in progress"));
+        };
+        metrics::counter!("idempotency_hits_total", "outcome" => "replay").increment(1);
+        if existing.status == BookingStatus::Failed {
+            return Err(match existing.error_body() {
+                Some((status, body)) => ApiError::from_body(StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), &body),
+                None => ApiError::new(ErrorCode::Conflict, "this booking failed"),
+            });
+        }
+        self.remember(&user.user_id, key, hash, &existing.booking_id).await;
+        Ok((StatusCode::OK, BookingView::from(&existing)))
+    }
+
+    /// The saga, live (this process has the card): book the seats -> charge -> `DONE`. Two
+    /// writes of the booking in all: `NEW` (with the key, before anything happens) and `DONE`;
+    /// a process that takes over a `NEW` booking asks the payment service what happened.
+    async fn run_saga(&self, mut b: BookingRow, card: &Card) -> Result<BookingView, ApiError> {
+        let ids = b.reservation_ids();
+        // 1. Book: the holds must be live and the caller's; their seats become BOOKED for this
+        //    booking before any money moves, so they cannot run out or go to anyone else during
+        //    the payment, and a charged fan always has them.
+        self.failpoint("before_pin")?;
+        let holds = match self.inventory.confirm(&ids, &b.user_id, &b.booking_id).await {
+            Ok(h) => h,
+            Err(e) if refused(&e) => return Err(self.finish_failed(b, Step::New, e).await),
+            Err(e) => {
+                // Whether the seats were booked is not known: undo it if they were and forget
+                // the attempt, so a retry with the same key starts afresh; if even that fails,
+                // the recovery sweep settles the booking.
+                if self.inventory.free(&ids, &b.booking_id).await.is_ok() {
+                    let _ = self.store.forget(&b, &self.owner).await;
+                } else {
+                    self.retry_soon(&b).await;
+                }
+                return Err(e);
+            }
+        };
+        if let Err(e) = Self::fill_seats(&mut b, &holds) {
+            self.let_go(&b, false).await;
+            return Err(self.finish_failed(b, Step::New, e).await);
+        }
 
         // 2. Charge, once per booking (the payment key is the booking id).
         self.failpoint("before_charge")?;
-        b.step = step::CHARGING.into();
-        self.advance(&mut b, step::PINNED, "BookingCharging").await?;
         let req = ChargeRequest {
             idempotency_key: charge_key(&b.booking_id),
             user_id: b.user_id.clone(),
@@ -336,29 +382,32 @@ impl BookingService {
         };
         let outcome = self.charge_settled(&req).await;
         self.failpoint("after_charge")?;
-        let payment = match outcome {
-            Ok(p) if p.status == "SUCCESS" || p.status == "FAILED" => p,
+        match outcome {
+            Ok(p) if p.status == PaymentStatus::Success => {
+                self.failpoint("before_confirm")?;
+                self.confirmed(b, Step::New, &p).await
+            }
+            Ok(p) if p.status.is_decided() => Err(self.declined(b, Step::New, &p).await),
             // Refused before any money moved (the card checks).
             Err(e) if refused(&e) => {
-                self.release_quietly(&b).await;
-                return Err(self.finish_failed(b, step::CHARGING, e).await);
+                self.let_go(&b, false).await;
+                Err(self.finish_failed(b, Step::New, e).await)
             }
             // Unknown: the sweep settles it with the payment service; never guess.
             _ => {
                 metrics::counter!("booking_payments_total", "outcome" => "unknown").increment(1);
                 self.retry_soon(&b).await;
-                return Err(ApiError::unavailable("the payment's outcome is not known yet; the booking will be confirmed or refunded shortly")
-                    .with("bookingId", b.booking_id.clone()));
+                Err(ApiError::unavailable("the payment's outcome is not known yet; the booking will be confirmed or refunded shortly")
+                    .with("bookingId", b.booking_id.clone()))
             }
-        };
-        self.after_payment(b, payment).await
+        }
     }
 
     /// Charge with retries under the same key; if the outcome stays unknown, settle it by asking.
     async fn charge_settled(&self, req: &ChargeRequest) -> Result<Payment, ApiError> {
         for attempt in 0..2u64 {
             match tokio::time::timeout(self.cfg.payment_timeout, self.payments.charge(req)).await {
-                Ok(Ok(p)) if p.status != "PENDING" => return Ok(p),
+                Ok(Ok(p)) if p.status.is_decided() => return Ok(p),
                 Ok(Err(e)) if refused(&e) => return Err(e),
                 Ok(Ok(_)) => tracing::warn!(booking_id = %req.booking_id, "charge still pending; asking again"),
                 Ok(Err(e)) => tracing::warn!(booking_id = %req.booking_id, error = %e, "charge failed to answer; retrying with the same key"),
@@ -377,57 +426,61 @@ impl BookingService {
         }
     }
 
-    /// The charge is decided (the booking is at `CHARGING`).
-    async fn after_payment(&self, mut b: BookingRow, p: Payment) -> Result<BookingView, ApiError> {
-        b.payment_id = Some(p.payment_id.clone());
-        if p.status != "SUCCESS" {
-            metrics::counter!("booking_payments_total", "outcome" => "declined").increment(1);
-            b.payment_status = "FAILED".into();
-            self.release_quietly(&b).await;
-            let decline = p.decline_code.clone().unwrap_or_else(|| "CARD_DECLINED".into());
-            let e = ApiError::new(ErrorCode::PaymentFailed, format!("the payment was declined ({decline}); the seats were released"))
-                .with("paymentId", p.payment_id.clone())
-                .with("declineCode", decline)
-                .with("bookingId", b.booking_id.clone());
-            return Err(self.finish_failed(b, step::CHARGING, e).await);
-        }
+    /// 3. Charged, and the seats are booked for `b`: `DONE`, `CONFIRMED`.
+    async fn confirmed(&self, mut b: BookingRow, from: Step, p: &Payment) -> Result<BookingView, ApiError> {
         metrics::counter!("booking_payments_total", "outcome" => "success").increment(1);
-        b.payment_status = "SUCCESS".into();
-        b.step = step::CHARGED.into();
-        self.advance(&mut b, step::CHARGING, "BookingCharged").await?;
-        self.failpoint("before_confirm")?;
-        self.confirm_seats(b).await
+        b.payment_id = Some(p.payment_id.clone());
+        b.payment_status = PaymentStatus::Success;
+        b.status = BookingStatus::Confirmed;
+        b.step = Step::Done;
+        b.confirmed_at = Some(now());
+        self.advance(&mut b, from, "BookingConfirmed").await?;
+        Ok(BookingView::from(&b))
     }
 
-    /// 3. Confirm the seats (the booking is at `CHARGED`); if they cannot be, refund.
-    async fn confirm_seats(&self, mut b: BookingRow) -> Result<BookingView, ApiError> {
-        let ids = b.reservation_ids();
-        let mut tries = 0;
-        loop {
-            match self.inventory.confirm(&ids, &b.user_id, &b.booking_id).await {
-                Ok(_) => {
-                    b.status = "CONFIRMED".into();
-                    b.step = step::DONE.into();
-                    b.confirmed_at = Some(now());
-                    self.advance(&mut b, step::CHARGED, "BookingConfirmed").await?;
-                    return Ok(BookingView::from(&b));
+    /// The charge was declined (or never made): the seats go back, `DONE`, `FAILED`, `402` (or
+    /// `409` when recovery found that no charge had been made).
+    async fn declined(&self, mut b: BookingRow, from: Step, p: &Payment) -> ApiError {
+        let live = from == Step::New && b.seats != "[]";
+        self.let_go(&b, !live).await;
+        b.payment_id = Some(p.payment_id.clone());
+        b.payment_status = PaymentStatus::Failed;
+        let booking_id = b.booking_id.clone();
+        let e = if p.decline_code.as_deref() == Some(ABANDONED) {
+            ApiError::new(ErrorCode::Conflict, "the booking was interrupted before payment; nothing was charged and the seats were released")
+        } else {
+            metrics::counter!("booking_payments_total", "outcome" => "declined").increment(1);
+            let decline = p.decline_code.clone().unwrap_or_else(|| "CARD_DECLINED".into());
+            ApiError::new(ErrorCode::PaymentFailed, format!("the payment was declined ({decline}); the seats were released"))
+                .with("paymentId", p.payment_id.clone())
+                .with("declineCode", decline)
+        };
+        self.finish_failed(b, from, e.with("bookingId", booking_id)).await
+    }
+
+    /// Recovery found a charge: make sure the seats are booked for the booking (a no-op when they
+    /// are, as they always are once a charge was made), then `CONFIRMED`; if they cannot be, refund.
+    async fn confirm_seats(&self, mut b: BookingRow, from: Step, p: &Payment) -> Result<BookingView, ApiError> {
+        b.payment_id = Some(p.payment_id.clone());
+        b.payment_status = PaymentStatus::Success;
+        match self.inventory.confirm(&b.reservation_ids(), &b.user_id, &b.booking_id).await {
+            Ok(holds) => {
+                if b.seats == "[]" {
+                    Self::fill_seats(&mut b, &holds)?;
                 }
-                Err(e) if refused(&e) => {
-                    tracing::warn!(booking_id = %b.booking_id, error = %e, "charged but the seats cannot be confirmed; refunding");
-                    b.step = step::REFUNDING.into();
-                    self.advance(&mut b, step::CHARGED, "BookingRefunding").await?;
-                    self.failpoint("before_refund")?;
-                    return Err(self.refund_failed(b, e).await);
-                }
-                Err(e) => {
-                    tries += 1;
-                    if tries >= 3 {
-                        self.retry_soon(&b).await;
-                        return Err(ApiError::unavailable(format!("the payment went through but the seats are not confirmed yet ({}); the booking will be confirmed or refunded shortly", e.message))
-                            .with("bookingId", b.booking_id.clone()));
-                    }
-                    tokio::time::sleep(Duration::from_millis(300 * tries)).await;
-                }
+                self.confirmed(b, from, p).await
+            }
+            Err(e) if refused(&e) => {
+                tracing::warn!(booking_id = %b.booking_id, error = %e, "charged but the seats cannot be confirmed; refunding");
+                b.step = Step::Refunding;
+                self.advance(&mut b, from, "BookingRefunding").await?;
+                self.failpoint("before_refund")?;
+                Err(self.refund_failed(b, e).await)
+            }
+            Err(e) => {
+                self.retry_soon(&b).await;
+                Err(ApiError::unavailable(format!("the payment went through but the seats are not confirmed yet ({}); the booking will be confirmed or refunded shortly", e.message))
+                    .with("bookingId", b.booking_id.clone()))
             }
         }
     }
@@ -441,51 +494,54 @@ impl BookingService {
                 .with("bookingId", b.booking_id.clone());
         }
         metrics::counter!("booking_compensations_total", "kind" => "refund").increment(1);
-        self.release_quietly(&b).await;
-        b.payment_status = "REFUNDED".into();
+        self.let_go(&b, true).await;
+        b.payment_status = PaymentStatus::Refunded;
         let code = if cause.code == ErrorCode::Internal { ErrorCode::Conflict } else { cause.code };
         let e = ApiError::new(code, format!("the seats could not be confirmed ({}); the payment was refunded in full", cause.message))
             .with("bookingId", b.booking_id.clone())
             .with("paymentId", pid)
             .with("paymentStatus", "REFUNDED")
             .with("status", "FAILED");
-        self.finish_failed(b, step::REFUNDING, e).await
+        self.finish_failed(b, Step::Refunding, e).await
     }
 
     // ---- recovery ----
 
     /// Drive a booking we have just taken over (no card in hand) forward, or compensate it.
-    async fn drive(&self, mut b: BookingRow) -> Result<(), ApiError> {
-        match b.step.as_str() {
-            step::NEW | step::PINNED => {
-                // Nothing was charged, and without the card nothing can be: let the holds go.
-                self.inventory.release(&b.reservation_ids(), &b.user_id).await?;
-                let from = b.step.clone();
-                let e = ApiError::new(ErrorCode::Conflict, "the booking was interrupted before payment; nothing was charged and the seats were released")
-                    .with("bookingId", b.booking_id.clone());
-                self.finish_failed(b, &from, e).await;
-            }
-            step::CHARGING => {
+    async fn drive(&self, b: BookingRow) -> Result<(), ApiError> {
+        match b.step {
+            // Whether money moved is the payment service's to say: settling by the charge's key
+            // answers the charge, or fences the key so that no charge can happen any more.
+            Step::New | Step::Pinned | Step::Charging | Step::Charged => {
+                let from = b.step;
                 let p = self.settle(&b.booking_id, &b.user_id).await?;
-                if p.status == "PENDING" {
-                    self.retry_soon(&b).await;
-                } else {
-                    let _ = self.after_payment(b, p).await;
+                match p.status {
+                    PaymentStatus::Success => {
+                        let _ = self.confirm_seats(b, from, &p).await;
+                    }
+                    PaymentStatus::Failed => {
+                        self.declined(b, from, &p).await;
+                    }
+                    // Refunded already (a refund whose booking write was lost): finish the refund.
+                    PaymentStatus::Refunded => {
+                        let mut b = b;
+                        b.payment_id = Some(p.payment_id.clone());
+                        b.step = Step::Refunding;
+                        self.advance(&mut b, from, "BookingRefunding").await?;
+                        let cause = ApiError::new(ErrorCode::Conflict, "the seats could not be confirmed");
+                        self.refund_failed(b, cause).await;
+                    }
+                    PaymentStatus::Pending => self.retry_soon(&b).await,
                 }
             }
-            step::CHARGED => {
-                let _ = self.confirm_seats(b).await;
-            }
-            step::REFUNDING => {
+            Step::Refunding => {
                 let cause = ApiError::new(ErrorCode::Conflict, "the seats could not be confirmed");
                 self.refund_failed(b, cause).await;
             }
-            step::CANCELLING => {
+            Step::Cancelling => {
                 self.finish_cancel(b).await?;
             }
-            _ => {
-                b.step = step::DONE.into();
-            }
+            Step::Done => {}
         }
         Ok(())
     }
@@ -497,10 +553,11 @@ impl BookingService {
         }
         let Some(b) = self.store.get(id).await? else { return Ok(false) };
         tracing::info!(booking_id = %id, step = %b.step, "recovering a booking left half-done");
+        let _guard = InFlight::new(&self.in_flight, id);
         if let Err(e) = self.drive(b).await {
             tracing::warn!(booking_id = %id, error = %e, "recovery step failed; will retry");
         }
-        let done = self.store.get(id).await?.is_some_and(|b| b.step == step::DONE);
+        let done = self.store.get(id).await?.is_some_and(|b| b.step == Step::Done);
         if done {
             metrics::counter!("sagas_recovered_total").increment(1);
         }
@@ -546,14 +603,15 @@ impl BookingService {
         }
         for _ in 0..200 {
             let b = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
-            if b.status == "CANCELLED" {
+            if b.status == BookingStatus::Cancelled {
                 return Ok(BookingView::from(&b));
             }
-            if b.status != "CONFIRMED" {
+            if b.status != BookingStatus::Confirmed {
                 return Err(ApiError::new(ErrorCode::InvalidStateTransition, format!("a {} booking cannot be cancelled", b.status)));
             }
-            if b.step == step::DONE {
+            if b.step == Step::Done {
                 if self.store.claim_cancel(id, &self.owner, self.lease_until(), now()).await? {
+                    let _guard = InFlight::new(&self.in_flight, id);
                     let b = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("booking"))?;
                     return self.finish_cancel(b).await;
                 }
@@ -568,23 +626,23 @@ impl BookingService {
     /// The booking is at `CANCELLING` and ours: refund, free the seats, `CANCELLED`.
     async fn finish_cancel(&self, mut b: BookingRow) -> Result<BookingView, ApiError> {
         self.failpoint("cancel_before_refund")?;
-        if b.payment_status == "SUCCESS" {
+        if b.payment_status == PaymentStatus::Success {
             let pid = b.payment_id.clone().unwrap_or_default();
             if let Err(e) = self.payments.refund(&pid).await {
                 self.retry_soon(&b).await;
                 return Err(ApiError::unavailable(format!("the refund could not be made yet ({}); the cancellation will complete shortly", e.message)));
             }
-            b.payment_status = "REFUNDED".into();
-            self.advance(&mut b, step::CANCELLING, "BookingRefunded").await?;
+            b.payment_status = PaymentStatus::Refunded;
+            self.advance(&mut b, Step::Cancelling, "BookingRefunded").await?;
         }
         if let Err(e) = self.inventory.free(&b.reservation_ids(), &b.booking_id).await {
             self.retry_soon(&b).await;
             return Err(ApiError::unavailable(format!("the seats could not be freed yet ({}); the cancellation will complete shortly", e.message)));
         }
-        b.status = "CANCELLED".into();
-        b.step = step::DONE.into();
+        b.status = BookingStatus::Cancelled;
+        b.step = Step::Done;
         b.cancelled_at = Some(now());
-        self.advance(&mut b, step::CANCELLING, "BookingCancelled").await?;
+        self.advance(&mut b, Step::Cancelling, "BookingCancelled").await?;
         metrics::counter!("bookings_cancelled_total").increment(1);
         Ok(BookingView::from(&b))
     }
@@ -641,19 +699,9 @@ impl BookingService {
         let booking_id = w.booking_id.as_deref().filter(|b| b.len() <= 36);
         let fresh = self.store.record_webhook(&w.id, &w.payment_id, booking_id, &w.kind, &w.status, now()).await?;
         metrics::counter!("payment_webhooks_received_total", "duplicate" => if fresh { "false" } else { "true" }).increment(1);
-        if fresh {
-            // A decided payment of a booking whose process died: no need to wait for the sweep.
-            if let Some(id) = booking_id.map(str::to_string) {
-                let svc = self.clone();
-                tokio::spawn(async move {
-                    if let Ok(Some(b)) = svc.store.get(&id).await {
-                        if b.step != step::DONE && b.lease_until < now() {
-                            let _ = svc.recover_one(&id).await;
-                        }
-                    }
-                });
-            }
-        }
+        // A decided payment of a booking whose process died is picked up by the recovery sweep
+        // within one lease and one sweep (seconds); reading the booking here for every webhook
+        // cost a read of the writer connection per sale for nothing in all other cases.
         Ok(!fresh)
     }
 
@@ -666,6 +714,25 @@ impl BookingService {
     /// The recovery sweep (first pass at once: bookings left by a previous process) and the
     /// follower of the events outbox. Both end when the service is stopped.
     pub fn spawn_jobs(self: &Arc<Self>, events: Option<Arc<dyn EventsOutbox>>) {
+        // The heartbeat: three renewals a lease, so one late tick never lets a live saga go.
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(svc.cfg.lease / 3);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if svc.dead.load(Ordering::SeqCst) {
+                    break;
+                }
+                let ids: Vec<String> = svc.in_flight.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                if let Err(e) = svc.store.renew(&ids, &svc.owner, svc.lease_until()).await {
+                    tracing::warn!(error = %e, "renewing the leases of running sagas failed");
+                }
+            }
+        });
         let svc = self.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(svc.cfg.sweep_interval);
@@ -721,7 +788,7 @@ impl BookingService {
                 booking_id: b.booking_id,
                 booking_reference: b.booking_reference,
                 user_id: b.user_id,
-                status: b.status,
+                status: b.status.to_string(),
             })
             .collect())
     }

@@ -1,8 +1,9 @@
 //! SQL of the booking service: bookings (with their saga state and lease), idempotency keys and
 //! received webhooks.
 
-use crate::model::BookingRow;
-use store::{exec, run, tx_exec, Db, StoreError};
+use crate::model::{BookingRow, Step};
+use store::group::Group;
+use store::{exec, run, tx_exec, Db, StoreError, Tx};
 
 const COLS: &str = "booking_id, booking_reference, user_id, event_id, reservation_ids, seats, total_amount, currency, status, step, \
     payment_id, payment_status, error, lease_owner, lease_until, created_at, confirmed_at, cancelled_at";
@@ -20,9 +21,16 @@ pub enum Begun {
 #[derive(Clone)]
 pub struct BookingStore {
     pub db: Db,
+    /// The saga's writes (a new booking, each step) go through one group commit per process.
+    group: Group,
 }
 
 impl BookingStore {
+    pub fn new(db: Db) -> Self {
+        let group = Group::start(db.clone(), "bookings");
+        BookingStore { db, group }
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<BookingRow>, StoreError> {
         // The write pool: a saga reads what it (or a competitor) just wrote.
         Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM bookings WHERE booking_id = ?"))
@@ -55,41 +63,54 @@ impl BookingStore {
     }
 
     /// Record the key and the new booking in one transaction, or report the booking the key
-    /// already names. The primary key on (user, key) decides between concurrent requests.
+    /// already names. The primary key on (user, key) decides between concurrent requests; a new
+    /// key is the common case, so the insert comes first and the key is read only when it fails.
     pub async fn begin(&self, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<Begun, StoreError> {
         for _ in 0..3 {
-            if let Some((hash, booking_id, created_at)) = self.key_row(&b.user_id, key).await? {
-                if created_at > now - KEY_TTL_MS {
-                    return Ok(Begun::Existing { request_hash: hash, booking: self.get(&booking_id).await? });
-                }
-                // Older than 24 hours: the key is free again.
-                exec!(self.db.write(), p => sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND created_at = ?")
-                    .bind(&b.user_id).bind(key).bind(created_at).execute(p))?;
+            if self.try_begin(key, request_hash, b, now).await? {
+                return Ok(Begun::Created);
             }
-            let mut tx = self.db.begin().await?;
-            let ins = tx_exec!(&mut tx, c => sqlx::query(
-                "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(&b.user_id).bind(key).bind(request_hash).bind(&b.booking_id).bind(now).execute(c)).map_err(StoreError::from);
-            match ins {
-                Ok(_) => {}
-                Err(e) if e.is_unique_violation() => {
-                    drop(tx);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
+            let Some((hash, booking_id, created_at)) = self.key_row(&b.user_id, key).await? else {
+                continue; // forgotten meanwhile (its first attempt never got anywhere): try again
+            };
+            if created_at > now - KEY_TTL_MS {
+                return Ok(Begun::Existing { request_hash: hash, booking: self.get(&booking_id).await? });
             }
-            tx_exec!(&mut tx, c => sqlx::query(&format!(
-                "INSERT INTO bookings ({COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-                .bind(&b.booking_id).bind(&b.booking_reference).bind(&b.user_id).bind(&b.event_id).bind(&b.reservation_ids)
-                .bind(&b.seats).bind(b.total_amount).bind(&b.currency).bind(&b.status).bind(&b.step).bind(&b.payment_id)
-                .bind(&b.payment_status).bind(&b.error).bind(&b.lease_owner).bind(b.lease_until).bind(b.created_at)
-                .bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
-                .execute(c))?;
-            store::outbox::append(&mut tx, "booking", &b.booking_id, "BookingRequested", &outbox_payload(b)).await?;
-            tx.commit().await?;
-            return Ok(Begun::Created);
+            // Older than 24 hours: the key is free again.
+            exec!(self.db.write(), p => sqlx::query("DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND created_at = ?")
+                .bind(&b.user_id).bind(key).bind(created_at).execute(p))?;
         }
         Err(StoreError::Config("idempotency key contention".into()))
+    }
+
+    /// The key, the booking and its outbox row in one transaction; `false` if the key exists.
+    async fn try_begin(&self, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
+        let (key, request_hash, b) = (key.to_string(), request_hash.to_string(), b.clone());
+        self.group.run(move |tx| {
+            let (key, request_hash, b) = (key.clone(), request_hash.clone(), b.clone());
+            Box::pin(async move { Self::begin_in(tx, &key, &request_hash, &b, now).await })
+        }).await
+    }
+
+    /// [`Self::try_begin`] inside a transaction: the key's insert decides before anything is written.
+    async fn begin_in(tx: &mut Tx, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
+        let ins = tx_exec!(&mut *tx, c => sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&b.user_id).bind(key).bind(request_hash).bind(&b.booking_id).bind(now).execute(c)).map_err(StoreError::from);
+        match ins {
+            Ok(_) => {}
+            Err(e) if e.is_unique_violation() => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        tx_exec!(&mut *tx, c => sqlx::query(&format!(
+            "INSERT INTO bookings ({COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+            .bind(&b.booking_id).bind(&b.booking_reference).bind(&b.user_id).bind(&b.event_id).bind(&b.reservation_ids)
+            .bind(&b.seats).bind(b.total_amount).bind(&b.currency).bind(b.status.as_str()).bind(b.step.as_str()).bind(&b.payment_id)
+            .bind(b.payment_status.as_str()).bind(&b.error).bind(&b.lease_owner).bind(b.lease_until).bind(b.created_at)
+            .bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
+            .execute(c))?;
+        store::outbox::append(tx, "booking", &b.booking_id, "BookingRequested", &outbox_payload(b)).await?;
+        Ok(true)
     }
 
     /// Forget a booking that never got anywhere (a dependency was down before anything happened),
@@ -107,21 +128,28 @@ impl BookingStore {
 
     /// Write the booking's new state, if it is still at `from_step` and leased to `owner`, with an
     /// outbox row. `false` when another process has taken it over (the caller must stop).
-    pub async fn save(&self, b: &BookingRow, from_step: &str, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.db.begin().await?;
-        let n = tx_exec!(&mut tx, c => sqlx::query(
+    pub async fn save(&self, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
+        let (b, owner, event) = (b.clone(), owner.to_string(), event.to_string());
+        self.group.run(move |tx| {
+            let (b, owner, event) = (b.clone(), owner.clone(), event.clone());
+            Box::pin(async move { Self::save_in(tx, &b, from_step, &owner, &event, now).await })
+        }).await
+    }
+
+    /// [`Self::save`] inside a transaction: the conditional update decides before the outbox row.
+    async fn save_in(tx: &mut Tx, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
+        let n = tx_exec!(&mut *tx, c => sqlx::query(
             "UPDATE bookings SET event_id = ?, seats = ?, total_amount = ?, status = ?, step = ?, payment_id = ?, payment_status = ?, \
              error = ?, lease_until = ?, confirmed_at = ?, cancelled_at = ?, updated_at = ? \
              WHERE booking_id = ? AND step = ? AND lease_owner = ?")
-            .bind(&b.event_id).bind(&b.seats).bind(b.total_amount).bind(&b.status).bind(&b.step).bind(&b.payment_id)
-            .bind(&b.payment_status).bind(&b.error).bind(b.lease_until).bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
-            .bind(&b.booking_id).bind(from_step).bind(owner)
+            .bind(&b.event_id).bind(&b.seats).bind(b.total_amount).bind(b.status.as_str()).bind(b.step.as_str()).bind(&b.payment_id)
+            .bind(b.payment_status.as_str()).bind(&b.error).bind(b.lease_until).bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
+            .bind(&b.booking_id).bind(from_step.as_str()).bind(owner)
             .execute(c))?;
         if n != 1 {
             return Ok(false);
         }
-        store::outbox::append(&mut tx, "booking", &b.booking_id, event, &outbox_payload(b)).await?;
-        tx.commit().await?;
+        store::outbox::append(tx, "booking", &b.booking_id, event, &outbox_payload(b)).await?;
         Ok(true)
     }
 
@@ -131,6 +159,23 @@ impl BookingStore {
             "UPDATE bookings SET lease_owner = ?, lease_until = ? WHERE booking_id = ? AND step <> 'DONE' AND lease_until < ?")
             .bind(owner).bind(until).bind(id).bind(now).execute(p))?;
         Ok(n == 1)
+    }
+
+    /// Renew this process's leases of the bookings it is driving (the heartbeat); how many it kept.
+    pub async fn renew(&self, ids: &[String], owner: &str, until: i64) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for chunk in ids.chunks(500) {
+            let sql = format!("UPDATE bookings SET lease_until = ? WHERE lease_owner = ? AND step <> 'DONE' AND booking_id IN ({})",
+                vec!["?"; chunk.len()].join(", "));
+            n += exec!(self.db.write(), p => {
+                let mut q = sqlx::query(&sql).bind(until).bind(owner);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(p)
+            })?;
+        }
+        Ok(n)
     }
 
     /// Let a booking go for a while (its outcome is not known yet): any process may take it later.
@@ -159,14 +204,21 @@ impl BookingStore {
 
     /// Record a webhook; `false` if this webhook id was seen before.
     pub async fn record_webhook(&self, id: &str, payment_id: &str, booking_id: Option<&str>, kind: &str, status: &str, now: i64) -> Result<bool, StoreError> {
-        let r = exec!(self.db.write(), p => sqlx::query(
-            "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(id).bind(payment_id).bind(booking_id).bind(kind).bind(status).bind(now).execute(p)).map_err(StoreError::from);
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_unique_violation() => Ok(false),
-            Err(e) => Err(e),
-        }
+        let w = [id, payment_id, kind, status].map(str::to_string);
+        let booking_id = booking_id.map(str::to_string);
+        self.group.run(move |tx| {
+            let (w, booking_id) = (w.clone(), booking_id.clone());
+            Box::pin(async move {
+                let r = tx_exec!(tx, c => sqlx::query(
+                    "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES (?, ?, ?, ?, ?, ?)")
+                    .bind(&w[0]).bind(&w[1]).bind(&booking_id).bind(&w[2]).bind(&w[3]).bind(now).execute(c)).map_err(StoreError::from);
+                match r {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.is_unique_violation() => Ok(false),
+                    Err(e) => Err(e),
+                }
+            })
+        }).await
     }
 
     pub async fn webhook_count(&self) -> Result<i64, StoreError> {
@@ -198,10 +250,10 @@ fn outbox_payload(b: &BookingRow) -> serde_json::Value {
         booking_reference: &b.booking_reference,
         user_id: &b.user_id,
         event_id: b.event_id.as_deref(),
-        status: &b.status,
-        step: &b.step,
+        status: b.status.as_str(),
+        step: b.step.as_str(),
         payment_id: b.payment_id.as_deref(),
-        payment_status: &b.payment_status,
+        payment_status: b.payment_status.as_str(),
         total_amount_cents: b.total_amount,
         currency: &b.currency,
         seat_numbers: b.seats().into_iter().map(|s| s.seat_number).collect(),

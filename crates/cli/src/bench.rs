@@ -60,7 +60,7 @@ async fn layout(db: &Db, event: &str, seats: i64) -> anyhow::Result<Vec<String>>
     let l: inventory::model::LayoutInput = serde_json::from_value(serde_json::json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 10,
         "rows": (1..=rows).map(|r| serde_json::json!({"rowNumber": r, "seats": per_row})).collect::<Vec<_>>()}]}))?;
     let seats = l.into_seats(event).map_err(|e| anyhow::anyhow!(e.message))?;
-    let store = inventory::store::InventoryStore { db: db.clone() };
+    let store = inventory::store::InventoryStore::new(db.clone());
     store.replace_layout(event, &seats, common::time::now_ms()).await?;
     Ok(seats.into_iter().map(|s| s.seat_id).collect())
 }
@@ -181,7 +181,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }).await);
 
     let seats = Arc::new(layout(&db, "bench-store", args.seats).await?);
-    let store = Arc::new(inventory::store::InventoryStore { db: db.clone() });
+    let store = Arc::new(inventory::store::InventoryStore::new(db.clone()));
     let s = seats.clone();
     figures.push(drive("store", n, args.concurrency, move |i| {
         let (st, s) = (store.clone(), s.clone());

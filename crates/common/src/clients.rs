@@ -277,10 +277,11 @@ pub struct HoldList {
 
 #[async_trait]
 pub trait InventoryHolds: Send + Sync {
-    /// Extend live holds of `user_id` to `until_ms` (never shortens). All or nothing; `403` for a
-    /// foreign hold, `404` unknown, `409 RESERVATION_EXPIRED / RESERVATION_NOT_ACTIVE`.
-    async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<Hold>, ApiError>;
-    /// Turn live holds into booked seats of `booking_id`; repeating it for the same booking is a no-op.
+    /// Turn live holds of `user_id` into seats booked by `booking_id` (the saga does it *before*
+    /// charging: nobody else can take them, and a hold cannot run out during the payment).
+    /// Repeating it for the same booking is a no-op that answers the same seats. All or nothing;
+    /// `403` for a foreign hold, `404` unknown, `409 RESERVATION_EXPIRED / RESERVATION_NOT_ACTIVE`
+    /// (already booked, by this caller's other booking too).
     async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<Hold>, ApiError>;
     /// Let go of the holds still active. Returns how many.
     async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError>;
@@ -293,8 +294,6 @@ pub trait InventoryHolds: Send + Sync {
 struct HoldCall<'a> {
     reservation_ids: &'a [String],
     user_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    until: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     booking_id: Option<&'a str>,
 }
@@ -318,20 +317,16 @@ impl HttpInventoryHolds {
 
 #[async_trait]
 impl InventoryHolds for HttpInventoryHolds {
-    async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<Hold>, ApiError> {
-        let l: HoldList = self.call("pin", &HoldCall { reservation_ids: ids, user_id, until: Some(until_ms), booking_id: None }).await?;
-        Ok(l.reservations)
-    }
     async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<Hold>, ApiError> {
-        let l: HoldList = self.call("confirm", &HoldCall { reservation_ids: ids, user_id, until: None, booking_id: Some(booking_id) }).await?;
+        let l: HoldList = self.call("confirm", &HoldCall { reservation_ids: ids, user_id, booking_id: Some(booking_id) }).await?;
         Ok(l.reservations)
     }
     async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {
-        let c: Count = self.call("release", &HoldCall { reservation_ids: ids, user_id, until: None, booking_id: None }).await?;
+        let c: Count = self.call("release", &HoldCall { reservation_ids: ids, user_id, booking_id: None }).await?;
         Ok(c.n)
     }
     async fn free(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError> {
-        let c: Count = self.call("free", &HoldCall { reservation_ids: ids, user_id: "", until: None, booking_id: Some(booking_id) }).await?;
+        let c: Count = self.call("free", &HoldCall { reservation_ids: ids, user_id: "", booking_id: Some(booking_id) }).await?;
         Ok(c.n)
     }
 }
@@ -356,8 +351,7 @@ pub struct ChargeRequest {
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub payment_id: String,
-    /// PENDING | SUCCESS | FAILED | REFUNDED
-    pub status: String,
+    pub status: crate::states::PaymentStatus,
     pub amount: Money,
     pub currency: String,
     pub card_last4: String,

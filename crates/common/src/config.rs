@@ -260,11 +260,12 @@ pub struct Config {
     #[arg(long, env = "TICKETING_PAYMENT_TIMEOUT_MS", default_value = "30000", value_parser = parse_positive)]
     pub payment_timeout_ms: u64,
     /// How long a booking process owns a saga it works on before another process may take it over
-    /// (crash recovery).
-    #[arg(long, env = "TICKETING_BOOKING_LEASE_SECS", default_value = "120", value_parser = parse_positive)]
+    /// (crash recovery). A live process renews the leases of its running sagas three times a
+    /// lease, so this bounds how long a dead process's sagas wait, not how long a saga may take.
+    #[arg(long, env = "TICKETING_BOOKING_LEASE_SECS", default_value = "6", value_parser = parse_positive)]
     pub booking_lease_secs: u64,
     /// How often the booking service looks for sagas left half-done.
-    #[arg(long, env = "TICKETING_BOOKING_SWEEP_SECS", default_value = "10", value_parser = parse_positive)]
+    #[arg(long, env = "TICKETING_BOOKING_SWEEP_SECS", default_value = "2", value_parser = parse_positive)]
     pub booking_sweep_secs: u64,
     /// Where the notification service runs when not in this process.
     #[arg(long, env = "TICKETING_NOTIFICATION_URL", value_parser = parse_url)]

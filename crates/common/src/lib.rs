@@ -9,7 +9,7 @@
 //!
 //! Layout: `error` (ApiError, ErrorCode), `config` (Config, Secret), `auth` (JWT keys, claims,
 //! `AuthUser`/`AdminUser`/`ServiceCaller` extractors), `extract` (Json/Query/Path wrappers), `money`,
-//! `time`, `ids`, `clients`, `telemetry`, `http` (layers shared by every process).
+//! `time`, `ids`, `states` (status enums stored as text), `clients`, `telemetry`, `http` (layers shared by every process).
 
 pub mod auth;
 pub mod card;
@@ -21,6 +21,7 @@ pub mod http;
 pub mod ids;
 pub mod money;
 pub mod openapi;
+pub mod states;
 pub mod telemetry;
 pub mod time;
 pub mod webhook;

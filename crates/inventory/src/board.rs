@@ -4,7 +4,7 @@
 //! The board never grants a seat. A hold is granted only by the guarded transaction in
 //! [`InventoryStore::reserve`] or [`InventoryStore::reserve_many`]; the board answers *no* early,
 //! chooses candidates, and draws the map. Each committed change made by this process is applied to
-//! it right after the commit (holds, pins, confirmations, releases), and a hold past its time reads
+//! it right after the commit (holds, confirmations, releases), and a hold past its time reads
 //! as free, as everywhere else.
 //!
 //! Two modes, chosen by who else can write the seats:
@@ -69,7 +69,6 @@ enum Age {
 #[derive(Clone, Copy)]
 enum Change {
     Held,
-    Pinned,
     Booked,
     Freed,
 }
@@ -186,10 +185,6 @@ impl Seats {
                 s.status = "RESERVED".into();
                 s.hold_reservation_id = Some(r.reservation_id.clone());
                 s.hold_user_id = Some(r.user_id.clone());
-                s.reserved_until = Some(r.expires_at);
-                s.version += 1;
-            }),
-            Change::Pinned => self.set(i, |s| {
                 s.reserved_until = Some(r.expires_at);
                 s.version += 1;
             }),
@@ -412,11 +407,6 @@ impl Board {
         self.apply(Change::Held, rows);
     }
 
-    /// Holds extended (pinned for a payment).
-    pub fn pinned(&self, rows: &[ReservationRow]) {
-        self.apply(Change::Pinned, rows);
-    }
-
     /// Holds turned into bookings.
     pub fn booked(&self, rows: &[ReservationRow]) {
         self.apply(Change::Booked, rows);
@@ -470,7 +460,6 @@ mod tests {
             seats.apply(Change::Held, r);
         }
         seats.apply(Change::Booked, &b);
-        seats.apply(Change::Pinned, &ReservationRow { expires_at: t + 200, ..c.clone() });
         seats.apply(Change::Freed, &a);
         // A release of a hold the seat no longer has changes nothing.
         seats.apply(Change::Freed, &ReservationRow { reservation_id: "stale".into(), ..b.clone() });

@@ -24,9 +24,6 @@ fn hold(v: ReservationView) -> Hold {
 
 #[async_trait]
 impl InventoryHolds for InventoryService {
-    async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<Vec<Hold>, ApiError> {
-        Ok(InventoryService::pin(self, ids, user_id, until_ms).await?.reservations.into_iter().map(hold).collect())
-    }
     async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<Vec<Hold>, ApiError> {
         Ok(InventoryService::confirm(self, ids, user_id, booking_id).await?.reservations.into_iter().map(hold).collect())
     }

@@ -33,8 +33,6 @@ struct IdsReq {
 struct HoldReq {
     reservation_ids: Vec<String>,
     user_id: String,
-    /// Pin until (ms since the epoch).
-    until: Option<i64>,
     booking_id: Option<String>,
 }
 
@@ -82,7 +80,6 @@ pub fn internal_router(svc: Arc<InventoryService>) -> Router {
     Router::new()
         .route("/internal/inventory/outbox", get(outbox))
         .route("/internal/inventory/events/{event_id}/counts", get(counts))
-        .route("/internal/inventory/reservations/pin", post(pin))
         .route("/internal/inventory/reservations/confirm", post(confirm))
         .route("/internal/inventory/reservations/release", post(release))
         .route("/internal/inventory/reservations/free", post(free))
@@ -214,11 +211,6 @@ async fn outbox(State(s): S, _: ServiceCaller, Query(q): Query<OutboxQuery>) -> 
 
 async fn counts(State(s): S, _: ServiceCaller, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.seat_counts(&id).await?))
-}
-
-async fn pin(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<impl IntoResponse, ApiError> {
-    let until = r.until.ok_or_else(|| ApiError::validation("until", "is required"))?;
-    Ok(axum::Json(s.pin(&r.reservation_ids, &r.user_id, until).await?))
 }
 
 async fn confirm(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<impl IntoResponse, ApiError> {

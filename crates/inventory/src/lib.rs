@@ -31,7 +31,9 @@
 //! transaction). The cleanup job ([`InventoryService::cleanup_once`]) tidies such rows with the same
 //! conditional updates, so it races harmlessly with reserve and confirm, and with copies of itself on
 //! other replicas. Confirm requires `reserved_until > now` in its own conditional update, so an
-//! expired hold is never confirmed; the booking service pins a hold (extends it) before charging.
+//! expired hold is never confirmed. The booking service confirms the holds (seats `BOOKED` for the
+//! booking) *before* it charges and frees them if the charge is declined, so a hold cannot run out
+//! during a payment and a charged fan always has the seats.
 //!
 //! Every change writes an outbox row (`aggregate_id` = the event) in its transaction; the events
 //! service follows it to keep `availableSeats` and `ON_SALE <-> SOLD_OUT` current.

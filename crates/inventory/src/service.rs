@@ -138,7 +138,7 @@ fn check_ids(field: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
 impl InventoryService {
     pub fn new(db: store::Db, events: Arc<dyn EventsApi>, locks: Arc<dyn LockManager>, cfg: InventoryConfig) -> Self {
         let board = Board::new(!db.is_mysql());
-        Self { store: InventoryStore { db }, events, locks, cfg, admissions: std::sync::OnceLock::new(), board, batcher: std::sync::OnceLock::new() }
+        Self { store: InventoryStore::new(db), events, locks, cfg, admissions: std::sync::OnceLock::new(), board, batcher: std::sync::OnceLock::new() }
     }
 
     /// Wire the waiting room's gate (once, at start).
@@ -405,14 +405,6 @@ impl InventoryService {
     }
 
     // --- internal calls for the booking service ---
-
-    pub async fn pin(&self, ids: &[String], user_id: &str, until_ms: i64) -> Result<ReservationList, ApiError> {
-        let ids = check_ids("reservationIds", ids)?;
-        let t = now();
-        let rows = self.store.pin(&ids, user_id, until_ms, t).await?.map_err(refusal)?;
-        self.board.pinned(&rows);
-        Ok(ReservationList { reservations: rows.iter().map(|r| ReservationView::new(r, t)).collect() })
-    }
 
     pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str) -> Result<ReservationList, ApiError> {
         let ids = check_ids("reservationIds", ids)?;

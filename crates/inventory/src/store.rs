@@ -5,6 +5,7 @@ use crate::model::{ReservationRow, SeatRow};
 use common::clients::SeatCounts;
 use common::money::Money;
 use std::collections::{HashMap, HashSet};
+use store::group::Group;
 use store::{run, tx_exec, tx_run, Db, StoreError, Tx};
 
 const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
@@ -42,9 +43,17 @@ pub enum Refusal {
 #[derive(Clone)]
 pub struct InventoryStore {
     pub db: Db,
+    /// Pins and confirmations of the booking saga, grouped (`store::group`); holds have their own
+    /// group commit (`crate::batch`).
+    group: Group,
 }
 
 impl InventoryStore {
+    pub fn new(db: Db) -> Self {
+        let group = Group::start(db.clone(), "inventory");
+        InventoryStore { db, group }
+    }
+
     /// Replace the layout of an event that has no live hold and no booking.
     pub async fn replace_layout(&self, event_id: &str, seats: &[SeatRow], now: i64) -> Result<bool, StoreError> {
         let mut tx = self.db.begin().await?;
@@ -338,7 +347,9 @@ impl InventoryStore {
 
     /// Load `ids` inside a transaction, checking that they exist and belong to `user_id` (when given).
     async fn owned(tx: &mut Tx, ids: &[String], user_id: Option<&str>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        let sql = format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id", placeholders(ids.len()));
+        // On MySQL the rows stay locked until the commit, so what is decided from them stays true.
+        let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}", placeholders(ids.len()));
         let rows: Vec<ReservationRow> = tx_run!(tx, c => {
             let mut q = sqlx::query_as(&sql);
             for id in ids {
@@ -357,7 +368,7 @@ impl InventoryStore {
         Ok(Ok(rows))
     }
 
-    /// Let go of live holds (the owner cancels, or a payment was declined). Returns the
+    /// Let go of live holds (the owner cancels, or a booking gave up before paying). Returns the
     /// reservations cancelled here.
     pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
@@ -413,38 +424,25 @@ impl InventoryStore {
         Ok(())
     }
 
-    /// Extend live holds to `until` so they cannot run out during a payment. All or nothing.
-    pub async fn pin(&self, ids: &[String], user_id: &str, until: i64, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        let mut tx = self.db.begin().await?;
-        let mut rows = match Self::owned(&mut tx, ids, Some(user_id)).await? {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Err(e) = Self::check_live(&rows, now) {
-            return Ok(Err(e));
+    /// Turn live holds into booked seats for `booking_id`: the booking saga does it before it
+    /// charges, and frees them ([`Self::free_booked`]) if the charge is declined. All or nothing;
+    /// an expired hold is refused, and so is one already booked (by another booking of the same
+    /// buyer, under another idempotency key: it cannot be charged twice). Grouped with other
+    /// buyers' confirmations in one transaction (`store::group`); a hold has its own group commit.
+    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+        let (ids, user_id, booking_id) = (ids.to_vec(), user_id.to_string(), booking_id.to_string());
+        let confirmed = self.group.run(move |tx| {
+            let (ids, user_id, booking_id) = (ids.clone(), user_id.clone(), booking_id.clone());
+            Box::pin(async move { Self::confirm_in(tx, &ids, &user_id, &booking_id, now).await })
+        }).await;
+        match confirmed {
+            Err(StoreError::Changed) => Ok(Err(Refusal::Expired)),
+            other => other,
         }
-        for r in rows.iter_mut() {
-            let until = until.max(r.expires_at);
-            let a = tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE reservations SET expires_at = ?, updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at > ?")
-                .bind(until).bind(now).bind(&r.reservation_id).bind(now).execute(c))?;
-            let b = tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE seats SET reserved_until = ?, version = version + 1, updated_at = ? \
-                 WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED' AND reserved_until > ?")
-                .bind(until).bind(now).bind(&r.seat_id).bind(&r.reservation_id).bind(now).execute(c))?;
-            if a != 1 || b != 1 {
-                return Ok(Err(Refusal::Expired));
-            }
-            r.expires_at = until;
-        }
-        tx.commit().await?;
-        Ok(Ok(rows))
     }
 
-    /// Turn live holds into booked seats for `booking_id`. All or nothing; an expired hold is refused.
-    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        let mut tx = self.db.begin().await?;
-        let mut rows = match Self::owned(&mut tx, ids, Some(user_id)).await? {
+    async fn confirm_in(tx: &mut Tx, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+        let mut rows = match Self::owned(tx, ids, Some(user_id)).await? {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
         };
@@ -455,23 +453,39 @@ impl InventoryStore {
         if let Err(e) = Self::check_live(&rows, now) {
             return Ok(Err(e));
         }
-        for r in rows.iter_mut() {
-            let a = tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE reservations SET status = 'CONFIRMED', booking_id = ?, updated_at = ? \
-                 WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at > ?")
-                .bind(booking_id).bind(now).bind(&r.reservation_id).bind(now).execute(c))?;
-            let b = tx_exec!(&mut tx, c => sqlx::query(
-                "UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1, updated_at = ? \
-                 WHERE seat_id = ? AND hold_reservation_id = ? AND status = 'RESERVED' AND reserved_until > ?")
-                .bind(now).bind(&r.seat_id).bind(&r.reservation_id).bind(now).execute(c))?;
-            if a != 1 || b != 1 {
-                return Ok(Err(Refusal::Expired));
+        let sql = format!(
+            "UPDATE reservations SET status = 'CONFIRMED', booking_id = ?, updated_at = ? \
+             WHERE reservation_id IN ({}) AND status = 'ACTIVE' AND expires_at > ?",
+            placeholders(rows.len()));
+        let a = tx_exec!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql).bind(booking_id).bind(now);
+            for r in &rows {
+                q = q.bind(&r.reservation_id);
             }
+            q.bind(now).execute(c)
+        })?;
+        let sql = format!(
+            "UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1, updated_at = ? \
+             WHERE seat_id IN ({}) AND hold_reservation_id IN ({}) AND status = 'RESERVED' AND reserved_until > ?",
+            placeholders(rows.len()), placeholders(rows.len()));
+        let b = tx_exec!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for r in &rows {
+                q = q.bind(&r.seat_id);
+            }
+            for r in &rows {
+                q = q.bind(&r.reservation_id);
+            }
+            q.bind(now).execute(c)
+        })?;
+        if a != rows.len() as u64 || b != rows.len() as u64 {
+            return Err(StoreError::Changed);
+        }
+        for r in rows.iter_mut() {
             r.status = "CONFIRMED".into();
             r.booking_id = Some(booking_id.to_string());
         }
-        Self::announce(&mut tx, &rows, "SeatsBooked").await?;
-        tx.commit().await?;
+        Self::announce(tx, &rows, "SeatsBooked").await?;
         Ok(Ok(rows))
     }
 

@@ -15,13 +15,13 @@ async fn stores() -> Vec<(String, InventoryStore, Option<tempfile::TempDir>)> {
 async fn processes(n: usize) -> Vec<(String, Vec<InventoryStore>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Db::open(&StoreConfig::Sqlite { dir: dir.path().into() }, "inventory", inventory::migrations()).await.unwrap();
-    let mut out = vec![("sqlite".to_string(), vec![InventoryStore { db: sqlite }; n], Some(dir))];
+    let mut out = vec![("sqlite".to_string(), vec![InventoryStore::new(sqlite); n], Some(dir))];
     if let Ok(base) = std::env::var("TICKETING_TEST_MYSQL_URL") {
         let url = format!("{}/t_{}", base.trim_end_matches('/'), common::ids::random_token(6));
         let mut each = Vec::new();
         for _ in 0..n {
             let db = Db::open(&StoreConfig::MySql { url: url.clone(), pool_size: 16 }, "inventory", inventory::migrations()).await.unwrap();
-            each.push(InventoryStore { db });
+            each.push(InventoryStore::new(db));
         }
         out.push(("mysql".to_string(), each, None));
     }

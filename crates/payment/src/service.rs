@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use common::clients::{ChargeRequest, Payment, PaymentsApi, SettleRequest, WebhookSink};
 use common::config::LatencyRange;
 use common::money::Money;
+use common::states::PaymentStatus;
 use common::{ApiError, ErrorCode};
 use rand::Rng;
 use serde::Serialize;
@@ -81,7 +82,7 @@ fn decide(digits: &str, success_rate: f64) -> Result<String, &'static str> {
 
 impl PaymentService {
     pub fn new(db: store::Db, cfg: PaymentConfig) -> Self {
-        Self { store: PaymentStore { db }, cfg, sink: OnceLock::new(), stopped: Default::default() }
+        Self { store: PaymentStore::new(db), cfg, sink: OnceLock::new(), stopped: Default::default() }
     }
 
     pub fn db(&self) -> &store::Db {
@@ -93,9 +94,11 @@ impl PaymentService {
         let _ = self.sink.set(sink);
     }
 
-    /// A charge left `PENDING` longer than this was interrupted (the process died mid-charge).
+    /// A charge left `PENDING` longer than this was interrupted (the process died mid-charge): the
+    /// simulated gateway always answers within its latency, and what counts is the recorded
+    /// decision, so deciding `FAILED` first is safe (the late `finish` then finds it decided).
     fn stale_after_ms(&self) -> i64 {
-        self.cfg.latency.max_ms as i64 + 60_000
+        self.cfg.latency.max_ms as i64 + 5_000
     }
 
     async fn latency(&self) {
@@ -136,7 +139,7 @@ impl PaymentService {
         }
         metrics::counter!("payment_idempotent_replays_total").increment(1);
         let deadline = tokio::time::Instant::now() + Duration::from_millis(self.cfg.latency.max_ms + 5_000);
-        while row.status == "PENDING" && tokio::time::Instant::now() < deadline {
+        while row.status == PaymentStatus::Pending && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
             row = self.store.get(&row.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
         }
@@ -146,7 +149,7 @@ impl PaymentService {
     async fn charge_inner(&self, req: &ChargeRequest) -> Result<Payment, ApiError> {
         Self::check_request(req)?;
         let t = now();
-        let row = PaymentRow {
+        let mut row = PaymentRow {
             payment_id: common::ids::new_id(),
             idempotency_key: req.idempotency_key.clone(),
             user_id: req.user_id.clone(),
@@ -154,59 +157,71 @@ impl PaymentService {
             amount: req.amount.cents(),
             currency: req.currency.clone(),
             card_last4: req.card.last4(),
-            status: "PENDING".into(),
+            status: PaymentStatus::Pending,
             decline_code: None,
             transaction_id: None,
             created_at: t,
             processed_at: None,
             refunded_at: None,
         };
-        for _ in 0..3 {
-            if let Some(existing) = self.store.by_key(&req.idempotency_key).await? {
+        // The insert decides between concurrent calls with one key (a unique index); the loser
+        // answers with the winner's payment. A key is new far more often than not, so no read first.
+        match self.store.insert(&row, t).await {
+            Ok(()) => {}
+            Err(e) if e.is_unique_violation() => {
+                let existing = self.store.by_key(&req.idempotency_key).await?
+                    .ok_or_else(|| ApiError::unavailable("the payment could not be recorded; nothing was charged"))?;
                 return self.existing(existing, req).await;
             }
-            match self.store.insert(&row, t).await {
-                Ok(()) => break,
-                // Another call with this key won the insert: answer with its payment.
-                Err(e) if e.is_unique_violation() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if self.store.get(&row.payment_id).await?.is_none() {
-            return Err(ApiError::unavailable("the payment could not be recorded; nothing was charged"));
+            Err(e) => return Err(e.into()),
         }
         // The gateway thinks.
         self.latency().await;
         let (status, decline, txn) = match decide(&req.card.digits(), self.cfg.success_rate) {
-            Ok(txn) => ("SUCCESS", None, Some(txn)),
-            Err(code) => ("FAILED", Some(code), None),
+            Ok(txn) => (PaymentStatus::Success, None, Some(txn)),
+            Err(code) => (PaymentStatus::Failed, Some(code), None),
         };
-        self.finish(&row, status, decline, txn.as_deref()).await?;
-        let done = self.store.get(&row.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
-        metrics::counter!("payments_total", "outcome" => if done.status == "SUCCESS" { "success" } else { "failed" }).increment(1);
-        tracing::info!(payment_id = %done.payment_id, status = %done.status, last4 = %done.card_last4, "charge processed");
+        let done = if self.finish(&row, status, decline, txn.as_deref()).await? {
+            row.status = status;
+            row.decline_code = decline.map(str::to_string);
+            row.transaction_id = txn;
+            row.processed_at = Some(now());
+            row
+        } else {
+            // Decided meanwhile by someone else (the stale-charge sweep): theirs is the answer.
+            self.store.get(&row.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?
+        };
+        metrics::counter!("payments_total", "outcome" => if done.status == PaymentStatus::Success { "success" } else { "failed" }).increment(1);
+        tracing::debug!(payment_id = %done.payment_id, status = %done.status, last4 = %done.card_last4, "charge processed");
         Ok(done.view())
     }
 
     /// Record the outcome of a `PENDING` payment, with its webhook. `false` if it was no longer pending.
-    async fn finish(&self, row: &PaymentRow, status: &str, decline: Option<&str>, txn: Option<&str>) -> Result<bool, ApiError> {
+    async fn finish(&self, row: &PaymentRow, status: PaymentStatus, decline: Option<&str>, txn: Option<&str>) -> Result<bool, ApiError> {
         let t = now();
         let hook = self.webhook(row, status, decline, t);
-        let ob = OutboxBody { payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), user_id: &row.user_id, status, amount_cents: row.amount, currency: &row.currency };
-        let ob = serde_json::to_value(&ob).unwrap_or_default();
-        Ok(self.store.transition(&row.payment_id, "PENDING", status, decline, txn, t, hook, &ob).await?)
+        let ob = self.outbox_body(row, status);
+        Ok(self.store.transition(&row.payment_id, PaymentStatus::Pending, status, decline, txn, t, hook, &ob).await?)
     }
 
-    fn webhook(&self, row: &PaymentRow, status: &str, decline: Option<&str>, t: i64) -> Option<Webhook> {
+    fn outbox_body(&self, row: &PaymentRow, status: PaymentStatus) -> serde_json::Value {
+        let ob = OutboxBody {
+            payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), user_id: &row.user_id, status: status.as_str(),
+            amount_cents: row.amount, currency: &row.currency,
+        };
+        serde_json::to_value(&ob).unwrap_or_default()
+    }
+
+    fn webhook(&self, row: &PaymentRow, status: PaymentStatus, decline: Option<&str>, t: i64) -> Option<Webhook> {
         let id = common::ids::new_id();
         let kind = match status {
-            "SUCCESS" => "payment.succeeded",
-            "FAILED" => "payment.failed",
-            "REFUNDED" => "payment.refunded",
-            _ => return None,
+            PaymentStatus::Success => "payment.succeeded",
+            PaymentStatus::Failed => "payment.failed",
+            PaymentStatus::Refunded => "payment.refunded",
+            PaymentStatus::Pending => return None,
         };
         let body = WebhookBody {
-            id: &id, kind, payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), status,
+            id: &id, kind, payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), status: status.as_str(),
             amount: Money(row.amount), currency: &row.currency, decline_code: decline, created_at: common::time::to_rfc3339(t),
         };
         let payload = serde_json::to_string(&body).ok()?;
@@ -219,9 +234,9 @@ impl PaymentService {
         }
         for _ in 0..3 {
             if let Some(row) = self.store.by_key(&req.idempotency_key).await? {
-                if row.status == "PENDING" && now() - row.created_at > self.stale_after_ms() {
+                if row.status == PaymentStatus::Pending && now() - row.created_at > self.stale_after_ms() {
                     // The process charging it died before deciding: no money moved. Decide now.
-                    self.finish(&row, "FAILED", Some("PROCESSING_ERROR"), None).await?;
+                    self.finish(&row, PaymentStatus::Failed, Some("PROCESSING_ERROR"), None).await?;
                     let row = self.store.get(&row.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
                     return Ok(row.view());
                 }
@@ -233,7 +248,7 @@ impl PaymentService {
             let tomb = PaymentRow {
                 payment_id: common::ids::new_id(), idempotency_key: req.idempotency_key.clone(), user_id: req.user_id.clone(),
                 booking_id: Some(req.booking_id.clone()), amount: 0, currency: "USD".into(), card_last4: String::new(),
-                status: "FAILED".into(), decline_code: Some("ABANDONED".into()), transaction_id: None,
+                status: PaymentStatus::Failed, decline_code: Some("ABANDONED".into()), transaction_id: None,
                 created_at: t, processed_at: Some(t), refunded_at: None,
             };
             match self.store.insert(&tomb, t).await {
@@ -247,21 +262,20 @@ impl PaymentService {
 
     async fn refund_inner(&self, id: &str) -> Result<Payment, ApiError> {
         let row = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
-        match row.status.as_str() {
-            "REFUNDED" => return Ok(row.view()),
-            "SUCCESS" => {}
+        match row.status {
+            PaymentStatus::Refunded => return Ok(row.view()),
+            PaymentStatus::Success => {}
             other => return Err(ApiError::new(ErrorCode::InvalidStateTransition, format!("a {other} payment cannot be refunded"))),
         }
         let t = now();
-        let hook = self.webhook(&row, "REFUNDED", None, t);
-        let ob = OutboxBody { payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), user_id: &row.user_id, status: "REFUNDED", amount_cents: row.amount, currency: &row.currency };
-        let ob = serde_json::to_value(&ob).unwrap_or_default();
-        if self.store.transition(id, "SUCCESS", "REFUNDED", None, None, t, hook, &ob).await? {
+        let hook = self.webhook(&row, PaymentStatus::Refunded, None, t);
+        let ob = self.outbox_body(&row, PaymentStatus::Refunded);
+        if self.store.transition(id, PaymentStatus::Success, PaymentStatus::Refunded, None, None, t, hook, &ob).await? {
             metrics::counter!("payment_refunds_total").increment(1);
         }
         // Either we refunded it or a concurrent call did: once, either way.
         let row = self.store.get(id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
-        if row.status != "REFUNDED" {
+        if row.status != PaymentStatus::Refunded {
             return Err(ApiError::new(ErrorCode::Conflict, "the payment changed meanwhile; try again"));
         }
         Ok(row.view())
@@ -311,7 +325,7 @@ impl PaymentService {
         let rows = self.store.stale_pending(now() - self.stale_after_ms(), 100).await?;
         let mut n = 0;
         for r in rows {
-            if self.finish(&r, "FAILED", Some("PROCESSING_ERROR"), None).await? {
+            if self.finish(&r, PaymentStatus::Failed, Some("PROCESSING_ERROR"), None).await? {
                 n += 1;
             }
         }

@@ -1,8 +1,10 @@
 //! SQL of the payment service: payments and their webhook deliveries.
 
 use common::money::Money;
+use common::states::PaymentStatus;
 use common::time::opt_rfc3339;
-use store::{exec, run, tx_exec, Db, StoreError};
+use store::group::Group;
+use store::{exec, run, tx_exec, Db, StoreError, Tx};
 
 pub const COLS: &str = "payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, decline_code, \
     transaction_id, created_at, processed_at, refunded_at";
@@ -16,7 +18,8 @@ pub struct PaymentRow {
     pub amount: i64,
     pub currency: String,
     pub card_last4: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PaymentStatus,
     pub decline_code: Option<String>,
     pub transaction_id: Option<String>,
     pub created_at: i64,
@@ -28,7 +31,7 @@ impl PaymentRow {
     pub fn view(&self) -> common::clients::Payment {
         common::clients::Payment {
             payment_id: self.payment_id.clone(),
-            status: self.status.clone(),
+            status: self.status,
             amount: Money(self.amount),
             currency: self.currency.clone(),
             card_last4: self.card_last4.clone(),
@@ -51,6 +54,7 @@ pub struct Delivery {
 }
 
 /// A webhook to write with a payment change.
+#[derive(Clone)]
 pub struct Webhook {
     pub delivery_id: String,
     pub event_type: &'static str,
@@ -58,21 +62,29 @@ pub struct Webhook {
 }
 
 /// The outbox and webhook name of a move to `status`.
-pub fn event_type(status: &str) -> &'static str {
+pub fn event_type(status: PaymentStatus) -> &'static str {
     match status {
-        "SUCCESS" => "PaymentSucceeded",
-        "FAILED" => "PaymentFailed",
-        "REFUNDED" => "PaymentRefunded",
-        _ => "PaymentChanged",
+        PaymentStatus::Success => "PaymentSucceeded",
+        PaymentStatus::Failed => "PaymentFailed",
+        PaymentStatus::Refunded => "PaymentRefunded",
+        PaymentStatus::Pending => "PaymentChanged",
     }
 }
 
 #[derive(Clone)]
 pub struct PaymentStore {
     pub db: Db,
+    /// A charge's two writes (its `PENDING` record, its outcome) go through one group commit per
+    /// process, with other buyers' (see `store::group`).
+    group: Group,
 }
 
 impl PaymentStore {
+    pub fn new(db: Db) -> Self {
+        let group = Group::start(db.clone(), "payments");
+        PaymentStore { db, group }
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<PaymentRow>, StoreError> {
         // Read on the write pool: a caller that just wrote must see its write (SQLite read pool is
         // separate, and this is small).
@@ -87,11 +99,26 @@ impl PaymentStore {
 
     /// Insert a new payment; a unique violation (the key exists) is the caller's to handle.
     pub async fn insert(&self, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
-        exec!(self.db.write(), p => sqlx::query(
+        let r = r.clone();
+        // A unique violation is this unit's answer, not the group's failure.
+        let inserted = self.group.run(move |tx| {
+            let r = r.clone();
+            Box::pin(async move {
+                match Self::insert_in(tx, &r, now).await {
+                    Err(e) if e.is_unique_violation() => Ok(Err(e)),
+                    other => other.map(Ok),
+                }
+            })
+        }).await?;
+        inserted
+    }
+
+    async fn insert_in(tx: &mut Tx, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
+        tx_exec!(tx, p => sqlx::query(
             "INSERT INTO payments (payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, \
              decline_code, transaction_id, created_at, processed_at, refunded_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&r.payment_id).bind(&r.idempotency_key).bind(&r.user_id).bind(&r.booking_id).bind(r.amount)
-            .bind(&r.currency).bind(&r.card_last4).bind(&r.status).bind(&r.decline_code).bind(&r.transaction_id)
+            .bind(&r.currency).bind(&r.card_last4).bind(r.status.as_str()).bind(&r.decline_code).bind(&r.transaction_id)
             .bind(r.created_at).bind(r.processed_at).bind(r.refunded_at).bind(now)
             .execute(p))?;
         Ok(())
@@ -103,36 +130,58 @@ impl PaymentStore {
     pub async fn transition(
         &self,
         id: &str,
-        from: &str,
-        to: &str,
+        from: PaymentStatus,
+        to: PaymentStatus,
         decline_code: Option<&str>,
         transaction_id: Option<&str>,
         now: i64,
         hook: Option<Webhook>,
         outbox: &serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.db.begin().await?;
-        let n = if to == "REFUNDED" {
-            tx_exec!(&mut tx, c => sqlx::query(
+        let (id, decline_code, transaction_id, outbox) =
+            (id.to_string(), decline_code.map(str::to_string), transaction_id.map(str::to_string), outbox.clone());
+        self.group.run(move |tx| {
+            let (id, decline_code, transaction_id, hook, outbox) =
+                (id.clone(), decline_code.clone(), transaction_id.clone(), hook.clone(), outbox.clone());
+            Box::pin(async move {
+                Self::transition_in(tx, &id, from, to, decline_code.as_deref(), transaction_id.as_deref(), now, hook, &outbox).await
+            })
+        }).await
+    }
+
+    /// [`Self::transition`] inside a transaction: the conditional update decides before anything else is written.
+    #[allow(clippy::too_many_arguments)]
+    async fn transition_in(
+        tx: &mut Tx,
+        id: &str,
+        from: PaymentStatus,
+        to: PaymentStatus,
+        decline_code: Option<&str>,
+        transaction_id: Option<&str>,
+        now: i64,
+        hook: Option<Webhook>,
+        outbox: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let n = if to == PaymentStatus::Refunded {
+            tx_exec!(&mut *tx, c => sqlx::query(
                 "UPDATE payments SET status = ?, refunded_at = ?, updated_at = ? WHERE payment_id = ? AND status = ?")
-                .bind(to).bind(now).bind(now).bind(id).bind(from).execute(c))?
+                .bind(to.as_str()).bind(now).bind(now).bind(id).bind(from.as_str()).execute(c))?
         } else {
-            tx_exec!(&mut tx, c => sqlx::query(
+            tx_exec!(&mut *tx, c => sqlx::query(
                 "UPDATE payments SET status = ?, decline_code = ?, transaction_id = ?, processed_at = ?, updated_at = ? \
                  WHERE payment_id = ? AND status = ?")
-                .bind(to).bind(decline_code).bind(transaction_id).bind(now).bind(now).bind(id).bind(from).execute(c))?
+                .bind(to.as_str()).bind(decline_code).bind(transaction_id).bind(now).bind(now).bind(id).bind(from.as_str()).execute(c))?
         };
         if n != 1 {
             return Ok(false);
         }
         if let Some(h) = hook {
-            tx_exec!(&mut tx, c => sqlx::query(
+            tx_exec!(&mut *tx, c => sqlx::query(
                 "INSERT INTO webhook_deliveries (delivery_id, payment_id, event_type, payload, attempts, next_attempt_at, created_at) \
                  VALUES (?, ?, ?, ?, 0, ?, ?)")
                 .bind(&h.delivery_id).bind(id).bind(h.event_type).bind(&h.payload).bind(now).bind(now).execute(c))?;
         }
-        store::outbox::append(&mut tx, "payment", id, event_type(to), outbox).await?;
-        tx.commit().await?;
+        store::outbox::append(tx, "payment", id, event_type(to), outbox).await?;
         Ok(true)
     }
 

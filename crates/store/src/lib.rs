@@ -16,6 +16,7 @@
 //!
 //! Time is `i64` milliseconds and money `i64` cents on both backends.
 
+pub mod group;
 pub mod locks;
 pub mod outbox;
 
@@ -203,6 +204,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Config(String),
+    /// A conditional write matched fewer rows than the transaction's own read promised (another
+    /// writer got in between): the transaction must be rolled back, never committed half done.
+    #[error("the rows changed under the transaction")]
+    Changed,
 }
 
 impl StoreError {

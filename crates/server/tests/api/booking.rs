@@ -248,6 +248,63 @@ async fn twenty_concurrent_confirms_with_one_key_make_one_booking_and_one_charge
 }
 
 #[tokio::test]
+async fn a_client_that_drops_the_connection_mid_charge_still_gets_its_booking() {
+    // The charge takes 1.5 s; the fan's connection goes after 0.3 s (a train enters a tunnel).
+    let app = spawn_app_with(|c| c.payment_latency_ms = common::config::LatencyRange { min_ms: 1500, max_ms: 1500 }).await;
+    let admin = app.admin_token().await;
+    let event = app.event_on_sale(&admin, 1, 10).await;
+    let seats = app.seat_numbers(&event).await;
+    let (token, _, _) = app.new_user("tunnel@example.com").await;
+    let ids = reserve(&app, &token, &event, &seats[..2]).await;
+    let body = json!({"reservationIds": ids, "paymentMethod": card(OK)});
+    let quick = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+    let dropped = quick.post(format!("{}/api/bookings/confirm", app.url)).bearer_auth(&token)
+        .header("Idempotency-Key", "tunnel").json(&body).send().await;
+    assert!(dropped.is_err_and(|e| e.is_timeout()), "the client should have given up first");
+    // The saga goes on without the client: within seconds the booking is CONFIRMED.
+    wait_for("the abandoned confirmation to finish", || async {
+        let (_, list) = app.get("/api/bookings/me", Some(&token)).await;
+        list["bookings"].as_array().is_some_and(|b| b.len() == 1 && b[0]["status"] == "CONFIRMED")
+    }).await;
+    let status = seat_status(&app, &event).await;
+    assert!(seats[..2].iter().all(|n| status[n] == "BOOKED"), "{status:?}");
+    // The fan comes back with the same key and gets the final answer.
+    let (s, b) = confirm_raw(&app.http, &app.url, &token, Some("tunnel"), body).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "CONFIRMED");
+    assert_eq!(payments(&app).await.len(), 1);
+    assert_ledger(&app).await;
+}
+
+#[tokio::test]
+async fn the_same_holds_confirmed_under_many_keys_at_once_are_charged_once() {
+    let app = spawn_app_with(|c| c.payment_latency_ms = common::config::LatencyRange { min_ms: 50, max_ms: 50 }).await;
+    let admin = app.admin_token().await;
+    let event = app.event_on_sale(&admin, 1, 10).await;
+    let seats = app.seat_numbers(&event).await;
+    let (token, _, _) = app.new_user("twice@example.com").await;
+    let ids = reserve(&app, &token, &event, &seats[..2]).await;
+    let body = json!({"reservationIds": ids, "paymentMethod": card(OK)});
+    // Ten keys (a double-click, a second tab, a retry after a timeout) race for the same holds.
+    let tasks = (0..10).map(|i| {
+        let (http, url, token, body) = (app.http.clone(), app.url.clone(), token.clone(), body.clone());
+        tokio::spawn(async move { confirm_raw(&http, &url, &token, Some(&format!("key-{i}")), body).await })
+    });
+    let results: Vec<(StatusCode, Value)> = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    let created = results.iter().filter(|r| r.0 == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "exactly one key wins: {results:?}");
+    for (s, b) in results.iter().filter(|r| r.0 != StatusCode::CREATED) {
+        assert_eq!(*s, StatusCode::CONFLICT, "the others are refused: {b}");
+    }
+    // One charge: the losers were refused before any money moved (or refunded, never kept).
+    let charged: Vec<_> = payments(&app).await.into_iter().filter(|p| p.1 == "SUCCESS").collect();
+    assert_eq!(charged.len(), 1, "{charged:?}");
+    let status = seat_status(&app, &event).await;
+    assert!(seats[..2].iter().all(|n| status[n] == "BOOKED"), "{status:?}");
+    assert_ledger(&app).await;
+}
+
+#[tokio::test]
 async fn a_declined_card_frees_the_seats() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
