@@ -281,33 +281,45 @@ impl PaymentService {
         Ok(row.view())
     }
 
-    /// One pass of the webhook deliverer. Returns how many were acknowledged.
+    /// One pass of the webhook deliverer: the due deliveries claimed together, sent concurrently
+    /// (so the receiver records them in one group), acknowledged together. Returns how many were
+    /// acknowledged.
     pub async fn deliver_once(&self) -> Result<usize, ApiError> {
         let Some(sink) = self.sink.get().cloned() else { return Ok(0) };
         let t = now();
-        let due = self.store.due_deliveries(t, 50).await?;
-        let mut ok = 0;
-        for d in due {
-            // While this attempt runs, nobody else tries it.
-            if !self.store.claim_delivery(&d, t + 30_000).await? {
-                continue;
+        let mut due = self.store.due_deliveries(t, 50).await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // While this attempt runs, nobody else tries it.
+        let lease = t + 30_000;
+        if !self.store.claim_deliveries(&due, lease, t).await? {
+            let mut mine = Vec::with_capacity(due.len());
+            for d in due {
+                if self.store.claim_delivery(&d, lease).await? {
+                    mine.push(d);
+                }
             }
-            if self.send(sink.as_ref(), &d).await? {
-                ok += 1;
+            due = mine;
+        }
+        let sent = futures::future::join_all(due.iter().map(|d| self.send(sink.as_ref(), d))).await;
+        let mut acked = Vec::with_capacity(due.len());
+        for (d, ok) in due.iter().zip(sent) {
+            if ok? {
+                acked.push(d.delivery_id.as_str());
             }
         }
-        Ok(ok)
+        self.store.delivered(&acked, now()).await?;
+        metrics::counter!("payment_webhooks_total", "outcome" => "delivered").increment(acked.len() as u64);
+        Ok(acked.len())
     }
 
+    /// One attempt; `true` when acknowledged (the caller records it), else the retry is scheduled.
     async fn send(&self, sink: &dyn WebhookSink, d: &Delivery) -> Result<bool, ApiError> {
         let ts = now() / 1000;
         let sig = common::webhook::sign(self.cfg.webhook_secret.expose().as_bytes(), ts, d.payload.as_bytes());
         match sink.deliver(ts, &sig, d.payload.as_bytes()).await {
-            Ok(()) => {
-                self.store.delivered(&d.delivery_id, now()).await?;
-                metrics::counter!("payment_webhooks_total", "outcome" => "delivered").increment(1);
-                Ok(true)
-            }
+            Ok(()) => Ok(true),
             Err(why) => {
                 // Exponential backoff: 1 s, 2 s, 4 s ... at most 5 minutes.
                 let attempts = (d.attempts + 1).clamp(1, 20) as u32;

@@ -209,9 +209,36 @@ impl PaymentStore {
         Ok(n == 1)
     }
 
-    pub async fn delivered(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        exec!(self.db.write(), p => sqlx::query("UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE delivery_id = ?")
-            .bind(now).bind(id).execute(p))?;
+    /// Take a whole pass's deliveries at once: `true` when every one of them was still due and is
+    /// now ours. Otherwise another process took some of them meanwhile and the caller claims them
+    /// one by one ([`Self::claim_delivery`]), so that no attempt is sent twice.
+    pub async fn claim_deliveries(&self, ds: &[Delivery], lease_until: i64, now: i64) -> Result<bool, StoreError> {
+        let sql = format!("UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
+             WHERE delivery_id IN ({}) AND delivered_at IS NULL AND next_attempt_at <= ?", vec!["?"; ds.len()].join(", "));
+        let n = exec!(self.db.write(), p => {
+            let mut q = sqlx::query(&sql).bind(lease_until);
+            for d in ds {
+                q = q.bind(&d.delivery_id);
+            }
+            q.bind(now).execute(p)
+        })?;
+        Ok(n == ds.len() as u64)
+    }
+
+    /// Acknowledged deliveries, in one statement.
+    pub async fn delivered(&self, ids: &[&str], now: i64) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!("UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE delivery_id IN ({})",
+            vec!["?"; ids.len()].join(", "));
+        exec!(self.db.write(), p => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(p)
+        })?;
         Ok(())
     }
 

@@ -109,13 +109,12 @@ async fn user_and_admin_tokens_cannot_reach_internal_endpoints() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let (user, user_id, _) = app.new_user("fan@example.com").await;
-    let hold = json!({"reservationIds": ["x"], "userId": user_id, "until": 1, "bookingId": "b"});
+    let hold = json!({"reservationIds": ["x"], "userId": user_id, "bookingId": "b"});
     let calls: Vec<(Method, &str, Option<Value>)> = vec![
         (Method::GET, "/internal/auth/users/someone", None),
         (Method::GET, "/internal/events/outbox", None),
         (Method::GET, "/internal/inventory/outbox", None),
         (Method::GET, "/internal/inventory/events/x/counts", None),
-        (Method::POST, "/internal/inventory/reservations/pin", Some(hold.clone())),
         (Method::POST, "/internal/inventory/reservations/confirm", Some(hold.clone())),
         (Method::POST, "/internal/inventory/reservations/release", Some(hold.clone())),
         (Method::POST, "/internal/inventory/reservations/free", Some(hold.clone())),
