@@ -67,6 +67,7 @@ mod store;
 
 pub use http::{internal_router, openapi, router};
 pub use service::{BookingConfig, BookingService};
+pub use store::audit_rows;
 
 #[async_trait::async_trait]
 impl common::clients::BookingsFeed for BookingService {

@@ -163,6 +163,11 @@ impl BookingService {
         self.dead.store(true, Ordering::SeqCst);
     }
 
+    /// Stopped (or "killed" by the test hook).
+    pub fn stopped(&self) -> bool {
+        self.dead.load(Ordering::SeqCst)
+    }
+
     fn failpoint(&self, at: &str) -> Result<(), ApiError> {
         if self.dead.load(Ordering::SeqCst) {
             return Err(crashed());

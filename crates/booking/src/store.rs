@@ -261,3 +261,10 @@ fn outbox_payload(b: &BookingRow) -> serde_json::Value {
     serde_json::to_value(&o).unwrap_or_default()
 }
 
+/// Every booking that holds seats, money or a running saga, for the invariant audit (`ticketing
+/// audit`): not `DONE`, or `CONFIRMED`, or with a payment.
+pub async fn audit_rows(db: &Db) -> Result<Vec<BookingRow>, StoreError> {
+    Ok(run!(db.read(), p => sqlx::query_as(&format!(
+        "SELECT {COLS} FROM bookings WHERE step <> 'DONE' OR status = 'CONFIRMED' OR payment_id IS NOT NULL"))
+        .fetch_all(p).await)?)
+}

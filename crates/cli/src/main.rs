@@ -48,6 +48,16 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Check the platform's invariants across services on the configured storage (no seat sold
+    /// twice, the seat map agrees with the bookings, no charge without seats...); exit 1 with a
+    /// report of each violation.
+    Audit {
+        #[command(flatten)]
+        config: Config,
+        /// Print the whole report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure the reservation path of the store alone beside a raw-SQL baseline.
     Bench(bench::BenchArgs),
     /// A flash sale against a running platform (this machine), with a report and an audit.
@@ -188,6 +198,26 @@ async fn main() -> ExitCode {
                 }
                 Err(e) => fail(e),
             }
+        }
+        Command::Audit { config, json } => {
+            if let Err(e) = config.validate() {
+                return fail(e);
+            }
+            let report = match server::audit(&config).await {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                for v in &report.violations {
+                    println!("VIOLATION {}: {}", v.check, v.detail);
+                }
+                let failing: Vec<String> = report.counts.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} {n}")).collect();
+                println!("audit of {} seats, {} bookings, {} payments: {}", report.seats, report.bookings, report.payments,
+                    if report.ok { "every invariant holds".to_string() } else { format!("violations: {}", failing.join(", ")) });
+            }
+            if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Command::Bench(args) => match bench::run(args).await {
             Ok(()) => ExitCode::SUCCESS,

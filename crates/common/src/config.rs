@@ -264,6 +264,11 @@ pub struct Config {
     /// lease, so this bounds how long a dead process's sagas wait, not how long a saga may take.
     #[arg(long, env = "TICKETING_BOOKING_LEASE_SECS", default_value = "6", value_parser = parse_positive)]
     pub booking_lease_secs: u64,
+    /// How often a process running the booking service checks the platform's invariants across
+    /// services (`ticketing audit`'s checks), exported as `ticketing_audit_violations{check}`;
+    /// `0` turns it off.
+    #[arg(long, env = "TICKETING_AUDIT_INTERVAL_SECS", default_value = "60")]
+    pub audit_interval_secs: u64,
     /// How often the booking service looks for sagas left half-done.
     #[arg(long, env = "TICKETING_BOOKING_SWEEP_SECS", default_value = "2", value_parser = parse_positive)]
     pub booking_sweep_secs: u64,

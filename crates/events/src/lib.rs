@@ -20,6 +20,7 @@ pub use http::{internal_router, openapi, router};
 pub use feed::feed_router;
 pub use model::{EventInput, Status};
 pub use service::EventsService;
+pub use store::audit_limits;
 
 pub fn migrations() -> ::store::Migrations {
     ::store::migrations!()

@@ -196,3 +196,9 @@ impl EventsStore {
     }
 }
 
+/// The per-buyer limit of every event that has one, for the invariant audit (`ticketing audit`).
+pub async fn audit_limits(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(run!(db.read(), p => sqlx::query_as(
+        "SELECT event_id, max_tickets_per_user FROM events WHERE max_tickets_per_user IS NOT NULL")
+        .fetch_all(p).await)?)
+}

@@ -32,6 +32,10 @@ use db::SearchDb;
 pub const BATCH: i64 = 500;
 /// Pause between polls of an idle outbox.
 pub const IDLE_POLL: Duration = Duration::from_millis(200);
+/// Pause after a batch that did not fill [`BATCH`]: during a sale every event's counts change
+/// several times a second, and an index commit per change cost a twentieth of the machine's CPU
+/// (measured with `loadgen --scenario purchase`). A change is still searchable within about a second.
+pub const COMMIT_PAUSE: Duration = Duration::from_millis(800);
 
 pub fn migrations() -> ::store::Migrations {
     ::store::migrations!()
@@ -173,7 +177,8 @@ impl Indexer {
         let handle = tokio::spawn(async move {
             loop {
                 match me.run_once().await {
-                    Ok(n) if n > 0 => continue,
+                    Ok(n) if n as i64 >= BATCH => continue,
+                    Ok(n) if n > 0 => tokio::time::sleep(COMMIT_PAUSE).await,
                     Ok(_) => tokio::time::sleep(IDLE_POLL).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "indexing the events outbox failed; retrying");

@@ -604,3 +604,44 @@ pub struct SectionCounts {
     pub min_price: Money,
     pub max_price: Money,
 }
+
+/// A seat as the invariant audit reads it (`ticketing audit`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditSeat {
+    pub event_id: String,
+    pub seat_id: String,
+    pub seat_number: String,
+    pub status: String,
+    pub hold_reservation_id: Option<String>,
+    pub reserved_until: Option<i64>,
+}
+
+/// A live or confirmed reservation as the audit reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditReservation {
+    pub reservation_id: String,
+    pub event_id: String,
+    pub seat_id: String,
+    pub user_id: String,
+    pub status: String,
+    pub expires_at: i64,
+    pub booking_id: Option<String>,
+}
+
+impl InventoryStore {
+    /// Every seat of every event, for the audit: one pass over the table (a 100,000-seat venue
+    /// is a few megabytes, read once a minute).
+    pub async fn audit_seats(&self) -> Result<Vec<AuditSeat>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(
+            "SELECT event_id, seat_id, seat_number, status, hold_reservation_id, reserved_until FROM seats")
+            .fetch_all(p).await).map_err(Into::into)
+    }
+
+    /// The reservations that hold or own a seat now (`ACTIVE`, `CONFIRMED`).
+    pub async fn audit_reservations(&self) -> Result<Vec<AuditReservation>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(
+            "SELECT reservation_id, event_id, seat_id, user_id, status, expires_at, booking_id FROM reservations \
+             WHERE status IN ('ACTIVE', 'CONFIRMED')")
+            .fetch_all(p).await).map_err(Into::into)
+    }
+}

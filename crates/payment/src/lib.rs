@@ -26,6 +26,7 @@ mod store;
 
 pub use http::{internal_router, openapi, router};
 pub use service::{PaymentConfig, PaymentService, CARD_DECLINED, CARD_NO_FUNDS, CARD_OK};
+pub use store::{audit_rows, PaymentRow};
 
 pub fn migrations() -> ::store::Migrations {
     ::store::migrations!()

@@ -258,3 +258,9 @@ impl PaymentStore {
         Ok((a, b))
     }
 }
+
+/// Payments that moved money (`SUCCESS`, `REFUNDED`), for the invariant audit (`ticketing audit`).
+pub async fn audit_rows(db: &Db) -> Result<Vec<PaymentRow>, StoreError> {
+    Ok(run!(db.read(), p => sqlx::query_as(&format!("SELECT {COLS} FROM payments WHERE status IN ('SUCCESS', 'REFUNDED')"))
+        .fetch_all(p).await)?)
+}

@@ -6,6 +6,7 @@
 //! service is adding a step. Nothing here is global: tests start several differently configured
 //! nodes in one process.
 
+pub mod audit;
 pub mod demo;
 pub mod openapi;
 
@@ -251,7 +252,11 @@ async fn start_booking_and_payment(cfg: &Config, keys: &Arc<JwtKeys>, services: 
             svc.set_replay_cache(conn);
         }
         svc.spawn_jobs(events);
-        services.booking = Some(svc);
+        services.booking = Some(svc.clone());
+        if cfg.audit_interval_secs > 0 {
+            let sources = audit::Sources::open(cfg, services).await?;
+            audit::spawn(sources, Duration::from_secs(cfg.audit_interval_secs), svc);
+        }
     }
     if let Some(p) = &services.payment {
         let sink: Arc<dyn WebhookSink> = match &services.booking {
@@ -369,6 +374,12 @@ async fn wire_admissions(cfg: &Config, keys: &Arc<JwtKeys>, services: &Services)
     };
     inv.set_admissions(gate);
     Ok(())
+}
+
+/// `ticketing audit`: the invariants checked once across the configured storage.
+pub async fn audit(cfg: &Config) -> Result<audit::Report, StartError> {
+    let sources = audit::Sources::open(cfg, &Services::default()).await?;
+    sources.run().await.map_err(|e| StartError::Other(e.to_string()))
 }
 
 /// `ticketing reindex`: an empty index, then the whole events outbox into it. Refused while a

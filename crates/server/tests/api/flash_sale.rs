@@ -143,6 +143,11 @@ async fn flash_sale(nodes: &[&TestApp]) {
     let pdb = main.node.services.payment.as_ref().unwrap().db().clone();
     let (ok,): (i64,) = store::run!(pdb.read(), p => sqlx::query_as("SELECT COUNT(*) FROM payments WHERE status = 'SUCCESS'").fetch_one(p).await).unwrap();
     assert_eq!(ok, confirmed, "successful charges vs confirmed bookings");
+    // And the platform's own audit (`ticketing audit`, shared/API.md §15) agrees.
+    let cfg = common::config::Config::for_tests(main.dir.path().to_path_buf());
+    let report = server::audit::Sources::open(&cfg, &main.node.services).await.unwrap().run().await.unwrap();
+    assert!(report.ok, "{:?}", report.violations);
+    assert!(report.bookings as i64 >= confirmed, "the audit read the bookings: {report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
