@@ -38,7 +38,6 @@ PLANNED = {
     "indexer_lag_seconds": "indexer: age of the oldest events-outbox row not yet indexed (gauge)",
     "db_pool_connections": "every service: database pool connections by state (in_use, idle)",
     "db_pool_max_connections": "every service: database pool size",
-    "audit_failures_total": "consistency audit: violations found, by check",
 }
 # Recorded only on events the live check cannot cause on purpose: missing from its scrape is reported,
 # not failed.

@@ -130,10 +130,25 @@ fn confirm_request(header_key: Option<&str>, body: &[u8]) -> Result<(String, Con
     if key.len() > 255 {
         return Err(ApiError::validation("Idempotency-Key", "must be at most 255 characters"));
     }
-    let input: ConfirmInput = serde_json::from_value(v).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg.split('`').nth(1).unwrap_or("body").to_string();
-        ApiError::new(ErrorCode::ValidationError, msg).with("field", field)
+    // The field is the JSON path of what was wrong (`paymentMethod.expiryMonth`), never a value
+    // from the body (serde's own message quotes the value, which could be a card number).
+    let input: ConfirmInput = serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let missing = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()).map(str::to_string);
+        let field = match (&missing, path.as_str()) {
+            (Some(m), ".") => m.clone(),
+            (Some(m), p) => format!("{p}.{m}"),
+            (None, ".") => "body".to_string(),
+            (None, p) => p.to_string(),
+        };
+        let expected = inner.split(" at line ").next().unwrap_or_default().split(", expected ").nth(1);
+        let message = match (missing, expected) {
+            (Some(_), _) => format!("{field} is missing"),
+            (None, Some(what)) => format!("{field} must be {what}"),
+            (None, None) => format!("{field} is not valid"),
+        };
+        ApiError::new(ErrorCode::ValidationError, message).with("field", field)
     })?;
     Ok((key, input))
 }

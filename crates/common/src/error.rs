@@ -181,7 +181,9 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status(), axum::Json(self.body())).into_response();
-        if let Some(secs) = self.retry_after_secs {
+        // A dependency that is down (a database, Redis): nothing was done, ask again in a moment.
+        let retry_after = self.retry_after_secs.or((self.code == ErrorCode::Unavailable).then_some(1));
+        if let Some(secs) = retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }

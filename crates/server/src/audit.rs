@@ -260,9 +260,9 @@ pub fn export(r: &Report) {
 /// service stops. Failures to read are logged and retried at the next tick.
 pub fn spawn(sources: Sources, every: Duration, booking: std::sync::Arc<booking::BookingService>) {
     tokio::spawn(async move {
+        // The first pass at once: the metric exists from the start, and a restart is checked.
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
         loop {
             tick.tick().await;
             if booking.stopped() {

@@ -201,6 +201,18 @@ async fn bad_requests_are_refused_before_anything_happens() {
         let (s, e) = confirm_raw(&app.http, &app.url, &token, Some("k2"), bad.clone()).await;
         assert_error(s, &e, 400, "VALIDATION_ERROR");
     }
+    // `field` names the field, never echoes a value (a card number sent as a number included).
+    for (bad, field) in [
+        (json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": "x", "expiryYear": 2099, "cvv": "123"}), "paymentMethod.expiryMonth"),
+        (json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": 1, "expiryYear": -1, "cvv": "123"}), "paymentMethod.expiryYear"),
+        (json!({"type": "CREDIT_CARD", "cardNumber": 4242424242424242u64, "expiryMonth": 1, "expiryYear": 2099, "cvv": "123"}), "paymentMethod.cardNumber"),
+        (json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": 1, "expiryYear": 2099}), "paymentMethod.cvv"),
+    ] {
+        let (s, e) = confirm_raw(&app.http, &app.url, &token, Some("k2"), json!({"reservationIds": ids, "paymentMethod": bad})).await;
+        assert_error(s, &e, 400, "VALIDATION_ERROR");
+        assert_eq!(e["field"], field, "{e}");
+        assert!(!e.to_string().contains("4242424242424242"), "the card number is echoed: {e}");
+    }
     let resp = app.http.post(format!("{}/api/bookings/confirm", app.url)).bearer_auth(&token).header("Idempotency-Key", "k3")
         .header("content-type", "application/json").body("{not json").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
