@@ -26,6 +26,9 @@ cargo build --locked --workspace --all-targets
 step "cargo test (SQLite always; MariaDB + Redis when set)"
 cargo test --locked --workspace
 
+step "fault suite: a sale while the server is killed three times, and a payment latency spike"
+bash scripts/faults.sh target/debug/ticketing
+
 step "schemathesis: every operation of /api/openapi.json, as a user and as an admin"
 bash scripts/schemathesis.sh
 

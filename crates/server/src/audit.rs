@@ -68,6 +68,8 @@ pub struct Report {
     pub seats: usize,
     pub bookings: usize,
     pub payments: usize,
+    /// Bookings whose saga is still running (not a violation while their lease is live).
+    pub running: usize,
 }
 
 /// The databases the audit reads.
@@ -246,6 +248,7 @@ pub fn check(s: &Snapshot) -> Report {
         seats: s.seats.len(),
         bookings: s.bookings.len(),
         payments: s.payments.len(),
+        running: s.bookings.iter().filter(|b| running(b)).count(),
     }
 }
 
