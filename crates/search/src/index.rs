@@ -3,8 +3,8 @@
 //!
 //! One document per event, keyed by `event_id`. Text fields go through the `folded` analyzer
 //! (split on non-alphanumerics, lowercase, ASCII folding: `Beyoncé` is indexed as `beyonce`);
-//! `all_text` holds the four searchable fields together and is what fuzzy terms run against, so a
-//! typo costs one automaton walk per word rather than four. City and category are indexed twice:
+//! `all_text` holds the five searchable fields (name, description, venue, city, tags) together and
+//! is what fuzzy terms run against, so a typo costs one automaton walk per word rather than five. City and category are indexed twice:
 //! as folded keywords (exact, case- and accent-insensitive filters) and as facets (counts with
 //! their display value). Dates and prices are fast fields (ranges and sorts); prices carry
 //! sentinels so an event without seats sorts last both ways and never matches a price filter.
@@ -28,7 +28,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLon
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 /// Bump when the schema or the analyzers change: an index of another version is rebuilt at start.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// The file beside tantivy's own that records the schema version and the index's identity.
 const MARKER: &str = "ticketing-index.json";
 /// The text analyzer of every searchable field.
@@ -57,6 +57,7 @@ pub struct Fields {
     pub name: Field,
     pub description: Field,
     pub venue: Field,
+    pub city: Field,
     pub tags: Field,
     pub all_text: Field,
     pub city_kw: Field,
@@ -83,6 +84,7 @@ fn schema() -> (Schema, Fields) {
         name: b.add_text_field("name", text.clone()),
         description: b.add_text_field("description", text.clone()),
         venue: b.add_text_field("venue", text.clone()),
+        city: b.add_text_field("city", text.clone()),
         tags: b.add_text_field("tags", text.clone()),
         all_text: b.add_text_field("all_text", text),
         city_kw: b.add_text_field("city_kw", keyword.clone()),
@@ -416,11 +418,11 @@ impl SearchIndex {
         out
     }
 
-    /// Every word must match (in any of the four fields, or within one typo for words of 5+
+    /// Every word must match (in any of the five fields, or within one typo for words of 5+
     /// letters); stop words only add to the score; `-word` excludes; `"..."` is a phrase.
     fn text_query(&self, text: &TextQuery) -> Option<Box<dyn Query>> {
         let f = &self.fields;
-        let weighted = [(f.name, 3.0f32), (f.tags, 2.0), (f.venue, 1.5), (f.description, 1.0)];
+        let weighted = [(f.name, 3.0f32), (f.tags, 2.0), (f.venue, 1.5), (f.city, 1.5), (f.description, 1.0)];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positive = false;
         for c in &text.clauses {
@@ -501,10 +503,11 @@ impl DocWriter {
         let description = e.description.clone().unwrap_or_default();
         doc.add_text(f.description, &description);
         doc.add_text(f.venue, &e.venue_name);
+        doc.add_text(f.city, &e.city);
         for t in &e.tags {
             doc.add_text(f.tags, t);
         }
-        for t in [&e.event_name, &description, &e.venue_name].into_iter().chain(e.tags.iter()) {
+        for t in [&e.event_name, &description, &e.venue_name, &e.city].into_iter().chain(e.tags.iter()) {
             doc.add_text(f.all_text, t);
         }
         doc.add_text(f.city_kw, &e.city);

@@ -106,6 +106,13 @@ async fn filters_combine_with_the_text_and_facets_count_the_whole_query() {
     assert_eq!(search(&app, "q=live&status=UPCOMING").await["page"]["totalElements"], 3);
     assert!(ids(&search(&app, "q=live&status=ON_SALE").await).is_empty());
     assert!(ids(&search(&app, "q=jazz&city=Porto").await).is_empty());
+    // The city is part of the full text (shared/API.md §8): typing it finds its events.
+    let mut lisbon = ids(&search(&app, "q=lisbon").await);
+    lisbon.sort();
+    let mut want = vec![a.clone(), c.clone()];
+    want.sort();
+    assert_eq!(lisbon, want);
+    assert_eq!(ids(&search(&app, "q=porto").await), vec![b.clone()]);
     // Filters alone, no text.
     let r = search(&app, "category=concert&sort=date").await;
     assert_eq!(ids(&r), vec![a.clone(), c.clone()]);
