@@ -27,6 +27,9 @@ pub struct EventsService {
     /// Bumped at every change, so that a sale check that read the database before a change does not
     /// put its stale answer into the cache after it.
     changes: std::sync::atomic::AtomicU64,
+    /// The inventory, asked whether an event has seats before an admin opens its sale (the copy of
+    /// the counts may be a moment behind a layout just saved). Set by [`Self::spawn_jobs`].
+    inventory: std::sync::OnceLock<Arc<dyn InventoryApi>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -55,7 +58,7 @@ fn date_to_bound(s: &str) -> Option<i64> {
 impl EventsService {
     pub fn new(db: store::Db) -> Self {
         let sale_cache = moka::future::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(1)).build();
-        Self { store: EventsStore { db }, sale_cache, changes: Default::default() }
+        Self { store: EventsStore { db }, sale_cache, changes: Default::default(), inventory: std::sync::OnceLock::new() }
     }
 
     pub fn db(&self) -> &store::Db {
@@ -114,6 +117,9 @@ impl EventsService {
         }
         if to == Status::Completed && row.event_date > common::time::now_ms() {
             return Err(ApiError::new(ErrorCode::InvalidStateTransition, "an event is COMPLETED only after its date has passed"));
+        }
+        if from == Status::Upcoming && to == Status::OnSale && row.total_seats == 0 && !self.has_seats(id).await? {
+            return Err(ApiError::new(ErrorCode::InvalidStateTransition, "an event with no seat layout cannot go on sale: save its seats first"));
         }
         let moved = self.store.transition(id, from, to).await?;
         self.changed(id).await;
@@ -204,7 +210,16 @@ impl EventsService {
     }
 
     /// Start the clock and the inventory follower; they stop when the runtime does.
+    /// Whether the inventory has a seat layout for the event (asked, not the copied counts).
+    async fn has_seats(&self, id: &str) -> Result<bool, ApiError> {
+        match self.inventory.get() {
+            Some(inv) => Ok(inv.seat_counts(id).await?.total > 0),
+            None => Ok(false),
+        }
+    }
+
     pub fn spawn_jobs(self: &Arc<Self>, inventory: Arc<dyn InventoryApi>) {
+        let _ = self.inventory.set(inventory.clone());
         let svc = self.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(1));

@@ -70,6 +70,15 @@ async fn add_seats(app: &TestApp, admin: &str, id: &str, n: i64) {
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
+/// A new event with one seat, its count already copied into the catalogue (so that no later copy
+/// flips a status the test sets by hand): an event without seats cannot go on sale.
+async fn seated_event(app: &TestApp, admin: &str, body: Value) -> String {
+    let id = app.create_event(admin, body).await["eventId"].as_str().unwrap().to_string();
+    add_seats(app, admin, &id, 1).await;
+    poll_event(app, &id, Duration::from_secs(10), |e| e["totalSeats"] == 1).await;
+    id
+}
+
 fn ids(list: &Value) -> Vec<String> {
     list["events"].as_array().unwrap().iter().map(|e| e["eventId"].as_str().unwrap().to_string()).collect()
 }
@@ -205,8 +214,8 @@ async fn every_list_filter_narrows_the_list() {
     let admin = app.admin_token().await;
     let a = app.create_event(&admin, json!({"category": "CONCERT", "city": "Lisbon", "eventDate": "2030-06-01T20:00:00Z"})).await;
     let b = app.create_event(&admin, json!({"category": "SPORTS", "city": "Porto", "eventDate": "2030-06-02T23:30:00Z"})).await;
-    let c = app.create_event(&admin, json!({"category": "CONCERT", "city": "Porto", "eventDate": "2030-06-03T10:00:00Z"})).await;
-    let [a, b, c] = [&a, &b, &c].map(|e| e["eventId"].as_str().unwrap().to_string());
+    let c = seated_event(&app, &admin, json!({"category": "CONCERT", "city": "Porto", "eventDate": "2030-06-03T10:00:00Z"})).await;
+    let [a, b] = [&a, &b].map(|e| e["eventId"].as_str().unwrap().to_string());
     let (s, _) = set_status(&app, &admin, &c, "ON_SALE").await;
     assert_eq!(s, StatusCode::OK);
 
@@ -327,7 +336,7 @@ async fn update_changes_only_the_fields_it_carries() {
 async fn every_allowed_status_move_works() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let new_event = || async { app.create_event(&admin, json!({})).await["eventId"].as_str().unwrap().to_string() };
+    let new_event = || seated_event(&app, &admin, json!({}));
     let paths: [&[&str]; 4] = [
         &["ON_SALE", "SOLD_OUT", "ON_SALE", "SOLD_OUT", "CANCELLED"],
         &["CANCELLED"],
@@ -354,7 +363,7 @@ async fn disallowed_status_moves_are_409_invalid_state_transition() {
     let event_in = |path: &'static [&'static str]| {
         let (app, admin) = (&app, &admin);
         async move {
-            let id = app.create_event(admin, json!({})).await["eventId"].as_str().unwrap().to_string();
+            let id = seated_event(app, admin, json!({})).await;
             for to in path {
                 let (s, b) = set_status(app, admin, &id, to).await;
                 assert_eq!(s, StatusCode::OK, "{b}");
@@ -389,13 +398,28 @@ async fn disallowed_status_moves_are_409_invalid_state_transition() {
 }
 
 #[tokio::test]
+async fn an_event_without_seats_cannot_go_on_sale() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let id = app.create_event(&admin, json!({})).await["eventId"].as_str().unwrap().to_string();
+    let (s, b) = set_status(&app, &admin, &id, "ON_SALE").await;
+    assert_error(s, &b, 409, "INVALID_STATE_TRANSITION");
+    assert_eq!(app.get(&format!("/api/events/{id}"), None).await.1["status"], "UPCOMING");
+    // Once the layout is saved the sale opens at once (the catalogue asks the inventory, it does
+    // not wait for its copy of the counts).
+    add_seats(&app, &admin, &id, 5).await;
+    let (s, b) = set_status(&app, &admin, &id, "ON_SALE").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+#[tokio::test]
 async fn completed_only_after_the_event_date_and_then_final() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let clock = app.node.services.events.clone().expect("events run here");
     let to_the_past = json!({"eventDate": in_secs(-60), "saleStartTime": in_secs(-7200)});
     for path in [&[][..], &["ON_SALE"], &["ON_SALE", "SOLD_OUT"]] {
-        let id = app.create_event(&admin, json!({})).await["eventId"].as_str().unwrap().to_string();
+        let id = seated_event(&app, &admin, json!({})).await;
         for to in path {
             assert_eq!(set_status(&app, &admin, &id, to).await.0, StatusCode::OK);
         }
@@ -415,7 +439,7 @@ async fn completed_only_after_the_event_date_and_then_final() {
         }
     }
     // The clock completes a past event by itself.
-    let id = app.create_event(&admin, json!({})).await["eventId"].as_str().unwrap().to_string();
+    let id = seated_event(&app, &admin, json!({})).await;
     assert_eq!(set_status(&app, &admin, &id, "ON_SALE").await.0, StatusCode::OK);
     let (s, b) = app.put(&format!("/api/events/{id}"), Some(&admin), to_the_past.clone()).await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -648,6 +672,9 @@ async fn the_catalogue_and_its_clock_on_mariadb() {
     assert_eq!(s, StatusCode::OK, "{up}");
     assert_eq!(up["city"], "Faro");
     assert_eq!(up["description"], Value::Null);
+    assert_eq!(set_status(&app, &admin, &id, "ON_SALE").await.0.as_u16(), 409, "no seats yet");
+    add_seats(&app, &admin, &id, 1).await;
+    poll_event(&app, &id, Duration::from_secs(10), |e| e["totalSeats"] == 1).await;
     for (to, want) in [("SOLD_OUT", 409), ("ON_SALE", 200), ("UPCOMING", 409), ("SOLD_OUT", 200), ("ON_SALE", 200), ("CANCELLED", 200), ("ON_SALE", 409)] {
         let (s, b) = set_status(&app, &admin, &id, to).await;
         assert_eq!(s.as_u16(), want, "-> {to}: {b}");
