@@ -11,6 +11,15 @@
 #    pass, and no booking may still be running 10 s after the last restart.
 # 2. A payment latency spike: the same sale with the gateway answering in 1.5-3 s and no kill: every
 #    saga must still finish, with the same checks.
+# 3. When MariaDB and Redis answer (TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL, or the local
+#    servers): three processes of the platform on one fresh set of databases, the load spread over
+#    them; one process is killed with SIGKILL and started again, and Redis is restarted (it keeps
+#    nothing: the seat locks and counters start empty, which must not sell a seat twice). Same checks,
+#    with `ticketing audit` on MySQL.
+# 4. Redis Sentinel: a primary, a replica and three sentinels of our own (ports 16390-16391,
+#    26390-26392); two processes on MariaDB find Redis through the sentinels. The primary is shut
+#    down mid-sale; the sentinels promote the replica, the processes follow it, and a second short
+#    sale on the promoted replica must go through without an error. Same checks.
 #
 # Only this machine (127.0.0.1); every process it starts is stopped when it ends.
 set -euo pipefail
@@ -20,8 +29,11 @@ BIN=$(realpath "$BIN")
 PORT=${FAULTS_PORT:-18471}
 WORK=$(mktemp -d)
 SERVER_PID=
+NODE_PIDS=()
 cleanup() {
   [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null || true
+  for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  stop_own_redis
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -66,6 +78,13 @@ sale_with_kills() {
     echo "FAIL: the load generator's audit failed ($name)"; tail -30 "$WORK/loadgen.txt"; exit 1
   fi
   # The invariants hold, and no saga is still running (the load generator waited for its own).
+  audit_passes "$name"
+  kill -9 "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+}
+
+# The audit's verdict on the storage of the current environment, and no saga left running.
+audit_passes() {
+  local name=$1
   if ! "$BIN" audit --json >"$WORK/audit.json" 2>"$WORK/audit.err"; then
     echo "FAIL: ticketing audit ($name)"; cat "$WORK/audit.json" "$WORK/audit.err"; exit 1
   fi
@@ -74,10 +93,130 @@ sale_with_kills() {
   if [ "$running" != 0 ]; then
     echo "FAIL: $running bookings still running after the sale ($name)"; exit 1
   fi
-  kill -9 "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+}
+
+shared_sale() {
+  local mysql=$1 redis=$2
+  local db="$mysql/f_$RANDOM$RANDOM"
+  echo "== MariaDB + Redis, three processes: one killed with SIGKILL and Redis restarted mid-sale"
+  local -a ports=()
+  start_node() {
+    local i=$1
+    TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$redis TICKETING_DATA_DIR=$WORK/node$i TICKETING_PORT=${ports[$i]} \
+      "$BIN" serve >>"$WORK/node$i.log" 2>&1 &
+    NODE_PIDS[$i]=$!
+    for _ in $(seq 1 150); do
+      curl -sf "http://127.0.0.1:${ports[$i]}/health" >/dev/null && return 0
+      sleep 0.1
+    done
+    echo "node $i did not come up"; tail -20 "$WORK/node$i.log"; exit 1
+  }
+  export TICKETING_JWT_SECRET=fault-suite-secret-fault-suite-secret-0123 TICKETING_DB_POOL_SIZE=4 TICKETING_PAYMENT_LATENCY_MS=50-250
+  for i in 0 1 2; do ports[$i]=$((PORT + 10 + i)); mkdir -p "$WORK/node$i"; done
+  start_node 0
+  start_node 1
+  start_node 2
+  "$BIN" loadgen --url "http://127.0.0.1:${ports[0]}" --also-url "http://127.0.0.1:${ports[1]}" --also-url "http://127.0.0.1:${ports[2]}" \
+    --scenario purchase --jwt-secret "$TICKETING_JWT_SECRET" --rate 45 --duration 24 --seats 20000 --buyers 300 --declined 0.2 \
+    --health-secs 1 --concurrency 16 >"$WORK/loadgen.txt" 2>&1 &
+  local lg=$!
+  sleep $((4 + RANDOM % 4))
+  echo "   kill -9 of process 1"
+  kill -9 "${NODE_PIDS[1]}"; wait "${NODE_PIDS[1]}" 2>/dev/null || true
+  start_node 1
+  sleep $((3 + RANDOM % 3))
+  echo "   Redis restarted"
+  local rport=${redis##*:}; rport=${rport%%/*}
+  redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do redis-cli -p "$rport" ping >/dev/null 2>&1 || break; sleep 0.1; done
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$rport" --save "" --appendonly no >/dev/null
+  for _ in $(seq 1 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  local lg_ok=0
+  wait "$lg" || lg_ok=$?
+  grep -E "^purchase: [0-9]|^errors|waited|AUDIT|audit passed|^audit:" "$WORK/loadgen.txt" | sed 's/^/   /'
+  if [ "$lg_ok" != 0 ]; then
+    echo "FAIL: the load generator's audit failed (MariaDB + Redis)"; tail -30 "$WORK/loadgen.txt"; exit 1
+  fi
+  TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$redis audit_passes "MariaDB + Redis"
+  for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  NODE_PIDS=()
+  local prefix=${db##*/}
+  mysql -h 127.0.0.1 -uroot -N -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${prefix}\_%'" 2>/dev/null \
+    | while read -r d; do mysql -h 127.0.0.1 -uroot -e "DROP DATABASE \`$d\`"; done || true
+}
+
+REDIS_PIDS_DIR=
+sentinel_sale() {
+  local mysql=$1
+  local db="$mysql/s_$RANDOM$RANDOM" dir=$WORK/sentinel
+  echo "== Redis Sentinel: the primary shut down mid-sale, the replica promoted"
+  mkdir -p "$dir"; REDIS_PIDS_DIR=$dir
+  redis-server --port 16390 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --pidfile "$dir/p.pid" --logfile "$dir/p.log"
+  redis-server --port 16391 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --pidfile "$dir/r.pid" --logfile "$dir/r.log" \
+    --replicaof 127.0.0.1 16390
+  for p in 26390 26391 26392; do
+    printf 'port %s\nbind 127.0.0.1\nsentinel monitor tmaster 127.0.0.1 16390 2\nsentinel down-after-milliseconds tmaster 1000\nsentinel failover-timeout tmaster 5000\n' "$p" >"$dir/s$p.conf"
+    redis-server "$dir/s$p.conf" --sentinel --daemonize yes --pidfile "$dir/s$p.pid" --logfile "$dir/s$p.log"
+  done
+  sleep 2
+  local url="redis+sentinel://127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392/tmaster"
+  local -a ports=()
+  export TICKETING_JWT_SECRET=fault-suite-secret-fault-suite-secret-0123 TICKETING_DB_POOL_SIZE=4 TICKETING_PAYMENT_LATENCY_MS=50-250
+  for i in 0 1; do
+    ports[$i]=$((PORT + 20 + i)); mkdir -p "$dir/node$i"
+    TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$url TICKETING_DATA_DIR=$dir/node$i TICKETING_PORT=${ports[$i]} \
+      "$BIN" serve >>"$dir/node$i.log" 2>&1 &
+    NODE_PIDS[$i]=$!
+  done
+  for i in 0 1; do
+    for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:${ports[$i]}/health" >/dev/null && break; sleep 0.1; done
+  done
+  sale() {
+    "$BIN" loadgen --url "http://127.0.0.1:${ports[0]}" --also-url "http://127.0.0.1:${ports[1]}" --scenario purchase \
+      --jwt-secret "$TICKETING_JWT_SECRET" --rate 40 --duration "$1" --seats 20000 --buyers 300 --health-secs 1 --concurrency 16 >"$dir/$2" 2>&1
+  }
+  sale 20 loadgen.txt &
+  local lg=$!
+  sleep 6
+  echo "   primary (16390) shut down"
+  redis-cli -p 16390 shutdown nosave >/dev/null 2>&1 || true
+  local lg_ok=0
+  wait "$lg" || lg_ok=$?
+  grep -E "^purchase: [0-9]|^errors|AUDIT|audit passed" "$dir/loadgen.txt" | sed 's/^/   /'
+  [ "$lg_ok" = 0 ] || { echo "FAIL: the load generator's audit failed (Sentinel)"; tail -30 "$dir/loadgen.txt"; exit 1; }
+  local primary
+  primary=$(redis-cli -p 26390 sentinel get-master-addr-by-name tmaster | tail -1)
+  echo "   the sentinels name port $primary as the primary"
+  [ "$primary" = 16391 ] || { echo "FAIL: the replica was not promoted"; exit 1; }
+  sale 4 loadgen2.txt || { echo "FAIL: the sale on the promoted replica"; tail -30 "$dir/loadgen2.txt"; exit 1; }
+  grep -E "^purchase: [0-9]|^errors" "$dir/loadgen2.txt" | sed 's/^/   after the failover: /'
+  grep -q "^errors: none" "$dir/loadgen2.txt" || { echo "FAIL: errors on the promoted replica"; exit 1; }
+  TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$url audit_passes "Sentinel"
+  for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  NODE_PIDS=()
+  stop_own_redis
+  local prefix=${db##*/}
+  mysql -h 127.0.0.1 -uroot -N -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${prefix}\_%'" 2>/dev/null \
+    | while read -r d; do mysql -h 127.0.0.1 -uroot -e "DROP DATABASE \`$d\`"; done || true
+}
+
+stop_own_redis() {
+  [ -n "$REDIS_PIDS_DIR" ] || return 0
+  for f in "$REDIS_PIDS_DIR"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
+  REDIS_PIDS_DIR=
 }
 
 t0=$(date +%s)
 sale_with_kills "embedded, killed three times" 3 50-250 60
 sale_with_kills "embedded, payment latency spike" 0 1500-3000 30
+MYSQL=${TICKETING_TEST_MYSQL_URL:-}
+REDIS=${TICKETING_TEST_REDIS_URL:-}
+if [ -z "$MYSQL" ] && mysqladmin -h 127.0.0.1 -uroot ping >/dev/null 2>&1; then MYSQL=mysql://root@127.0.0.1:3306; fi
+if [ -z "$REDIS" ] && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then REDIS=redis://127.0.0.1:6379; fi
+if [ -n "$MYSQL" ] && [ -n "$REDIS" ]; then
+  shared_sale "${MYSQL%/}" "$REDIS"
+  if command -v redis-server >/dev/null; then sentinel_sale "${MYSQL%/}"; fi
+else
+  echo "== MariaDB + Redis: skipped (neither TICKETING_TEST_MYSQL_URL/REDIS_URL set nor local servers answering)"
+fi
 echo "fault suite passed in $(( $(date +%s) - t0 )) s"

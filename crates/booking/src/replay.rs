@@ -21,7 +21,7 @@ pub struct Remembered {
 }
 
 pub struct ReplayCache {
-    conn: redis::aio::ConnectionManager,
+    conn: store::redis_conn::RedisConn,
 }
 
 fn redis_key(user_id: &str, key: &str) -> String {
@@ -29,7 +29,7 @@ fn redis_key(user_id: &str, key: &str) -> String {
 }
 
 impl ReplayCache {
-    pub fn new(conn: redis::aio::ConnectionManager) -> Self {
+    pub fn new(conn: store::redis_conn::RedisConn) -> Self {
         Self { conn }
     }
 

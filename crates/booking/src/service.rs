@@ -122,7 +122,7 @@ impl BookingService {
     }
 
     /// Serve replays of finished confirmations from Redis first (set once, at start).
-    pub fn set_replay_cache(&self, conn: redis::aio::ConnectionManager) {
+    pub fn set_replay_cache(&self, conn: store::redis_conn::RedisConn) {
         let _ = self.replays.set(crate::replay::ReplayCache::new(conn));
     }
 

@@ -185,8 +185,10 @@ pub struct Config {
     /// MySQL / MariaDB server; each service uses its own database on it. Unset: SQLite in the data dir.
     #[arg(long, env = "TICKETING_MYSQL_URL", value_parser = parse_secret_url(&["mysql://", "mariadb://"]))]
     pub mysql_url: Option<Secret>,
-    /// Redis for locks and rate-limit counters. Unset: in-process tables.
-    #[arg(long, env = "TICKETING_REDIS_URL", value_parser = parse_secret_url(&["redis://", "rediss://"]))]
+    /// Redis for locks, rate-limit counters, the idempotency fast path and the waiting room:
+    /// `redis://host:6379`, or Sentinel: `redis+sentinel://h1:26379,h2:26379,h3:26379/mymaster`
+    /// (the platform follows the primary the sentinels name). Unset: in-process tables.
+    #[arg(long, env = "TICKETING_REDIS_URL", value_parser = parse_secret_url(&["redis://", "rediss://", "redis+sentinel://"]))]
     pub redis_url: Option<Secret>,
     /// HS256 secret of the access tokens (at least 32 characters). Embedded mode generates one.
     #[arg(long, env = "TICKETING_JWT_SECRET", value_parser = parse_jwt_secret)]

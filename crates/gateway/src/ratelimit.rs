@@ -12,7 +12,7 @@ use std::time::Duration;
 pub enum RateLimiter {
     Off,
     Local { limiter: DefaultKeyedRateLimiter<String> },
-    Redis { conn: redis::aio::ConnectionManager, per_minute: u32 },
+    Redis { conn: store::redis_conn::RedisConn, per_minute: u32 },
 }
 
 impl RateLimiter {
@@ -23,7 +23,7 @@ impl RateLimiter {
         }
     }
 
-    pub fn redis(conn: redis::aio::ConnectionManager, per_minute: u32) -> Self {
+    pub fn redis(conn: store::redis_conn::RedisConn, per_minute: u32) -> Self {
         if per_minute == 0 {
             RateLimiter::Off
         } else {

@@ -1,7 +1,7 @@
 //! The rules of the simulated gateway: test cards, the success rate, latency, idempotent charges,
 //! refunds, and the webhook deliverer.
 
-use crate::store::{event_type, Delivery, PaymentRow, PaymentStore, Webhook};
+use crate::store::{event_type, Delivery, PaymentRow, PaymentStore, Transition, Webhook};
 use async_trait::async_trait;
 use common::clients::{ChargeRequest, Payment, PaymentsApi, SettleRequest, WebhookSink};
 use common::config::LatencyRange;
@@ -198,18 +198,26 @@ impl PaymentService {
 
     /// Record the outcome of a `PENDING` payment, with its webhook. `false` if it was no longer pending.
     async fn finish(&self, row: &PaymentRow, status: PaymentStatus, decline: Option<&str>, txn: Option<&str>) -> Result<bool, ApiError> {
-        let t = now();
-        let hook = self.webhook(row, status, decline, t);
-        let ob = self.outbox_body(row, status);
-        Ok(self.store.transition(&row.payment_id, PaymentStatus::Pending, status, decline, txn, t, hook, &ob).await?)
+        Ok(self.store.transition(self.move_of(row, PaymentStatus::Pending, status, decline, txn)).await?)
     }
 
-    fn outbox_body(&self, row: &PaymentRow, status: PaymentStatus) -> serde_json::Value {
+    /// The move of `row` from `from` to `to` now, with its webhook and outbox row.
+    fn move_of(&self, row: &PaymentRow, from: PaymentStatus, to: PaymentStatus, decline: Option<&str>, txn: Option<&str>) -> Transition {
+        let t = now();
         let ob = OutboxBody {
-            payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), user_id: &row.user_id, status: status.as_str(),
+            payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), user_id: &row.user_id, status: to.as_str(),
             amount_cents: row.amount, currency: &row.currency,
         };
-        serde_json::to_value(&ob).unwrap_or_default()
+        Transition {
+            id: row.payment_id.clone(),
+            from,
+            to,
+            decline_code: decline.map(str::to_string),
+            transaction_id: txn.map(str::to_string),
+            now: t,
+            hook: self.webhook(row, to, decline, t),
+            outbox: serde_json::to_value(&ob).unwrap_or_default(),
+        }
     }
 
     fn webhook(&self, row: &PaymentRow, status: PaymentStatus, decline: Option<&str>, t: i64) -> Option<Webhook> {
@@ -267,10 +275,7 @@ impl PaymentService {
             PaymentStatus::Success => {}
             other => return Err(ApiError::new(ErrorCode::InvalidStateTransition, format!("a {other} payment cannot be refunded"))),
         }
-        let t = now();
-        let hook = self.webhook(&row, PaymentStatus::Refunded, None, t);
-        let ob = self.outbox_body(&row, PaymentStatus::Refunded);
-        if self.store.transition(id, PaymentStatus::Success, PaymentStatus::Refunded, None, None, t, hook, &ob).await? {
+        if self.store.transition(self.move_of(&row, PaymentStatus::Success, PaymentStatus::Refunded, None, None)).await? {
             metrics::counter!("payment_refunds_total").increment(1);
         }
         // Either we refunded it or a concurrent call did: once, either way.

@@ -53,6 +53,19 @@ pub struct Delivery {
     pub next_attempt_at: i64,
 }
 
+/// A payment's move from one status to another, with what is written with it.
+#[derive(Clone)]
+pub struct Transition {
+    pub id: String,
+    pub from: PaymentStatus,
+    pub to: PaymentStatus,
+    pub decline_code: Option<String>,
+    pub transaction_id: Option<String>,
+    pub now: i64,
+    pub hook: Option<Webhook>,
+    pub outbox: serde_json::Value,
+}
+
 /// A webhook to write with a payment change.
 #[derive(Clone)]
 pub struct Webhook {
@@ -124,44 +137,20 @@ impl PaymentStore {
         Ok(())
     }
 
-    /// Move a payment from `from` to `to`, with its webhook and outbox row, in one transaction.
-    /// `false` when the payment was not in `from` (someone else moved it first).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn transition(
-        &self,
-        id: &str,
-        from: PaymentStatus,
-        to: PaymentStatus,
-        decline_code: Option<&str>,
-        transaction_id: Option<&str>,
-        now: i64,
-        hook: Option<Webhook>,
-        outbox: &serde_json::Value,
-    ) -> Result<bool, StoreError> {
-        let (id, decline_code, transaction_id, outbox) =
-            (id.to_string(), decline_code.map(str::to_string), transaction_id.map(str::to_string), outbox.clone());
+    /// Move a payment from `from` to `to`, with its webhook and outbox row, in one transaction
+    /// (grouped with other charges'). `false` when the payment was not in `from` (someone else
+    /// moved it first).
+    pub async fn transition(&self, t: Transition) -> Result<bool, StoreError> {
         self.group.run(move |tx| {
-            let (id, decline_code, transaction_id, hook, outbox) =
-                (id.clone(), decline_code.clone(), transaction_id.clone(), hook.clone(), outbox.clone());
-            Box::pin(async move {
-                Self::transition_in(tx, &id, from, to, decline_code.as_deref(), transaction_id.as_deref(), now, hook, &outbox).await
-            })
+            let t = t.clone();
+            Box::pin(async move { Self::transition_in(tx, &t).await })
         }).await
     }
 
     /// [`Self::transition`] inside a transaction: the conditional update decides before anything else is written.
-    #[allow(clippy::too_many_arguments)]
-    async fn transition_in(
-        tx: &mut Tx,
-        id: &str,
-        from: PaymentStatus,
-        to: PaymentStatus,
-        decline_code: Option<&str>,
-        transaction_id: Option<&str>,
-        now: i64,
-        hook: Option<Webhook>,
-        outbox: &serde_json::Value,
-    ) -> Result<bool, StoreError> {
+    async fn transition_in(tx: &mut Tx, t: &Transition) -> Result<bool, StoreError> {
+        let Transition { id, from, to, decline_code, transaction_id, now, hook, outbox } = t;
+        let (from, to, now) = (*from, *to, *now);
         let n = if to == PaymentStatus::Refunded {
             tx_exec!(&mut *tx, c => sqlx::query(
                 "UPDATE payments SET status = ?, refunded_at = ?, updated_at = ? WHERE payment_id = ? AND status = ?")

@@ -19,7 +19,7 @@ use crate::model::{Place, RoomHead, RoomState, Snapshot};
 use async_trait::async_trait;
 use common::clients::Admissions;
 use common::ApiError;
-use redis::aio::ConnectionManager;
+use store::redis_conn::RedisConn;
 use redis::Script;
 
 const ROOMS: &str = "queue:rooms";
@@ -123,14 +123,14 @@ return out
 "#;
 
 pub struct RedisBackend {
-    conn: ConnectionManager,
+    conn: RedisConn,
     join: Script,
     open: Script,
     admit: Script,
 }
 
 impl RedisBackend {
-    pub fn new(conn: ConnectionManager) -> Self {
+    pub fn new(conn: RedisConn) -> Self {
         Self { conn, join: Script::new(JOIN), open: Script::new(OPEN), admit: Script::new(ADMIT) }
     }
 }
@@ -280,7 +280,7 @@ impl Backend for RedisBackend {
 }
 
 /// The gate's one Redis call.
-async fn admitted_at(conn: &ConnectionManager, event: &str, user: &str) -> Result<Option<i64>, ApiError> {
+async fn admitted_at(conn: &RedisConn, event: &str, user: &str) -> Result<Option<i64>, ApiError> {
     let mut c = conn.clone();
     let score: Option<f64> = redis::cmd("ZSCORE").arg(key(event, "admitted")).arg(user).query_async(&mut c).await.map_err(unavailable)?;
     Ok(score.map(|s| s as i64).filter(|t| *t > 0))
@@ -289,13 +289,13 @@ async fn admitted_at(conn: &ConnectionManager, event: &str, user: &str) -> Resul
 /// The gate for an inventory process that does not run the queue: one `ZSCORE` per check, and a yes
 /// kept until the fan's window ends (it cannot change before then).
 pub struct RedisAdmissions {
-    conn: ConnectionManager,
+    conn: RedisConn,
     window_ms: i64,
     yes: moka::future::Cache<(String, String), i64>,
 }
 
 impl RedisAdmissions {
-    pub fn new(conn: ConnectionManager, window: std::time::Duration) -> Self {
+    pub fn new(conn: RedisConn, window: std::time::Duration) -> Self {
         Self {
             conn,
             window_ms: window.as_millis() as i64,

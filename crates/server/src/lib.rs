@@ -405,6 +405,8 @@ pub async fn reindex(cfg: &Config) -> Result<u64, StartError> {
 /// Build the services of this node and the router that serves them.
 pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services), StartError> {
     cfg.validate().map_err(StartError::Config)?;
+    // The metrics recorder before any service: what their first jobs record is kept.
+    common::telemetry::metrics_handle();
     let keys = jwt_keys(cfg)?;
     let mut services = Services::default();
     if cfg.runs(Service::Auth) {

@@ -18,6 +18,7 @@
 
 pub mod group;
 pub mod locks;
+pub mod redis_conn;
 pub mod outbox;
 
 use common::{ApiError, ErrorCode};

@@ -129,7 +129,7 @@ impl LockManager for LocalLocks {
 
 /// Locks in Redis, shared by every process.
 pub struct RedisLocks {
-    conn: redis::aio::ConnectionManager,
+    conn: crate::redis_conn::RedisConn,
     acquire: redis::Script,
     release: redis::Script,
     op_timeout: Duration,
@@ -167,18 +167,10 @@ impl RedisLocks {
     }
 }
 
-/// A Redis connection that reconnects by itself and never hangs a request: every operation has a
-/// response timeout.
-pub async fn connect_redis(url: &str) -> Result<redis::aio::ConnectionManager, LockError> {
-    let client = redis::Client::open(url).map_err(|e| LockError::Unavailable(format!("TICKETING_REDIS_URL: {e}")))?;
-    let cfg = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_secs(2))
-        .set_response_timeout(Duration::from_secs(2))
-        .set_number_of_retries(1);
-    tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager_with_config(cfg))
-        .await
-        .map_err(|_| LockError::Unavailable("redis: connection timed out".into()))?
-        .map_err(|e| LockError::Unavailable(format!("redis: {e}")))
+/// The process's Redis connection (a plain URL or Sentinel; see [`crate::redis_conn`]): it
+/// reconnects by itself and never hangs a request.
+pub async fn connect_redis(url: &str) -> Result<crate::redis_conn::RedisConn, LockError> {
+    crate::redis_conn::RedisConn::connect(url).await.map_err(|e| LockError::Unavailable(format!("TICKETING_REDIS_URL: {e}")))
 }
 
 #[async_trait]

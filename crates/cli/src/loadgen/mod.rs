@@ -617,11 +617,14 @@ fn print_table(rows: &[Row]) {
 
 /// `GET /health` for `--health-secs` at `--concurrency` in flight (closed model, whatever the
 /// scenario's): the bare round trip through the gateway, the yardstick of the run's rates.
+/// Says what it does and what it found.
 async fn measure_health(args: &LoadgenArgs, http: &reqwest::Client) -> Row {
+    eprintln!("/health for {} s, {} in flight...", args.health_secs, args.concurrency.max(1));
     let url = format!("{}/health", args.url);
     let until = Instant::now() + Duration::from_secs(args.health_secs);
     let mut row = blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
     row.ratio_to_health = ratio(row.per_sec, row.per_sec);
+    println!("/health: {:.1} requests/s (p50 {:.2} ms, p99 {:.2} ms)", row.per_sec, row.p50_ms, row.p99_ms);
     row
 }
 

@@ -278,9 +278,7 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
         {} buyers ({}); {journeys}; {} s or {} requests; seed {}",
         before.len(), seats.len(), declined * 100.0, args.buyers, if args.jwt_secret.is_some() { "minted tokens" } else { "registered" },
         args.duration, args.requests, args.seed);
-    eprintln!("/health for {} s, {} in flight...", args.health_secs, args.concurrency.max(1));
     let health = measure_health(&args, &http).await;
-    println!("/health: {:.1} requests/s (p50 {:.2} ms, p99 {:.2} ms)", health.per_sec, health.p50_ms, health.p99_ms);
 
     let targets = std::iter::once(&base).chain(&args.also_url).map(|u| {
         let u = u.trim_end_matches('/');
