@@ -162,14 +162,15 @@ sentinel_sale() {
   local url="redis+sentinel://127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392/tmaster"
   local -a ports=()
   export TICKETING_JWT_SECRET=fault-suite-secret-fault-suite-secret-0123 TICKETING_DB_POOL_SIZE=4 TICKETING_PAYMENT_LATENCY_MS=50-250
+  # One after the other: the first creates the databases.
   for i in 0 1; do
     ports[$i]=$((PORT + 20 + i)); mkdir -p "$dir/node$i"
     TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$url TICKETING_DATA_DIR=$dir/node$i TICKETING_PORT=${ports[$i]} \
       "$BIN" serve >>"$dir/node$i.log" 2>&1 &
     NODE_PIDS[$i]=$!
-  done
-  for i in 0 1; do
-    for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:${ports[$i]}/health" >/dev/null && break; sleep 0.1; done
+    local up=
+    for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:${ports[$i]}/health" >/dev/null && { up=1; break; }; sleep 0.1; done
+    [ -n "$up" ] || { echo "FAIL: node $i did not come up"; tail -20 "$dir/node$i.log"; exit 1; }
   done
   sale() {
     "$BIN" loadgen --url "http://127.0.0.1:${ports[0]}" --also-url "http://127.0.0.1:${ports[1]}" --scenario purchase \
@@ -190,7 +191,7 @@ sentinel_sale() {
   [ "$primary" = 16391 ] || { echo "FAIL: the replica was not promoted"; exit 1; }
   sale 4 loadgen2.txt || { echo "FAIL: the sale on the promoted replica"; tail -30 "$dir/loadgen2.txt"; exit 1; }
   grep -E "^purchase: [0-9]|^errors" "$dir/loadgen2.txt" | sed 's/^/   after the failover: /'
-  grep -q "^errors: none" "$dir/loadgen2.txt" || { echo "FAIL: errors on the promoted replica"; exit 1; }
+  grep -q "^errors: none" "$dir/loadgen2.txt" || { echo "FAIL: errors on the promoted replica"; tail -5 "$dir/node0.log" "$dir/node1.log"; exit 1; }
   TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$url audit_passes "Sentinel"
   for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   NODE_PIDS=()
