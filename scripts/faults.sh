@@ -129,7 +129,8 @@ shared_sale() {
   local rport=${redis##*:}; rport=${rport%%/*}
   redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
   for _ in $(seq 1 30); do redis-cli -p "$rport" ping >/dev/null 2>&1 || break; sleep 0.1; done
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$rport" --save "" --appendonly no >/dev/null
+  # As this kind of machine starts it (CI's Redis keeps nothing on disk).
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$rport" --save "" --appendonly no --dir /tmp >/dev/null
   for _ in $(seq 1 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
   local lg_ok=0
   wait "$lg" || lg_ok=$?
@@ -151,12 +152,13 @@ sentinel_sale() {
   local db="$mysql/s_$RANDOM$RANDOM" dir=$WORK/sentinel
   echo "== Redis Sentinel: the primary shut down mid-sale, the replica promoted"
   mkdir -p "$dir"; REDIS_PIDS_DIR=$dir
-  redis-server --port 16390 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --pidfile "$dir/p.pid" --logfile "$dir/p.log"
-  redis-server --port 16391 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --pidfile "$dir/r.pid" --logfile "$dir/r.log" \
+  # --dir: a primary writes its replication snapshot there.
+  redis-server --port 16390 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$dir" --pidfile "$dir/p.pid" --logfile "$dir/p.log"
+  redis-server --port 16391 --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$dir" --pidfile "$dir/r.pid" --logfile "$dir/r.log" \
     --replicaof 127.0.0.1 16390
   for p in 26390 26391 26392; do
     printf 'port %s\nbind 127.0.0.1\nsentinel monitor tmaster 127.0.0.1 16390 2\nsentinel down-after-milliseconds tmaster 1000\nsentinel failover-timeout tmaster 5000\n' "$p" >"$dir/s$p.conf"
-    redis-server "$dir/s$p.conf" --sentinel --daemonize yes --pidfile "$dir/s$p.pid" --logfile "$dir/s$p.log"
+    redis-server "$dir/s$p.conf" --sentinel --daemonize yes --dir "$dir" --pidfile "$dir/s$p.pid" --logfile "$dir/s$p.log"
   done
   sleep 2
   local url="redis+sentinel://127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392/tmaster"
