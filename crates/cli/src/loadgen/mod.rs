@@ -385,9 +385,11 @@ async fn buyers(args: &LoadgenArgs, http: &reqwest::Client, n: usize) -> anyhow:
         .map(|i| {
             let (http, base, email) = (http.clone(), args.url.clone(), format!("buyer{i}-{run}@loadgen.example"));
             async move {
-                let (s, b) = post(&http, format!("{base}/api/auth/register"), None, json!({"email": email, "password": "loadgen-pass", "name": format!("Buyer {i}")})).await?;
-                anyhow::ensure!(s == StatusCode::CREATED, "register: {s} {b}");
-                let (s, b) = post(&http, format!("{base}/api/auth/login"), None, json!({"email": email, "password": "loadgen-pass"})).await?;
+                let (s, b) = post_through_outage(&http, format!("{base}/api/auth/register"),
+                    json!({"email": email, "password": "loadgen-pass", "name": format!("Buyer {i}")})).await?;
+                // A register that went through before an outage cut its answer: the retry finds the email taken.
+                anyhow::ensure!(s == StatusCode::CREATED || s == StatusCode::CONFLICT, "register: {s} {b}");
+                let (s, b) = post_through_outage(&http, format!("{base}/api/auth/login"), json!({"email": email, "password": "loadgen-pass"})).await?;
                 anyhow::ensure!(s == StatusCode::OK, "login: {s} {b}");
                 Ok(b["accessToken"].as_str().unwrap_or_default().to_string())
             }
@@ -396,6 +398,20 @@ async fn buyers(args: &LoadgenArgs, http: &reqwest::Client, n: usize) -> anyhow:
         .collect()
         .await;
     tokens.into_iter().collect()
+}
+
+/// A POST that tries again, for up to 30 s, while the platform does not answer or answers `503`
+/// (a restart, a failover): setting a run up survives what the run is there to measure.
+async fn post_through_outage(http: &reqwest::Client, url: String, body: Value) -> anyhow::Result<(StatusCode, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match post(http, url.clone(), None, body.clone()).await {
+            Ok((s, _)) if s == StatusCode::SERVICE_UNAVAILABLE && Instant::now() < deadline => {}
+            Err(_) if Instant::now() < deadline => {}
+            other => return other,
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Access tokens of `n` user identities minted with the platform's secret, valid for a day.
