@@ -47,6 +47,12 @@ pub struct BookingService {
     in_flight: Arc<Mutex<HashSet<String>>>,
 }
 
+/// What a confirmation's task found: the key already used, or the saga it ran.
+enum Started {
+    Existing { request_hash: String, booking: Option<BookingRow> },
+    Ran(Result<BookingView, ApiError>),
+}
+
 /// Marks a booking as driven by this process while it lives.
 struct InFlight {
     set: Arc<Mutex<HashSet<String>>>,
@@ -306,18 +312,22 @@ impl BookingService {
             confirmed_at: None,
             cancelled_at: None,
         };
+        // From the key's record on, in a task of its own: a booking whose key is recorded always
+        // has its saga run, whenever the client goes away.
         let guard = InFlight::new(&self.in_flight, &b.booking_id);
-        if let Begun::Existing { request_hash, booking } = self.store.begin(key, &hash, &b, t).await? {
-            drop(guard);
-            return self.replay(user, key, &hash, &request_hash, booking).await;
-        }
-        let svc = self.clone();
-        let card = input.payment_method;
-        let saga = tokio::spawn(async move {
+        let (svc, card, key_owned, hash_owned) = (self.clone(), input.payment_method, key.to_string(), hash.clone());
+        let work = tokio::spawn(async move {
             let _guard = guard;
-            svc.run_saga(b, &card).await
+            match svc.store.begin(&key_owned, &hash_owned, &b, t).await? {
+                Begun::Existing { request_hash, booking } => Ok(Started::Existing { request_hash, booking }),
+                Begun::Created => Ok(Started::Ran(svc.run_saga(b, &card).await)),
+            }
         });
-        let result = saga.await.map_err(|e| ApiError::internal(format!("the booking saga stopped: {e}")))?;
+        let started_as: Result<Started, ApiError> = work.await.map_err(|e| ApiError::internal(format!("the booking saga stopped: {e}")))?;
+        let result = match started_as? {
+            Started::Existing { request_hash, booking } => return self.replay(user, key, &hash, &request_hash, booking).await,
+            Started::Ran(result) => result,
+        };
         if let Ok(v) = &result {
             metrics::histogram!("booking_confirmation_seconds").record(started.elapsed().as_secs_f64());
             self.remember(&user.user_id, key, &hash, &v.booking_id).await;
