@@ -14,8 +14,9 @@
 # 3. When MariaDB and Redis answer (TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL, or the local
 #    servers): three processes of the platform on one fresh set of databases, the load spread over
 #    them; one process is killed with SIGKILL and started again, and Redis is restarted (it keeps
-#    nothing: the seat locks and counters start empty, which must not sell a seat twice). Same checks,
-#    with `ticketing audit` on MySQL.
+#    nothing: the seat locks and counters start empty, which must not sell a seat twice); with
+#    FAULTS_RESTART_MARIADB=1 (CI sets it: it restarts the machine's MariaDB) MariaDB is restarted
+#    too. Same checks, with `ticketing audit` on MySQL.
 # 4. Redis Sentinel: a primary, a replica and three sentinels of our own (ports 16390-16391,
 #    26390-26392); two processes on MariaDB find Redis through the sentinels. The primary is shut
 #    down mid-sale; the sentinels promote the replica, the processes follow it, and a second short
@@ -98,7 +99,9 @@ audit_passes() {
 shared_sale() {
   local mysql=$1 redis=$2
   local db="$mysql/f_$RANDOM$RANDOM"
-  echo "== MariaDB + Redis, three processes: one killed with SIGKILL and Redis restarted mid-sale"
+  local also=""
+  [ "${FAULTS_RESTART_MARIADB:-0}" = 1 ] && also=" and MariaDB"
+  echo "== MariaDB + Redis, three processes: one killed with SIGKILL, Redis$also restarted mid-sale"
   local -a ports=()
   start_node() {
     local i=$1
@@ -132,6 +135,18 @@ shared_sale() {
   # As this kind of machine starts it (CI's Redis keeps nothing on disk).
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$rport" --save "" --appendonly no --dir /tmp >/dev/null
   for _ in $(seq 1 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  if [ "${FAULTS_RESTART_MARIADB:-0}" = 1 ] && [ -x /usr/sbin/mariadbd ]; then
+    sleep 3
+    echo "   MariaDB restarted"
+    local down=$(date +%s%N)
+    mysqladmin -h 127.0.0.1 -uroot shutdown
+    # `shutdown` answers before the server has exited; start the new one once the old one is gone.
+    for _ in $(seq 1 240); do pgrep -x mariadbd >/dev/null || break; sleep 0.25; done
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in $(seq 1 120); do mysqladmin -h 127.0.0.1 -uroot ping >/dev/null 2>&1 && break; sleep 0.25; done
+    mysql -h 127.0.0.1 -uroot -e "SET GLOBAL max_connections = 1000"
+    echo "   MariaDB answered again after $(( ($(date +%s%N) - down) / 1000000 )) ms"
+  fi
   local lg_ok=0
   wait "$lg" || lg_ok=$?
   grep -E "^purchase: [0-9]|^errors|waited|AUDIT|audit passed|^audit:" "$WORK/loadgen.txt" | sed 's/^/   /'
