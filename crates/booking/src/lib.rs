@@ -11,43 +11,41 @@
 //! goes away mid-payment does not stop it (a retry with the same key gets the outcome). Each step
 //! is written to the database *before* its action, three writes of the booking in all:
 //!
-//! 1. **pin** the holds: the inventory checks they are the caller's, `ACTIVE`, not expired and not
-//!    being paid for by another booking, extends them past anything the saga may still do (lease +
-//!    two payment timeouts) and marks them as this booking's. A refused hold ends the booking
-//!    `FAILED` with `403`/`409` before any money moves; so does a second key for the same holds.
-//! 2. **charge** (step `CHARGING`, written with the pinned seats and the total), idempotent on a key
-//!    derived from the booking id, so a retry after a timeout cannot charge twice. An unknown
-//!    outcome is *settled* by asking the payment service, which fences the key if no charge was
-//!    made. A decline releases the holds: `402`.
-//! 3. **confirm** the seats, then `DONE`/`CONFIRMED`. The pin guarantees the holds are still ours;
-//!    if the inventory refuses anyway, the charge is refunded (step `REFUNDING`) and the booking is
-//!    `FAILED` with the answer saying so. `CONFIRMED` carries an 8-character `bookingReference`.
+//! 1. **book** the seats: the inventory checks the holds are the caller's, `ACTIVE` and not
+//!    expired, and turns them into seats `BOOKED` for this booking, in one transaction. From here
+//!    nobody else can take them and they cannot run out during the payment; a second booking of
+//!    the same holds (another idempotency key) is refused here, before any money moves. A refusal
+//!    ends the booking `FAILED` with `403`/`409`.
+//! 2. **charge**, idempotent on a key derived from the booking id, so a retry after a timeout cannot
+//!    charge twice. An unknown outcome is *settled* by asking the payment service, which fences the
+//!    key if no charge was made. A decline frees the booked seats: `402`.
+//! 3. **done**: `DONE`/`CONFIRMED` with the seats, the total and the payment, or `DONE`/`FAILED`.
+//!    `CONFIRMED` carries an 8-character `bookingReference`. A charged fan always has the seats:
+//!    they were booked before the charge.
 //!
 //! The moves ([`model::Step::may_follow`] is the one place they are written):
 //!
 //! | from | to | when |
 //! |---|---|---|
-//! | `NEW` | `CHARGING` | the holds are pinned; the charge is about to be asked for |
-//! | `NEW` | `DONE` (`FAILED`) | the pin was refused, or recovery released the holds (nothing charged) |
-//! | `CHARGING` | `DONE` (`CONFIRMED`) | charged and the seats confirmed |
-//! | `CHARGING` | `DONE` (`FAILED`) | declined, or refused before money moved; the holds released |
-//! | `CHARGING` | `REFUNDING` | charged but the seats could not be confirmed |
-//! | `REFUNDING` | `DONE` (`FAILED`) | refunded in full, holds released |
+//! | `NEW` | `DONE` (`CONFIRMED`) | the seats booked and the charge made |
+//! | `NEW` | `DONE` (`FAILED`) | the holds refused, the charge declined (seats freed), or recovery found no charge (nothing charged, seats and holds given back) |
+//! | `NEW` | `REFUNDING` | recovery found a charge but the seats could not be booked for it (never expected: they are booked first) |
+//! | `REFUNDING` | `DONE` (`FAILED`) | refunded in full, seats given back |
 //! | `DONE` (`CONFIRMED`) | `CANCELLING` | a cancel claimed it (one caller wins) |
 //! | `CANCELLING` | `DONE` (`CANCELLED`) | refunded, seats freed |
 //!
-//! (`PINNED` and `CHARGED` were written by earlier versions between these steps; a booking left
-//! at one is still recovered, as `NEW` and as `CHARGING` after the settle respectively.)
+//! (`PINNED`, `CHARGING` and `CHARGED` were written by earlier versions between these steps; a
+//! booking left at one is recovered like `NEW`.)
 //!
 //! A process renews the leases of the sagas it runs (a heartbeat, three times a lease), so a live
 //! saga is never taken over however long its charge takes, and a dead process's sagas are free
 //! after one lease (6 s by default). The recovery sweep (at start and every couple of seconds, on
 //! every booking process) takes such a booking over with a conditional update and drives it
-//! forward or compensates it: before the charge there is no card any more, so the holds are
-//! released; at `CHARGING` the payment is settled by its key (a charge the dead process left
-//! `PENDING` is decided `FAILED` after the gateway's longest latency: no money moved) and the
-//! seats confirmed or the holds released. Every write is conditional on the step and the lease
-//! owner, so two processes never work on one booking.
+//! forward or compensates it. It first settles the charge by its key (which fences the key if no
+//! charge was made; a charge the dead process left `PENDING` is decided `FAILED` after the gateway's
+//! longest latency + 5 s: no money moved): charged, the booking is confirmed (its seats were booked
+//! first); not, its seats and holds are given back (there is no card any more to try again). Every
+//! write is conditional on the step and the lease owner, so two processes never work on one booking.
 //!
 //! Cancelling (owner, admin, or a cancelled event found in the events outbox) claims the booking with
 //! a conditional update, refunds in full and frees the seats: concurrent cancels refund once.

@@ -157,7 +157,7 @@ impl BookingService {
         &self.store.db
     }
 
-    /// Test hook: at the named saga point (`before_pin`, `before_charge`, `after_charge`,
+    /// Test hook: at the named saga point (`before_book`, `before_charge`, `after_charge`,
     /// `before_confirm`, `before_refund`, `cancel_before_refund`) this process stops as if killed:
     /// the saga goes no further, nothing is compensated, and its background jobs end.
     pub fn crash_at(&self, point: &str) {
@@ -364,7 +364,7 @@ impl BookingService {
         // 1. Book: the holds must be live and the caller's; their seats become BOOKED for this
         //    booking before any money moves, so they cannot run out or go to anyone else during
         //    the payment, and a charged fan always has them.
-        self.failpoint("before_pin")?;
+        self.failpoint("before_book")?;
         let holds = match self.inventory.confirm(&ids, &b.user_id, &b.booking_id).await {
             Ok(h) => h,
             Err(e) if refused(&e) => return Err(self.finish_failed(b, Step::New, e).await),

@@ -387,7 +387,7 @@ impl Config {
                 // Inventory asks events whether an event is on sale; events follows inventory's counts;
                 // booking follows the events outbox (cancellations).
                 Service::Events => self.runs(Service::Inventory) || self.runs(Service::Booking),
-                // Booking pins and confirms holds; events follows inventory's counts.
+                // Booking books and frees holds; events follows inventory's counts.
                 Service::Inventory => self.runs(Service::Events) || self.runs(Service::Booking),
                 _ => false,
             };

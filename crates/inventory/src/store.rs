@@ -413,7 +413,7 @@ impl InventoryStore {
         Ok(())
     }
 
-    /// Check that every hold is live and owned; used by pin and confirm.
+    /// Check that every hold is live (not expired, still `ACTIVE`); used by confirm.
     fn check_live(rows: &[ReservationRow], now: i64) -> Result<(), Refusal> {
         if rows.iter().any(|r| r.status == "ACTIVE" && r.expires_at <= now) || rows.iter().any(|r| r.status == "EXPIRED") {
             return Err(Refusal::Expired);
@@ -508,7 +508,7 @@ impl InventoryStore {
     }
 
     /// The cleanup job: mark up to `limit` run-out holds `EXPIRED` and free their seats. The same
-    /// conditional updates as everywhere, so it races harmlessly with reserve, pin and confirm, and
+    /// conditional updates as everywhere, so it races harmlessly with reserve and confirm, and
     /// with itself on other processes.
     pub async fn expire_due(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
         let due: Vec<ReservationRow> = run!(self.db.read(), p => sqlx::query_as(&format!(

@@ -391,7 +391,7 @@ async fn a_hold_cannot_expire_between_charge_and_confirm() {
     } else {
         assert_eq!(b["paymentStatus"], "REFUNDED", "{b}");
     }
-    // Meanwhile another buyer could not take the pinned seats.
+    // Meanwhile another buyer could not take the seats booked for the payment.
     assert_ledger(&app).await;
 }
 
@@ -532,7 +532,7 @@ async fn a_cancelled_event_cancels_and_refunds_its_bookings() {
 /// The process dies between two saga steps; a new process on the same data finishes or compensates.
 #[tokio::test]
 async fn a_saga_killed_between_steps_is_finished_or_compensated_after_restart() {
-    for point in ["before_pin", "before_charge", "after_charge", "before_confirm", "hold_cancelled"] {
+    for point in ["before_book", "before_charge", "after_charge", "before_confirm", "hold_cancelled"] {
         let dir = tempfile::tempdir().unwrap();
         let configure = |d: &std::path::Path| {
             let mut c = test_config(d);
@@ -575,7 +575,7 @@ async fn a_saga_killed_between_steps_is_finished_or_compensated_after_restart() 
         let bookings = list["bookings"].as_array().unwrap().clone();
         let st = seat_status(&app, &event).await;
         match point {
-            "before_pin" | "before_charge" => {
+            "before_book" | "before_charge" => {
                 assert!(bookings.iter().all(|b| b["status"] == "FAILED"), "{point}: {bookings:?}");
                 assert_eq!(st[&seats[0]], "AVAILABLE", "{point}");
             }
