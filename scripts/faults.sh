@@ -43,14 +43,46 @@ export TICKETING_DATA_DIR=$WORK/data TICKETING_PORT=$PORT TICKETING_ADMIN_EMAIL=
   TICKETING_ADMIN_PASSWORD=admin-password TICKETING_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn \
   TICKETING_WEB_DIR=$WORK/no-web
 
+# Wait for `ticketing serve` on port $1 (its log: $2) to answer, or fail the suite.
+wait_up() {
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "FAIL: the server on port $1 did not come up"; tail -20 "$2"; exit 1
+}
+
 start_server() {
   "$BIN" serve >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && return 0
-    sleep 0.1
-  done
-  echo "the server did not come up"; tail -20 "$WORK/server.log"; exit 1
+  wait_up "$PORT" "$WORK/server.log"
+}
+
+# Process $1 of a shared platform: MySQL $2, Redis $3, port $4, its files under $5.
+start_node() {
+  mkdir -p "$5/node$1"
+  TICKETING_MYSQL_URL=$2 TICKETING_REDIS_URL=$3 TICKETING_DATA_DIR=$5/node$1 TICKETING_PORT=$4 \
+    "$BIN" serve >>"$5/node$1.log" 2>&1 &
+  NODE_PIDS[$1]=$!
+  wait_up "$4" "$5/node$1.log"
+}
+
+# Stop every process of a shared platform and drop its databases (MySQL URL $1, its prefix last).
+stop_nodes() {
+  for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  NODE_PIDS=()
+  local prefix=${1##*/}
+  mysql -h 127.0.0.1 -uroot -N -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${prefix}\_%'" 2>/dev/null \
+    | while read -r d; do mysql -h 127.0.0.1 -uroot -e "DROP DATABASE \`$d\`"; done || true
+}
+
+# The load generator's exit status $1, its output $2, for sale $3: print the headline, fail on its audit.
+loadgen_passed() {
+  local status=$1 out=$2 name=$3
+  grep -E "^purchase: [0-9]|^errors|waited|AUDIT|audit passed|^audit:" "$out" | sed 's/^/   /'
+  if [ "$status" != 0 ]; then
+    echo "FAIL: the load generator's audit failed ($name)"; tail -30 "$out"; exit 1
+  fi
 }
 
 sale_with_kills() {
@@ -74,10 +106,7 @@ sale_with_kills() {
   done
   local lg_ok=0
   wait "$lg" || lg_ok=$?
-  grep -E "^purchase: [0-9]|^errors|waited|AUDIT|audit passed|^audit:" "$WORK/loadgen.txt" | sed 's/^/   /'
-  if [ "$lg_ok" != 0 ]; then
-    echo "FAIL: the load generator's audit failed ($name)"; tail -30 "$WORK/loadgen.txt"; exit 1
-  fi
+  loadgen_passed "$lg_ok" "$WORK/loadgen.txt" "$name"
   # The invariants hold, and no saga is still running (the load generator waited for its own).
   audit_passes "$name"
   kill -9 "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
@@ -102,23 +131,10 @@ shared_sale() {
   local also=""
   [ "${FAULTS_RESTART_MARIADB:-0}" = 1 ] && also=" and MariaDB"
   echo "== MariaDB + Redis, three processes: one killed with SIGKILL, Redis$also restarted mid-sale"
-  local -a ports=()
-  start_node() {
-    local i=$1
-    TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$redis TICKETING_DATA_DIR=$WORK/node$i TICKETING_PORT=${ports[$i]} \
-      "$BIN" serve >>"$WORK/node$i.log" 2>&1 &
-    NODE_PIDS[$i]=$!
-    for _ in $(seq 1 150); do
-      curl -sf "http://127.0.0.1:${ports[$i]}/health" >/dev/null && return 0
-      sleep 0.1
-    done
-    echo "node $i did not come up"; tail -20 "$WORK/node$i.log"; exit 1
-  }
+  local -a ports=($((PORT + 10)) $((PORT + 11)) $((PORT + 12)))
   export TICKETING_JWT_SECRET=fault-suite-secret-fault-suite-secret-0123 TICKETING_DB_POOL_SIZE=4 TICKETING_PAYMENT_LATENCY_MS=50-250
-  for i in 0 1 2; do ports[$i]=$((PORT + 10 + i)); mkdir -p "$WORK/node$i"; done
-  start_node 0
-  start_node 1
-  start_node 2
+  # One after the other: the first creates the databases.
+  for i in 0 1 2; do start_node "$i" "$db" "$redis" "${ports[$i]}" "$WORK"; done
   "$BIN" loadgen --url "http://127.0.0.1:${ports[0]}" --also-url "http://127.0.0.1:${ports[1]}" --also-url "http://127.0.0.1:${ports[2]}" \
     --scenario purchase --jwt-secret "$TICKETING_JWT_SECRET" --rate 45 --duration 24 --seats 20000 --buyers 300 --declined 0.2 \
     --health-secs 1 --concurrency 16 >"$WORK/loadgen.txt" 2>&1 &
@@ -126,7 +142,7 @@ shared_sale() {
   sleep $((4 + RANDOM % 4))
   echo "   kill -9 of process 1"
   kill -9 "${NODE_PIDS[1]}"; wait "${NODE_PIDS[1]}" 2>/dev/null || true
-  start_node 1
+  start_node 1 "$db" "$redis" "${ports[1]}" "$WORK"
   sleep $((3 + RANDOM % 3))
   echo "   Redis restarted"
   local rport=${redis##*:}; rport=${rport%%/*}
@@ -149,16 +165,9 @@ shared_sale() {
   fi
   local lg_ok=0
   wait "$lg" || lg_ok=$?
-  grep -E "^purchase: [0-9]|^errors|waited|AUDIT|audit passed|^audit:" "$WORK/loadgen.txt" | sed 's/^/   /'
-  if [ "$lg_ok" != 0 ]; then
-    echo "FAIL: the load generator's audit failed (MariaDB + Redis)"; tail -30 "$WORK/loadgen.txt"; exit 1
-  fi
+  loadgen_passed "$lg_ok" "$WORK/loadgen.txt" "MariaDB + Redis"
   TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$redis audit_passes "MariaDB + Redis"
-  for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  NODE_PIDS=()
-  local prefix=${db##*/}
-  mysql -h 127.0.0.1 -uroot -N -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${prefix}\_%'" 2>/dev/null \
-    | while read -r d; do mysql -h 127.0.0.1 -uroot -e "DROP DATABASE \`$d\`"; done || true
+  stop_nodes "$db"
 }
 
 REDIS_PIDS_DIR=
@@ -177,18 +186,9 @@ sentinel_sale() {
   done
   sleep 2
   local url="redis+sentinel://127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392/tmaster"
-  local -a ports=()
+  local -a ports=($((PORT + 20)) $((PORT + 21)))
   export TICKETING_JWT_SECRET=fault-suite-secret-fault-suite-secret-0123 TICKETING_DB_POOL_SIZE=4 TICKETING_PAYMENT_LATENCY_MS=50-250
-  # One after the other: the first creates the databases.
-  for i in 0 1; do
-    ports[$i]=$((PORT + 20 + i)); mkdir -p "$dir/node$i"
-    TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$url TICKETING_DATA_DIR=$dir/node$i TICKETING_PORT=${ports[$i]} \
-      "$BIN" serve >>"$dir/node$i.log" 2>&1 &
-    NODE_PIDS[$i]=$!
-    local up=
-    for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:${ports[$i]}/health" >/dev/null && { up=1; break; }; sleep 0.1; done
-    [ -n "$up" ] || { echo "FAIL: node $i did not come up"; tail -20 "$dir/node$i.log"; exit 1; }
-  done
+  for i in 0 1; do start_node "$i" "$db" "$url" "${ports[$i]}" "$dir"; done
   sale() {
     "$BIN" loadgen --url "http://127.0.0.1:${ports[0]}" --also-url "http://127.0.0.1:${ports[1]}" --scenario purchase \
       --jwt-secret "$TICKETING_JWT_SECRET" --rate 40 --duration "$1" --seats 20000 --buyers 300 --health-secs 1 --concurrency 16 >"$dir/$2" 2>&1
@@ -200,8 +200,7 @@ sentinel_sale() {
   redis-cli -p 16390 shutdown nosave >/dev/null 2>&1 || true
   local lg_ok=0
   wait "$lg" || lg_ok=$?
-  grep -E "^purchase: [0-9]|^errors|AUDIT|audit passed" "$dir/loadgen.txt" | sed 's/^/   /'
-  [ "$lg_ok" = 0 ] || { echo "FAIL: the load generator's audit failed (Sentinel)"; tail -30 "$dir/loadgen.txt"; exit 1; }
+  loadgen_passed "$lg_ok" "$dir/loadgen.txt" "Sentinel"
   local primary
   primary=$(redis-cli -p 26390 sentinel get-master-addr-by-name tmaster | tail -1)
   echo "   the sentinels name port $primary as the primary"
@@ -210,12 +209,8 @@ sentinel_sale() {
   grep -E "^purchase: [0-9]|^errors" "$dir/loadgen2.txt" | sed 's/^/   after the failover: /'
   grep -q "^errors: none" "$dir/loadgen2.txt" || { echo "FAIL: errors on the promoted replica"; tail -5 "$dir/node0.log" "$dir/node1.log"; exit 1; }
   TICKETING_MYSQL_URL=$db TICKETING_REDIS_URL=$url audit_passes "Sentinel"
-  for p in "${NODE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  NODE_PIDS=()
+  stop_nodes "$db"
   stop_own_redis
-  local prefix=${db##*/}
-  mysql -h 127.0.0.1 -uroot -N -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${prefix}\_%'" 2>/dev/null \
-    | while read -r d; do mysql -h 127.0.0.1 -uroot -e "DROP DATABASE \`$d\`"; done || true
 }
 
 stop_own_redis() {

@@ -402,7 +402,7 @@ impl BookingService {
                 self.failpoint("before_confirm")?;
                 self.confirmed(b, Step::New, &p).await
             }
-            Ok(p) if p.status.is_decided() => Err(self.declined(b, Step::New, &p).await),
+            Ok(p) if p.status.is_decided() => Err(self.declined(b, Step::New, &p, false).await),
             // Refused before any money moved (the card checks).
             Err(e) if refused(&e) => {
                 self.let_go(&b, false).await;
@@ -453,11 +453,11 @@ impl BookingService {
         Ok(BookingView::from(&b))
     }
 
-    /// The charge was declined (or never made): the seats go back, `DONE`, `FAILED`, `402` (or
+    /// The charge was declined (or never made): the seats go back (and the holds too when
+    /// `holds_too`: recovery does not know whether they were booked), `DONE`, `FAILED`, `402` (or
     /// `409` when recovery found that no charge had been made).
-    async fn declined(&self, mut b: BookingRow, from: Step, p: &Payment) -> ApiError {
-        let live = from == Step::New && b.seats != "[]";
-        self.let_go(&b, !live).await;
+    async fn declined(&self, mut b: BookingRow, from: Step, p: &Payment, holds_too: bool) -> ApiError {
+        self.let_go(&b, holds_too).await;
         b.payment_id = Some(p.payment_id.clone());
         b.payment_status = PaymentStatus::Failed;
         let booking_id = b.booking_id.clone();
@@ -535,7 +535,7 @@ impl BookingService {
                         let _ = self.confirm_seats(b, from, &p).await;
                     }
                     PaymentStatus::Failed => {
-                        self.declined(b, from, &p).await;
+                        self.declined(b, from, &p, true).await;
                     }
                     // Refunded already (a refund whose booking write was lost): finish the refund.
                     PaymentStatus::Refunded => {
@@ -696,7 +696,7 @@ impl BookingService {
     // ---- webhooks ----
 
     /// A payment webhook: authenticated by its signature alone. A repeat changes nothing.
-    pub async fn webhook(self: &Arc<Self>, timestamp: Option<&str>, signature: Option<&str>, body: &[u8]) -> Result<bool, ApiError> {
+    pub async fn webhook(&self, timestamp: Option<&str>, signature: Option<&str>, body: &[u8]) -> Result<bool, ApiError> {
         let (Some(ts), Some(sig)) = (timestamp, signature) else {
             return Err(ApiError::unauthorized("missing webhook signature headers"));
         };

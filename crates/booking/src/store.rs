@@ -85,11 +85,8 @@ impl BookingStore {
 
     /// The key, the booking and its outbox row in one transaction; `false` if the key exists.
     async fn try_begin(&self, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
-        let (key, request_hash, b) = (key.to_string(), request_hash.to_string(), b.clone());
-        self.group.run(move |tx| {
-            let (key, request_hash, b) = (key.clone(), request_hash.clone(), b.clone());
-            Box::pin(async move { Self::begin_in(tx, &key, &request_hash, &b, now).await })
-        }).await
+        let data = (key.to_string(), request_hash.to_string(), b.clone());
+        self.group.run(data, move |tx, (key, request_hash, b)| Box::pin(Self::begin_in(tx, key, request_hash, b, now))).await
     }
 
     /// [`Self::try_begin`] inside a transaction: the key's insert decides before anything is written.
@@ -129,11 +126,8 @@ impl BookingStore {
     /// Write the booking's new state, if it is still at `from_step` and leased to `owner`, with an
     /// outbox row. `false` when another process has taken it over (the caller must stop).
     pub async fn save(&self, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
-        let (b, owner, event) = (b.clone(), owner.to_string(), event.to_string());
-        self.group.run(move |tx| {
-            let (b, owner, event) = (b.clone(), owner.clone(), event.clone());
-            Box::pin(async move { Self::save_in(tx, &b, from_step, &owner, &event, now).await })
-        }).await
+        let data = (b.clone(), owner.to_string(), event.to_string());
+        self.group.run(data, move |tx, (b, owner, event)| Box::pin(Self::save_in(tx, b, from_step, owner, event, now))).await
     }
 
     /// [`Self::save`] inside a transaction: the conditional update decides before the outbox row.
@@ -166,7 +160,7 @@ impl BookingStore {
         let mut n = 0;
         for chunk in ids.chunks(500) {
             let sql = format!("UPDATE bookings SET lease_until = ? WHERE lease_owner = ? AND step <> 'DONE' AND booking_id IN ({})",
-                vec!["?"; chunk.len()].join(", "));
+                store::placeholders(chunk.len()));
             n += exec!(self.db.write(), p => {
                 let mut q = sqlx::query(&sql).bind(until).bind(owner);
                 for id in chunk {
@@ -204,10 +198,8 @@ impl BookingStore {
 
     /// Record a webhook; `false` if this webhook id was seen before.
     pub async fn record_webhook(&self, id: &str, payment_id: &str, booking_id: Option<&str>, kind: &str, status: &str, now: i64) -> Result<bool, StoreError> {
-        let w = [id, payment_id, kind, status].map(str::to_string);
-        let booking_id = booking_id.map(str::to_string);
-        self.group.run(move |tx| {
-            let (w, booking_id) = (w.clone(), booking_id.clone());
+        let data = ([id, payment_id, kind, status].map(str::to_string), booking_id.map(str::to_string));
+        self.group.run(data, move |tx, (w, booking_id)| {
             Box::pin(async move {
                 let r = tx_exec!(tx, c => sqlx::query(
                     "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES (?, ?, ?, ?, ?, ?)")

@@ -24,14 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 /// of bound parameters per statement).
 pub const MAX_BATCH: usize = 64;
 
-/// On MySQL, how long a writer waits for more requests when it found fewer than [`LINGER_BELOW`]
-/// waiting: a durable commit costs about the same for one hold as for sixty. Measured (field, 64 in
-/// flight, three processes): groups of 8 holds became 11, and 0.63 x the raw SQL ceiling 0.69 x
-/// (medians of 3). One process, whose groups are already ~30, lost 8 % in a run when it waited
-/// too, hence the threshold.
-pub const MYSQL_LINGER: Duration = Duration::from_millis(1);
-pub const LINGER_BELOW: usize = 16;
-
 pub type Decision = Result<Result<Vec<ReservationRow>, Refusal>, ApiError>;
 
 struct Job {
@@ -47,7 +39,8 @@ impl Batcher {
     /// Start the writer task; it ends when the batcher is dropped.
     pub fn start(store: InventoryStore, hold_ttl: Duration) -> Self {
         let (queue, rx) = mpsc::channel(4 * 1024);
-        let linger = if store.db.is_mysql() { MYSQL_LINGER } else { Duration::ZERO };
+        // On MySQL the writer lingers a moment for more requests (`store::group::MYSQL_LINGER`).
+        let linger = ::store::group::linger(&store.db);
         tokio::spawn(writer(store, hold_ttl.as_millis() as i64, linger, rx));
         Batcher { queue }
     }
@@ -63,16 +56,7 @@ impl Batcher {
 
 async fn writer(store: InventoryStore, ttl_ms: i64, linger: Duration, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        if !linger.is_zero() && jobs.len() < LINGER_BELOW {
-            tokio::time::sleep(linger).await;
-            while jobs.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
-            }
-        }
+    while ::store::group::next_group(&mut rx, &mut jobs, MAX_BATCH, linger).await {
         metrics::histogram!("reservation_group_size").record(jobs.len() as f64);
         let started = std::time::Instant::now();
         decide(&store, ttl_ms, std::mem::take(&mut jobs)).await;

@@ -357,13 +357,8 @@ impl InventoryService {
                 Ok(Reserved { reservations: views, expires_at: common::time::to_rfc3339(expires), total_amount: total })
             }
             Err(r) => {
-                // The board thought these seats free. A board shared with other processes is
-                // behind: catch up. This process's own board is exact (every change is applied
-                // to it as it commits): another request of the same group, or one that committed
-                // a moment before, took the seat, and the board knows it by now. Reading the venue
-                // again there made every conflict cost a reload of the whole map (contended holds
-                // ran ten times slower than uncontended ones).
-                if matches!(r, Refusal::Unavailable(_)) && !self.board.exclusive() {
+                if matches!(r, Refusal::Unavailable(_)) {
+                    // The board thought these seats free.
                     self.board.forget(event_id);
                 }
                 Err(refusal(r))

@@ -6,7 +6,7 @@ use common::clients::SeatCounts;
 use common::money::Money;
 use std::collections::{HashMap, HashSet};
 use store::group::Group;
-use store::{run, tx_exec, tx_run, Db, StoreError, Tx};
+use store::{placeholders, run, tx_exec, tx_run, Db, StoreError, Tx};
 
 const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
     price, status, hold_reservation_id, hold_user_id, reserved_until, version";
@@ -15,10 +15,6 @@ const RES_COLS: &str = "reservation_id, event_id, seat_id, seat_number, section,
 
 /// A seat counts as free when it is AVAILABLE or its hold has run out (lazy expiry).
 const FREE: &str = "(status = 'AVAILABLE' OR (status = 'RESERVED' AND reserved_until <= ?))";
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
 
 /// One buyer's request in a group commit: these seats of one event, all or none.
 pub struct HoldRequest {
@@ -43,8 +39,8 @@ pub enum Refusal {
 #[derive(Clone)]
 pub struct InventoryStore {
     pub db: Db,
-    /// Pins and confirmations of the booking saga, grouped (`store::group`); holds have their own
-    /// group commit (`crate::batch`).
+    /// The booking saga's confirmations, grouped (`store::group`); holds have their own group
+    /// commit (`crate::batch`).
     group: Group,
 }
 
@@ -430,11 +426,10 @@ impl InventoryStore {
     /// buyer, under another idempotency key: it cannot be charged twice). Grouped with other
     /// buyers' confirmations in one transaction (`store::group`); a hold has its own group commit.
     pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        let (ids, user_id, booking_id) = (ids.to_vec(), user_id.to_string(), booking_id.to_string());
-        let confirmed = self.group.run(move |tx| {
-            let (ids, user_id, booking_id) = (ids.clone(), user_id.clone(), booking_id.clone());
-            Box::pin(async move { Self::confirm_in(tx, &ids, &user_id, &booking_id, now).await })
-        }).await;
+        let data = (ids.to_vec(), user_id.to_string(), booking_id.to_string());
+        let confirmed = self.group
+            .run(data, move |tx, (ids, user_id, booking_id)| Box::pin(Self::confirm_in(tx, ids, user_id, booking_id, now)))
+            .await;
         match confirmed {
             Err(StoreError::Changed) => Ok(Err(Refusal::Expired)),
             other => other,
@@ -605,43 +600,18 @@ pub struct SectionCounts {
     pub max_price: Money,
 }
 
-/// A seat as the invariant audit reads it (`ticketing audit`).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AuditSeat {
-    pub event_id: String,
-    pub seat_id: String,
-    pub seat_number: String,
-    pub status: String,
-    pub hold_reservation_id: Option<String>,
-    pub reserved_until: Option<i64>,
-}
-
-/// A live or confirmed reservation as the audit reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AuditReservation {
-    pub reservation_id: String,
-    pub event_id: String,
-    pub seat_id: String,
-    pub user_id: String,
-    pub status: String,
-    pub expires_at: i64,
-    pub booking_id: Option<String>,
-}
-
 impl InventoryStore {
     /// Every seat of every event, for the audit: one pass over the table (a 100,000-seat venue
     /// is a few megabytes, read once a minute).
-    pub async fn audit_seats(&self) -> Result<Vec<AuditSeat>, StoreError> {
-        run!(self.db.read(), p => sqlx::query_as(
-            "SELECT event_id, seat_id, seat_number, status, hold_reservation_id, reserved_until FROM seats")
+    pub async fn audit_seats(&self) -> Result<Vec<SeatRow>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {SEAT_COLS} FROM seats"))
             .fetch_all(p).await).map_err(Into::into)
     }
 
     /// The reservations that hold or own a seat now (`ACTIVE`, `CONFIRMED`).
-    pub async fn audit_reservations(&self) -> Result<Vec<AuditReservation>, StoreError> {
-        run!(self.db.read(), p => sqlx::query_as(
-            "SELECT reservation_id, event_id, seat_id, user_id, status, expires_at, booking_id FROM reservations \
-             WHERE status IN ('ACTIVE', 'CONFIRMED')")
+    pub async fn audit_reservations(&self) -> Result<Vec<ReservationRow>, StoreError> {
+        run!(self.db.read(), p => sqlx::query_as(&format!(
+            "SELECT {RES_COLS} FROM reservations WHERE status IN ('ACTIVE', 'CONFIRMED')"))
             .fetch_all(p).await).map_err(Into::into)
     }
 }

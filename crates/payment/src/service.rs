@@ -296,17 +296,11 @@ impl PaymentService {
         if due.is_empty() {
             return Ok(0);
         }
-        // While this attempt runs, nobody else tries it.
-        let lease = t + 30_000;
-        if !self.store.claim_deliveries(&due, lease, t).await? {
-            let mut mine = Vec::with_capacity(due.len());
-            for d in due {
-                if self.store.claim_delivery(&d, lease).await? {
-                    mine.push(d);
-                }
-            }
-            due = mine;
-        }
+        // While this attempt runs, nobody else tries it; the random part tells our claim from a
+        // concurrent one of another process.
+        let lease = t + 30_000 + rand::thread_rng().gen_range(0..1_000);
+        let mine = self.store.claim_deliveries(&due, lease, t).await?;
+        due.retain(|d| mine.contains(&d.delivery_id));
         let sent = futures::future::join_all(due.iter().map(|d| self.send(sink.as_ref(), d))).await;
         let mut acked = Vec::with_capacity(due.len());
         for (d, ok) in due.iter().zip(sent) {

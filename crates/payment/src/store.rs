@@ -50,11 +50,9 @@ pub struct Delivery {
     pub delivery_id: String,
     pub payload: String,
     pub attempts: i64,
-    pub next_attempt_at: i64,
 }
 
 /// A payment's move from one status to another, with what is written with it.
-#[derive(Clone)]
 pub struct Transition {
     pub id: String,
     pub from: PaymentStatus,
@@ -67,7 +65,6 @@ pub struct Transition {
 }
 
 /// A webhook to write with a payment change.
-#[derive(Clone)]
 pub struct Webhook {
     pub delivery_id: String,
     pub event_type: &'static str,
@@ -112,12 +109,10 @@ impl PaymentStore {
 
     /// Insert a new payment; a unique violation (the key exists) is the caller's to handle.
     pub async fn insert(&self, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
-        let r = r.clone();
         // A unique violation is this unit's answer, not the group's failure.
-        let inserted = self.group.run(move |tx| {
-            let r = r.clone();
+        let inserted = self.group.run(r.clone(), move |tx, r| {
             Box::pin(async move {
-                match Self::insert_in(tx, &r, now).await {
+                match Self::insert_in(tx, r, now).await {
                     Err(e) if e.is_unique_violation() => Ok(Err(e)),
                     other => other.map(Ok),
                 }
@@ -141,10 +136,7 @@ impl PaymentStore {
     /// (grouped with other charges'). `false` when the payment was not in `from` (someone else
     /// moved it first).
     pub async fn transition(&self, t: Transition) -> Result<bool, StoreError> {
-        self.group.run(move |tx| {
-            let t = t.clone();
-            Box::pin(async move { Self::transition_in(tx, &t).await })
-        }).await
+        self.group.run(t, |tx, t| Box::pin(Self::transition_in(tx, t))).await
     }
 
     /// [`Self::transition`] inside a transaction: the conditional update decides before anything else is written.
@@ -183,35 +175,38 @@ impl PaymentStore {
 
     pub async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<Delivery>, StoreError> {
         Ok(run!(self.db.read(), p => sqlx::query_as(
-            "SELECT delivery_id, payload, attempts, next_attempt_at FROM webhook_deliveries \
+            "SELECT delivery_id, payload, attempts FROM webhook_deliveries \
              WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
             .bind(now).bind(limit).fetch_all(p).await)?)
     }
 
-    /// Take a delivery for one attempt (a conditional update, so two processes never send the same
-    /// attempt); the lease pushes its next attempt out in case this process dies while sending.
-    pub async fn claim_delivery(&self, d: &Delivery, lease_until: i64) -> Result<bool, StoreError> {
-        let n = exec!(self.db.write(), p => sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
-             WHERE delivery_id = ? AND delivered_at IS NULL AND next_attempt_at = ?")
-            .bind(lease_until).bind(&d.delivery_id).bind(d.next_attempt_at).execute(p))?;
-        Ok(n == 1)
-    }
-
-    /// Take a whole pass's deliveries at once: `true` when every one of them was still due and is
-    /// now ours. Otherwise another process took some of them meanwhile and the caller claims them
-    /// one by one ([`Self::claim_delivery`]), so that no attempt is sent twice.
-    pub async fn claim_deliveries(&self, ds: &[Delivery], lease_until: i64, now: i64) -> Result<bool, StoreError> {
-        let sql = format!("UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
-             WHERE delivery_id IN ({}) AND delivered_at IS NULL AND next_attempt_at <= ?", vec!["?"; ds.len()].join(", "));
+    /// Take a pass's deliveries for one attempt each (a conditional update, so two processes
+    /// never send the same attempt); the lease pushes their next attempt out in case this process
+    /// dies while sending. `lease_until` is this claim's own mark (the caller adds a random part):
+    /// the deliveries that carry it afterwards are the ones this call took.
+    pub async fn claim_deliveries(&self, ds: &[Delivery], lease_until: i64, now: i64) -> Result<Vec<String>, StoreError> {
+        let ids = store::placeholders(ds.len());
+        let claim = format!("UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
+             WHERE delivery_id IN ({ids}) AND delivered_at IS NULL AND next_attempt_at <= ?");
         let n = exec!(self.db.write(), p => {
-            let mut q = sqlx::query(&sql).bind(lease_until);
+            let mut q = sqlx::query(&claim).bind(lease_until);
             for d in ds {
                 q = q.bind(&d.delivery_id);
             }
             q.bind(now).execute(p)
         })?;
-        Ok(n == ds.len() as u64)
+        if n == ds.len() as u64 {
+            return Ok(ds.iter().map(|d| d.delivery_id.clone()).collect());
+        }
+        let mine = format!("SELECT delivery_id FROM webhook_deliveries WHERE delivery_id IN ({ids}) AND next_attempt_at = ?");
+        let rows: Vec<(String,)> = run!(self.db.write(), p => {
+            let mut q = sqlx::query_as(&mine);
+            for d in ds {
+                q = q.bind(&d.delivery_id);
+            }
+            q.bind(lease_until).fetch_all(p).await
+        })?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// Acknowledged deliveries, in one statement.
@@ -220,7 +215,7 @@ impl PaymentStore {
             return Ok(());
         }
         let sql = format!("UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE delivery_id IN ({})",
-            vec!["?"; ids.len()].join(", "));
+            store::placeholders(ids.len()));
         exec!(self.db.write(), p => {
             let mut q = sqlx::query(&sql).bind(now);
             for id in ids {

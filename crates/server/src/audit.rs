@@ -9,7 +9,8 @@
 //! a booking confirmed between two reads is not a disagreement, a seat sold twice is.
 
 use booking::model::{BookingRow, BookingStatus, PaymentStatus, Step};
-use inventory::store::{AuditReservation, AuditSeat, InventoryStore};
+use inventory::model::{ReservationRow, SeatRow};
+use inventory::store::InventoryStore;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -43,8 +44,8 @@ const LISTED: usize = 50;
 pub struct Snapshot {
     pub bookings: Vec<BookingRow>,
     pub payments: Vec<payment::PaymentRow>,
-    pub seats: Vec<AuditSeat>,
-    pub reservations: Vec<AuditReservation>,
+    pub seats: Vec<SeatRow>,
+    pub reservations: Vec<ReservationRow>,
     /// (event, per-buyer limit)
     pub limits: Vec<(String, i64)>,
     pub now: i64,
@@ -84,23 +85,18 @@ impl Sources {
     /// The four databases of the configured storage: those of the services this process runs,
     /// the others opened (as `ticketing migrate` would).
     pub async fn open(cfg: &common::config::Config, running: &crate::Services) -> Result<Self, crate::StartError> {
-        let inventory = match &running.inventory {
-            Some(s) => s.db().clone(),
-            None => crate::open(cfg, "inventory", inventory::migrations()).await?,
-        };
-        let bookings = match &running.booking {
-            Some(s) => s.db().clone(),
-            None => crate::open(cfg, "bookings", booking::migrations()).await?,
-        };
-        let payments = match &running.payment {
-            Some(s) => s.db().clone(),
-            None => crate::open(cfg, "payment", payment::migrations()).await?,
-        };
-        let events = match &running.events {
-            Some(s) => s.db().clone(),
-            None => crate::open(cfg, "events", events::migrations()).await?,
-        };
-        Ok(Sources { inventory: InventoryStore::new(inventory), bookings, payments, events })
+        async fn db(cfg: &common::config::Config, running: Option<&Db>, name: &str, m: store::Migrations) -> Result<Db, crate::StartError> {
+            match running {
+                Some(db) => Ok(db.clone()),
+                None => crate::open(cfg, name, m).await,
+            }
+        }
+        Ok(Sources {
+            inventory: InventoryStore::new(db(cfg, running.inventory.as_ref().map(|s| s.db()), "inventory", inventory::migrations()).await?),
+            bookings: db(cfg, running.booking.as_ref().map(|s| s.db()), "bookings", booking::migrations()).await?,
+            payments: db(cfg, running.payment.as_ref().map(|s| s.db()), "payment", payment::migrations()).await?,
+            events: db(cfg, running.events.as_ref().map(|s| s.db()), "events", events::migrations()).await?,
+        })
     }
 
     /// Bookings first: a booking confirmed before they are read has its seats booked before the
@@ -142,8 +138,8 @@ pub fn check(s: &Snapshot) -> Report {
     let mut v = |check: &'static str, detail: String| found.push(Violation { check, detail });
     let bookings: HashMap<&str, &BookingRow> = s.bookings.iter().map(|b| (b.booking_id.as_str(), b)).collect();
     let payments: HashMap<&str, &payment::PaymentRow> = s.payments.iter().map(|p| (p.payment_id.as_str(), p)).collect();
-    let seats: HashMap<&str, &AuditSeat> = s.seats.iter().map(|x| (x.seat_id.as_str(), x)).collect();
-    let reservations: HashMap<&str, &AuditReservation> = s.reservations.iter().map(|r| (r.reservation_id.as_str(), r)).collect();
+    let seats: HashMap<&str, &SeatRow> = s.seats.iter().map(|x| (x.seat_id.as_str(), x)).collect();
+    let reservations: HashMap<&str, &ReservationRow> = s.reservations.iter().map(|r| (r.reservation_id.as_str(), r)).collect();
     let running = |b: &BookingRow| b.step != Step::Done;
     let confirmed: Vec<&BookingRow> = s.bookings.iter().filter(|b| b.status == BookingStatus::Confirmed).collect();
 
@@ -290,12 +286,19 @@ mod tests {
 
     const NOW: i64 = 1_000_000_000;
 
-    fn seat(id: &str, status: &str, hold: Option<&str>) -> AuditSeat {
-        AuditSeat { event_id: "e".into(), seat_id: id.into(), seat_number: id.into(), status: status.into(), hold_reservation_id: hold.map(Into::into), reserved_until: None }
+    fn seat(id: &str, status: &str, hold: Option<&str>) -> SeatRow {
+        SeatRow {
+            seat_id: id.into(), event_id: "e".into(), seat_number: id.into(), section: "A".into(), section_order: 0, row_no: 1, seat_index: 0,
+            row_size: 3, seat_type: "REGULAR".into(), price: 1000, status: status.into(), hold_reservation_id: hold.map(Into::into),
+            hold_user_id: None, reserved_until: None, version: 0,
+        }
     }
 
-    fn reservation(id: &str, seat: &str, status: &str, booking: Option<&str>) -> AuditReservation {
-        AuditReservation { reservation_id: id.into(), event_id: "e".into(), seat_id: seat.into(), user_id: "u".into(), status: status.into(), expires_at: NOW + 60_000, booking_id: booking.map(Into::into) }
+    fn reservation(id: &str, seat: &str, status: &str, booking: Option<&str>) -> ReservationRow {
+        ReservationRow {
+            reservation_id: id.into(), event_id: "e".into(), seat_id: seat.into(), seat_number: seat.into(), section: "A".into(), row_no: 1,
+            price: 1000, user_id: "u".into(), status: status.into(), expires_at: NOW + 60_000, booking_id: booking.map(Into::into), created_at: NOW,
+        }
     }
 
     fn booking(id: &str, status: BookingStatus, step: Step, seats: &[(&str, &str)], payment: Option<&str>) -> BookingRow {

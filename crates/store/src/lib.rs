@@ -147,6 +147,11 @@ impl Checkpointer {
     }
 }
 
+/// `?, ?, ?` for an `IN (...)` list or a row of `n` values.
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 /// Run a transaction again while it fails with a retryable error (a deadlock, a lock wait timeout,
 /// a busy database: it rolled back whole, so running it again is safe), at most `attempts` times,
 /// pausing 10 ms more before each new try. `f` makes the transaction afresh each time (with a fresh

@@ -420,6 +420,12 @@ fn minted_tokens(secret: &str, prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| keys.issue(&format!("{prefix}-{i}"), common::auth::Role::User)).collect()
 }
 
+/// `--url` and each `--also-url` (the processes a run's requests go to, round robin), without a
+/// trailing slash.
+fn processes(args: &LoadgenArgs) -> impl Iterator<Item = &str> {
+    std::iter::once(&args.url).chain(&args.also_url).map(|u| u.trim_end_matches('/'))
+}
+
 /// `--buyers` tokens: identities `prefix-0`, `prefix-1`... minted with `--jwt-secret`, or
 /// registered accounts (new ones each run) without it.
 async fn buyer_tokens(args: &LoadgenArgs, http: &reqwest::Client, prefix: &str) -> anyhow::Result<Vec<String>> {

@@ -280,10 +280,9 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
         args.duration, args.requests, args.seed);
     let health = measure_health(&args, &http).await;
 
-    let targets = std::iter::once(&base).chain(&args.also_url).map(|u| {
-        let u = u.trim_end_matches('/');
-        Target { reserve: format!("{u}/api/inventory/reservations"), confirm: format!("{u}/api/bookings/confirm") }
-    }).collect();
+    let targets = processes(&args)
+        .map(|u| Target { reserve: format!("{u}/api/inventory/reservations"), confirm: format!("{u}/api/bookings/confirm") })
+        .collect();
     let run = Purchase {
         ctx: Ctx::new(&args, &http, &event, seats),
         tokens,

@@ -210,10 +210,9 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
         model.describe(), args.duration, args.requests, args.seed);
     let health = measure_health(&args, &http).await;
 
-    let targets = std::iter::once(&base).chain(&args.also_url).map(|u| {
-        let u = u.trim_end_matches('/');
-        Target { reserve: format!("{u}/api/inventory/reservations"), availability: format!("{u}/api/inventory/events/{event}/availability") }
-    }).collect();
+    let targets = processes(&args)
+        .map(|u| Target { reserve: format!("{u}/api/inventory/reservations"), availability: format!("{u}/api/inventory/events/{event}/availability") })
+        .collect();
     let spot = Spot {
         ctx: Ctx::new(&args, &http, &event, seats),
         mode,
