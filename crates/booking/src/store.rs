@@ -3,6 +3,7 @@
 
 use crate::model::{BookingRow, Step};
 use store::group::Group;
+use store::outbox::Announcement;
 use store::{exec, run, tx_exec, Db, StoreError, Tx};
 
 const COLS: &str = "booking_id, booking_reference, user_id, event_id, reservation_ids, seats, total_amount, currency, status, step, \
@@ -83,7 +84,8 @@ impl BookingStore {
         Err(StoreError::Config("idempotency key contention".into()))
     }
 
-    /// The key, the booking and its outbox row in one transaction; `false` if the key exists.
+    /// The key and the booking in one transaction; `false` if the key exists. (Nothing follows a
+    /// booking that has only begun: its outbox row comes with its outcome.)
     async fn try_begin(&self, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
         let data = (key.to_string(), request_hash.to_string(), b.clone());
         self.group.run(data, move |tx, (key, request_hash, b)| Box::pin(Self::begin_in(tx, key, request_hash, b, now))).await
@@ -106,7 +108,6 @@ impl BookingStore {
             .bind(b.payment_status.as_str()).bind(&b.error).bind(&b.lease_owner).bind(b.lease_until).bind(b.created_at)
             .bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
             .execute(c))?;
-        store::outbox::append(tx, "booking", &b.booking_id, "BookingRequested", &outbox_payload(b)).await?;
         Ok(true)
     }
 
@@ -127,11 +128,17 @@ impl BookingStore {
     /// outbox row. `false` when another process has taken it over (the caller must stop).
     pub async fn save(&self, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
         let data = (b.clone(), owner.to_string(), event.to_string());
-        self.group.run(data, move |tx, (b, owner, event)| Box::pin(Self::save_in(tx, b, from_step, owner, event, now))).await
+        self.group.run_announcing(data, move |tx, (b, owner, event), said| Box::pin(async move {
+            let saved = Self::save_in(tx, b, from_step, owner, now).await?;
+            if saved {
+                said.push(Announcement::new("booking", &b.booking_id, event.as_str(), outbox_payload(b)));
+            }
+            Ok(saved)
+        })).await
     }
 
-    /// [`Self::save`] inside a transaction: the conditional update decides before the outbox row.
-    async fn save_in(tx: &mut Tx, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
+    /// [`Self::save`]'s update, conditional on the step and the lease; `true` if it was written.
+    async fn save_in(tx: &mut Tx, b: &BookingRow, from_step: Step, owner: &str, now: i64) -> Result<bool, StoreError> {
         let n = tx_exec!(&mut *tx, c => sqlx::query(
             "UPDATE bookings SET event_id = ?, seats = ?, total_amount = ?, status = ?, step = ?, payment_id = ?, payment_status = ?, \
              error = ?, lease_until = ?, confirmed_at = ?, cancelled_at = ?, updated_at = ? \
@@ -140,11 +147,7 @@ impl BookingStore {
             .bind(b.payment_status.as_str()).bind(&b.error).bind(b.lease_until).bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
             .bind(&b.booking_id).bind(from_step.as_str()).bind(owner)
             .execute(c))?;
-        if n != 1 {
-            return Ok(false);
-        }
-        store::outbox::append(tx, "booking", &b.booking_id, event, &outbox_payload(b)).await?;
-        Ok(true)
+        Ok(n == 1)
     }
 
     /// Take over a booking whose lease has run out (its process died or gave up).

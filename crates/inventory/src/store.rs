@@ -6,6 +6,7 @@ use common::clients::SeatCounts;
 use common::money::Money;
 use std::collections::{HashMap, HashSet};
 use store::group::Group;
+use store::outbox::Announcement;
 use store::{placeholders, run, tx_exec, tx_run, Db, StoreError, Tx};
 
 const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
@@ -309,8 +310,8 @@ impl InventoryStore {
             }
             q.execute(c)
         })?;
-        let announced: Vec<(&str, &str, &str, serde_json::Value)> = reqs.iter().zip(&decided)
-            .filter_map(|(r, d)| d.as_ref().ok().map(|rows| ("event_seats", r.event_id.as_str(), "SeatsReserved", serde_json::json!({
+        let announced: Vec<Announcement> = reqs.iter().zip(&decided)
+            .filter_map(|(r, d)| d.as_ref().ok().map(|rows| Announcement::new("event_seats", &r.event_id, "SeatsReserved", serde_json::json!({
                 "eventId": r.event_id, "userId": r.user_id, "reservationIds": rows.iter().map(|x| &x.reservation_id).collect::<Vec<_>>(),
             }))))
             .collect();
@@ -398,15 +399,18 @@ impl InventoryStore {
     }
 
     /// One outbox row per event touched.
-    async fn announce(tx: &mut Tx, rows: &[ReservationRow], what: &str) -> Result<(), StoreError> {
+    fn announcements(rows: &[ReservationRow], what: &str) -> Vec<Announcement> {
         let mut events: Vec<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
         events.sort();
         events.dedup();
-        for e in events {
+        events.into_iter().map(|e| {
             let ids: Vec<&str> = rows.iter().filter(|r| r.event_id == e).map(|r| r.reservation_id.as_str()).collect();
-            store::outbox::append(tx, "event_seats", e, what, &serde_json::json!({"eventId": e, "reservationIds": ids})).await?;
-        }
-        Ok(())
+            Announcement::new("event_seats", e, what, serde_json::json!({"eventId": e, "reservationIds": ids}))
+        }).collect()
+    }
+
+    async fn announce(tx: &mut Tx, rows: &[ReservationRow], what: &str) -> Result<(), StoreError> {
+        store::outbox::append_many(tx, &Self::announcements(rows, what)).await
     }
 
     /// Check that every hold is live (not expired, still `ACTIVE`); used by confirm.
@@ -428,7 +432,7 @@ impl InventoryStore {
     pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let data = (ids.to_vec(), user_id.to_string(), booking_id.to_string());
         let confirmed = self.group
-            .run(data, move |tx, (ids, user_id, booking_id)| Box::pin(Self::confirm_in(tx, ids, user_id, booking_id, now)))
+            .run_announcing(data, move |tx, (ids, user_id, booking_id), said| Box::pin(Self::confirm_in(tx, ids, user_id, booking_id, now, said)))
             .await;
         match confirmed {
             Err(StoreError::Changed) => Ok(Err(Refusal::Expired)),
@@ -436,7 +440,7 @@ impl InventoryStore {
         }
     }
 
-    async fn confirm_in(tx: &mut Tx, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    async fn confirm_in(tx: &mut Tx, ids: &[String], user_id: &str, booking_id: &str, now: i64, said: &mut Vec<Announcement>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut rows = match Self::owned(tx, ids, Some(user_id)).await? {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
@@ -480,7 +484,7 @@ impl InventoryStore {
             r.status = "CONFIRMED".into();
             r.booking_id = Some(booking_id.to_string());
         }
-        Self::announce(tx, &rows, "SeatsBooked").await?;
+        said.extend(Self::announcements(&rows, "SeatsBooked"));
         Ok(Ok(rows))
     }
 

@@ -10,10 +10,10 @@ use common::clients::{BookingsFeed, EventDoc, EventsFeed, OutboxRecord, UserDire
 use common::time::{opt_rfc3339, to_rfc3339};
 use common::ApiError;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use store::outbox::Cursor;
 use tokio::sync::Notify;
 
@@ -110,7 +110,7 @@ struct BookingPayload {
 }
 
 /// What a notification says about the event.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct EventInfo {
     name: String,
     date_ms: Option<i64>,
@@ -136,7 +136,12 @@ pub struct NotificationService {
     owner: String,
     wake: Notify,
     dead: AtomicBool,
+    /// Events read lately: during a sale every confirmation of an event asks for the same one.
+    events_seen: std::sync::Mutex<HashMap<String, (Instant, EventInfo)>>,
 }
+
+/// How long an event read for a notification is used again (a rename shows in mails after this).
+const EVENT_INFO_FRESH: Duration = Duration::from_secs(2);
 
 fn now() -> i64 {
     common::time::now_ms()
@@ -154,6 +159,7 @@ impl NotificationService {
             owner: format!("notification-{}", common::ids::random_token(8)),
             wake: Notify::new(),
             dead: AtomicBool::new(false),
+            events_seen: Default::default(),
         }
     }
 
@@ -181,7 +187,17 @@ impl NotificationService {
 
     async fn event_info(&self, event_id: Option<&str>) -> Result<EventInfo, ApiError> {
         let Some(id) = event_id.filter(|s| !s.is_empty()) else { return Ok(EventInfo::default()) };
-        Ok(self.sources.events.event(id).await?.map(EventInfo::from).unwrap_or_default())
+        let seen = |m: &HashMap<String, (Instant, EventInfo)>| m.get(id).filter(|(at, _)| at.elapsed() < EVENT_INFO_FRESH).map(|(_, e)| e.clone());
+        if let Some(e) = seen(&self.events_seen.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(e);
+        }
+        let info = self.sources.events.event(id).await?.map(EventInfo::from).unwrap_or_default();
+        let mut m = self.events_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 1_000 {
+            m.clear();
+        }
+        m.insert(id.to_string(), (Instant::now(), info.clone()));
+        Ok(info)
     }
 
     fn context(&self, name: &str, ev: &EventInfo) -> MailContext {

@@ -14,8 +14,8 @@
 //! `TICKETING_PAYMENT_SUCCESS_RATE`. The card number and cvv live only in memory during a charge:
 //! the database keeps the last four digits, and [`common::card::Card`]'s `Debug` is redacted.
 //!
-//! Each change writes, in its transaction, an outbox row and a webhook delivery; the deliverer signs
-//! each webhook (HMAC-SHA256 over `timestamp.body`, [`common::webhook`]) and retries it with
+//! Each change writes, in its transaction, a webhook delivery (the service's outbox: no other service
+//! follows its changes any other way); the deliverer signs each webhook (HMAC-SHA256 over `timestamp.body`, [`common::webhook`]) and retries it with
 //! exponential backoff until the booking service acknowledges it.
 //!
 //! Layout: `http` (routes) -> `service` (rules, jobs) -> `store` (SQL).

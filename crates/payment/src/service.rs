@@ -49,18 +49,6 @@ struct WebhookBody<'a> {
     created_at: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OutboxBody<'a> {
-    payment_id: &'a str,
-    booking_id: Option<&'a str>,
-    user_id: &'a str,
-    status: &'a str,
-    /// Cents: outbox payloads are `serde_json::Value`, which would not keep a decimal exact.
-    amount_cents: i64,
-    currency: &'a str,
-}
-
 fn now() -> i64 {
     common::time::now_ms()
 }
@@ -201,13 +189,9 @@ impl PaymentService {
         Ok(self.store.transition(self.move_of(row, PaymentStatus::Pending, status, decline, txn)).await?)
     }
 
-    /// The move of `row` from `from` to `to` now, with its webhook and outbox row.
+    /// The move of `row` from `from` to `to` now, with its webhook.
     fn move_of(&self, row: &PaymentRow, from: PaymentStatus, to: PaymentStatus, decline: Option<&str>, txn: Option<&str>) -> Transition {
         let t = now();
-        let ob = OutboxBody {
-            payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), user_id: &row.user_id, status: to.as_str(),
-            amount_cents: row.amount, currency: &row.currency,
-        };
         Transition {
             id: row.payment_id.clone(),
             from,
@@ -216,7 +200,6 @@ impl PaymentService {
             transaction_id: txn.map(str::to_string),
             now: t,
             hook: self.webhook(row, to, decline, t),
-            outbox: serde_json::to_value(&ob).unwrap_or_default(),
         }
     }
 

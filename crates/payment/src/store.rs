@@ -61,7 +61,6 @@ pub struct Transition {
     pub transaction_id: Option<String>,
     pub now: i64,
     pub hook: Option<Webhook>,
-    pub outbox: serde_json::Value,
 }
 
 /// A webhook to write with a payment change.
@@ -71,7 +70,7 @@ pub struct Webhook {
     pub payload: String,
 }
 
-/// The outbox and webhook name of a move to `status`.
+/// The webhook name of a move to `status`.
 pub fn event_type(status: PaymentStatus) -> &'static str {
     match status {
         PaymentStatus::Success => "PaymentSucceeded",
@@ -132,7 +131,7 @@ impl PaymentStore {
         Ok(())
     }
 
-    /// Move a payment from `from` to `to`, with its webhook and outbox row, in one transaction
+    /// Move a payment from `from` to `to`, with its webhook, in one transaction
     /// (grouped with other charges'). `false` when the payment was not in `from` (someone else
     /// moved it first).
     pub async fn transition(&self, t: Transition) -> Result<bool, StoreError> {
@@ -141,7 +140,7 @@ impl PaymentStore {
 
     /// [`Self::transition`] inside a transaction: the conditional update decides before anything else is written.
     async fn transition_in(tx: &mut Tx, t: &Transition) -> Result<bool, StoreError> {
-        let Transition { id, from, to, decline_code, transaction_id, now, hook, outbox } = t;
+        let Transition { id, from, to, decline_code, transaction_id, now, hook } = t;
         let (from, to, now) = (*from, *to, *now);
         let n = if to == PaymentStatus::Refunded {
             tx_exec!(&mut *tx, c => sqlx::query(
@@ -162,7 +161,6 @@ impl PaymentStore {
                  VALUES (?, ?, ?, ?, 0, ?, ?)")
                 .bind(&h.delivery_id).bind(id).bind(h.event_type).bind(&h.payload).bind(now).bind(now).execute(c))?;
         }
-        store::outbox::append(tx, "payment", id, event_type(to), outbox).await?;
         Ok(true)
     }
 

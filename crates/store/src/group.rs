@@ -16,7 +16,12 @@
 //! (so one bad unit costs only its own answer). Units are `Fn` for that reason: they may run twice,
 //! the first run never committed. A unit that finds, after writing, that it cannot finish returns
 //! [`StoreError::Changed`]: alone, its transaction is then rolled back and the error is its answer.
+//!
+//! A unit that announces its change ([`Group::run_announcing`]) hands its outbox rows to the group
+//! instead of inserting them: the group writes every unit's rows with one statement just before it
+//! commits (a statement costs about the same for one row as for sixty).
 
+use crate::outbox::Announcement;
 use crate::{StoreError, Tx};
 use futures::future::BoxFuture;
 use std::any::Any;
@@ -60,7 +65,7 @@ pub async fn next_group<J>(rx: &mut mpsc::Receiver<J>, jobs: &mut Vec<J>, max: u
 }
 
 type Answer = Result<Box<dyn Any + Send>, StoreError>;
-type Unit = Box<dyn for<'a> Fn(&'a mut Tx) -> BoxFuture<'a, Answer> + Send + Sync>;
+type Unit = Box<dyn for<'a> Fn(&'a mut Tx, &'a mut Vec<Announcement>) -> BoxFuture<'a, Answer> + Send + Sync>;
 
 struct Job {
     unit: Unit,
@@ -97,11 +102,22 @@ impl Group {
         T: Send + 'static,
         F: for<'a> Fn(&'a mut Tx, &'a D) -> BoxFuture<'a, Result<T, StoreError>> + Send + Sync + 'static,
     {
+        self.run_announcing(data, move |tx, data, _| unit(tx, data)).await
+    }
+
+    /// [`Self::run`] for a unit that also announces what it changed: the outbox rows it pushes are
+    /// written with the group's (one statement for the whole group), in its transaction.
+    pub async fn run_announcing<D, T, F>(&self, data: D, unit: F) -> Result<T, StoreError>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a mut Tx, &'a D, &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<T, StoreError>> + Send + Sync + 'static,
+    {
         let data = std::sync::Arc::new(data);
         let unit = std::sync::Arc::new(unit);
-        let unit: Unit = Box::new(move |tx| {
+        let unit: Unit = Box::new(move |tx, said| {
             let (data, unit) = (data.clone(), unit.clone());
-            Box::pin(async move { unit(tx, &data).await.map(|t| Box::new(t) as Box<dyn Any + Send>) })
+            Box::pin(async move { unit(tx, &data, said).await.map(|t| Box::new(t) as Box<dyn Any + Send>) })
         });
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Config("the group-commit writer has stopped".into());
@@ -141,16 +157,20 @@ async fn writer(db: crate::Db, name: &'static str, linger: Duration, mut rx: mps
 async fn together(db: &crate::Db, batch: &[Job]) -> Result<Vec<Box<dyn Any + Send>>, StoreError> {
     let mut tx = db.begin().await?;
     let mut answers = Vec::with_capacity(batch.len());
+    let mut said = Vec::new();
     for job in batch {
-        answers.push((job.unit)(&mut tx).await?);
+        answers.push((job.unit)(&mut tx, &mut said).await?);
     }
+    crate::outbox::append_many(&mut tx, &said).await?;
     tx.commit().await?;
     Ok(answers)
 }
 
 async fn alone(db: &crate::Db, unit: &Unit) -> Answer {
     let mut tx = db.begin().await?;
-    let answer = unit(&mut tx).await?;
+    let mut said = Vec::new();
+    let answer = unit(&mut tx, &mut said).await?;
+    crate::outbox::append_many(&mut tx, &said).await?;
     tx.commit().await?;
     Ok(answer)
 }

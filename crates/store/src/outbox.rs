@@ -32,9 +32,24 @@ pub async fn append(
     Ok(())
 }
 
+/// An outbox row to write later in the same transaction (with others, by [`append_many`]).
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    pub event_type: String,
+    pub payload: serde_json::Value,
+}
+
+impl Announcement {
+    pub fn new(aggregate_type: &'static str, aggregate_id: impl Into<String>, event_type: impl Into<String>, payload: serde_json::Value) -> Self {
+        Announcement { aggregate_type, aggregate_id: aggregate_id.into(), event_type: event_type.into(), payload }
+    }
+}
+
 /// Write several outbox rows with one statement inside the caller's transaction (a group commit's
-/// rows): `(aggregate_type, aggregate_id, event_type, payload)` each, in order.
-pub async fn append_many(tx: &mut Tx, rows: &[(&str, &str, &str, serde_json::Value)]) -> Result<(), StoreError> {
+/// rows), in order.
+pub async fn append_many(tx: &mut Tx, rows: &[Announcement]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -43,8 +58,8 @@ pub async fn append_many(tx: &mut Tx, rows: &[(&str, &str, &str, serde_json::Val
     let sql = format!("INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload, created_at) VALUES {values}");
     tx_exec!(tx, c => {
         let mut q = sqlx::query(&sql);
-        for (t, id, e, payload) in rows {
-            q = q.bind(*t).bind(*id).bind(*e).bind(payload.to_string()).bind(now);
+        for r in rows {
+            q = q.bind(r.aggregate_type).bind(&r.aggregate_id).bind(&r.event_type).bind(r.payload.to_string()).bind(now);
         }
         q.execute(c)
     })?;
@@ -119,6 +134,12 @@ impl Cursor {
     /// The prefix of `records` (sorted by id) that may be handled now: ids contiguous from
     /// `position + 1`, or past a gap that has stayed open longer than the gap timeout.
     pub fn ready(&mut self, position: i64, records: Vec<OutboxRecord>) -> Vec<OutboxRecord> {
+        // What this follower has still to handle, as read (at most one batch): the rows and the
+        // age of the oldest, 0 when caught up.
+        let oldest = records.first().map_or(0.0, |r| (common::time::now_ms() - r.created_at).max(0) as f64 / 1000.0);
+        let labels = [("follower", self.db.label().to_string()), ("source", self.name.clone())];
+        metrics::gauge!("outbox_backlog_rows", &labels).set(records.len() as f64);
+        metrics::gauge!("outbox_oldest_age_seconds", &labels).set(oldest);
         let mut out = Vec::with_capacity(records.len());
         let mut expected = position + 1;
         for r in records {
