@@ -216,6 +216,7 @@ impl BookingService {
             return Err(ApiError::unavailable("another booking process has taken this booking over; ask for it again shortly")
                 .with("bookingId", b.booking_id.clone()));
         }
+        metrics::counter!("booking_saga_steps_total", "from" => from.as_str(), "to" => b.step.as_str(), "status" => b.status.as_str()).increment(1);
         Ok(())
     }
 

@@ -28,6 +28,9 @@ pub fn metrics_handle() -> PrometheusHandle {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &latency)
                 .expect("valid buckets")
+                // Group-commit and batch sizes (units per transaction).
+                .set_buckets_for_metric(Matcher::Suffix("_size".into()), &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0])
+                .expect("valid buckets")
                 .build_recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed (a test harness); then ours only renders.

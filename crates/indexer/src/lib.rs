@@ -91,7 +91,11 @@ impl Indexer {
         let pos = cursor.load().await?;
         let batch = self.feed.outbox_after(pos, BATCH).await?;
         let ready = cursor.ready(pos, batch);
-        let Some(last) = ready.last().cloned() else { return Ok(0) };
+        let Some(last) = ready.last().cloned() else {
+            // Caught up (or waiting at a young gap): nothing indexable is waiting.
+            metrics::gauge!("indexer_lag_seconds").set(0.0);
+            return Ok(0);
+        };
         let actions = self.actions(&ready).await?;
         let upserts = actions.iter().filter(|a| matches!(a, Action::Upsert(_))).count();
         self.apply(actions).await?;
@@ -99,7 +103,7 @@ impl Indexer {
         cursor.save(last.id).await?;
         metrics::counter!("search_documents_indexed_total").increment(upserts as u64);
         let lag_ms = (common::time::now_ms() - last.created_at).max(0);
-        metrics::gauge!("search_indexing_lag_seconds").set(lag_ms as f64 / 1000.0);
+        metrics::gauge!("indexer_lag_seconds").set(lag_ms as f64 / 1000.0);
         Ok(ready.len())
     }
 

@@ -26,6 +26,7 @@ use sqlx::migrate::Migrator;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, MySql, MySqlPool, Sqlite, SqlitePool};
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -102,8 +103,54 @@ macro_rules! tx_exec {
 pub struct Db {
     read: Pool,
     write: Pool,
-    /// SQLite's background checkpointer, stopped when the last copy of this `Db` is dropped.
-    _checkpointer: Option<Arc<Checkpointer>>,
+    /// The service whose database this is, as metrics label it.
+    label: &'static str,
+    /// The database's own tasks (SQLite's checkpointer, the pool sampler), stopped when the last
+    /// copy of this `Db` is dropped.
+    _jobs: Arc<Jobs>,
+}
+
+/// Tasks that live as long as a [`Db`].
+#[derive(Debug, Default)]
+struct Jobs(Vec<tokio::task::AbortHandle>);
+
+impl Drop for Jobs {
+    fn drop(&mut self) {
+        for j in &self.0 {
+            j.abort();
+        }
+    }
+}
+
+/// How often the pools' gauges are sampled for `/metrics`.
+const POOL_SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+impl Pool {
+    /// (open connections, idle ones, the most it may open).
+    fn stats(&self) -> (u32, usize, u32) {
+        match self {
+            Pool::Sqlite(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+            Pool::MySql(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+        }
+    }
+}
+
+/// Samples a database's pools into `db_pool_connections{db, pool, state}` (`in_use`, `idle`) and
+/// `db_pool_max_connections{db, pool}`: a pool whose connections are all in use is where requests
+/// queue (the waits of transactions for a writer show in `db_pool_acquire_seconds{db}`).
+fn sample_pools(db: &'static str, pools: Vec<(&'static str, Pool)>) -> tokio::task::AbortHandle {
+    tokio::spawn(async move {
+        loop {
+            for (name, pool) in &pools {
+                let (size, idle, max) = pool.stats();
+                metrics::gauge!("db_pool_connections", "db" => db, "pool" => *name, "state" => "in_use").set(size.saturating_sub(idle as u32) as f64);
+                metrics::gauge!("db_pool_connections", "db" => db, "pool" => *name, "state" => "idle").set(idle as f64);
+                metrics::gauge!("db_pool_max_connections", "db" => db, "pool" => *name).set(max as f64);
+            }
+            tokio::time::sleep(POOL_SAMPLE_EVERY).await;
+        }
+    })
+    .abort_handle()
 }
 
 /// Copies the WAL back into the database file from a connection of its own, so that the one writer
@@ -111,20 +158,13 @@ pub struct Db {
 /// commit took 20-80 ms, and every hold queued behind it waited as long). While there are writes it
 /// runs every [`CHECKPOINT_BUSY`], which keeps the WAL small enough to be reset often; when nothing
 /// was written since the last pass, every [`CHECKPOINT_IDLE`].
-#[derive(Debug)]
-struct Checkpointer(tokio::task::AbortHandle);
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 const CHECKPOINT_BUSY: Duration = Duration::from_millis(50);
 const CHECKPOINT_IDLE: Duration = Duration::from_millis(500);
 
+struct Checkpointer;
+
 impl Checkpointer {
-    fn start(pool: sqlx::SqlitePool) -> Self {
+    fn start(pool: sqlx::SqlitePool) -> tokio::task::AbortHandle {
         let task = tokio::spawn(async move {
             let mut last = 0;
             loop {
@@ -143,8 +183,15 @@ impl Checkpointer {
                 tokio::time::sleep(if writes { CHECKPOINT_BUSY } else { CHECKPOINT_IDLE }).await;
             }
         });
-        Checkpointer(task.abort_handle())
+        task.abort_handle()
     }
+}
+
+/// A service's name as a metric label (`'static`, as the metrics crate wants; services are few).
+fn db_label(service: &str) -> &'static str {
+    static LABELS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, &'static str>>> = std::sync::OnceLock::new();
+    let mut m = LABELS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    *m.entry(service.to_string()).or_insert_with(|| Box::leak(service.to_string().into_boxed_str()))
 }
 
 /// `?, ?, ?` for an `IN (...)` list or a row of `n` values.
@@ -280,7 +327,7 @@ impl Db {
     /// Open (creating if needed) the database of `service` and run its migrations and the shared ones.
     pub async fn open(cfg: &StoreConfig, service: &str, migrations: Migrations) -> Result<Db, StoreError> {
         let db = match cfg {
-            StoreConfig::Sqlite { dir } => Self::open_sqlite(&dir.join(format!("{service}.db"))).await?,
+            StoreConfig::Sqlite { dir } => Self::open_sqlite(&dir.join(format!("{service}.db")), db_label(service)).await?,
             StoreConfig::MySql { url, pool_size } => {
                 let (server, prefix) = mysql_parts(url);
                 let name = format!("{prefix}_{service}");
@@ -299,14 +346,15 @@ impl Db {
                     .connect_with(opts.database(&name).log_statements(tracing::log::LevelFilter::Trace))
                     .await?;
                 let p = Pool::MySql(pool);
-                Db { read: p.clone(), write: p, _checkpointer: None }
+                let sampler = sample_pools(db_label(service), vec![("main", p.clone())]);
+                Db { read: p.clone(), write: p, label: db_label(service), _jobs: Arc::new(Jobs(vec![sampler])) }
             }
         };
         db.migrate(migrations).await?;
         Ok(db)
     }
 
-    async fn open_sqlite(path: &Path) -> Result<Db, StoreError> {
+    async fn open_sqlite(path: &Path, label: &'static str) -> Result<Db, StoreError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::Config(format!("TICKETING_DATA_DIR: cannot create {}: {e}", parent.display())))?;
@@ -338,8 +386,9 @@ impl Db {
             .connect_with(opts.clone().read_only(true))
             .await?;
         let checkpoints = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
-        let checkpointer = Some(Arc::new(Checkpointer::start(checkpoints)));
-        Ok(Db { read: Pool::Sqlite(read), write: Pool::Sqlite(write), _checkpointer: checkpointer })
+        let (read, write) = (Pool::Sqlite(read), Pool::Sqlite(write));
+        let jobs = Jobs(vec![Checkpointer::start(checkpoints), sample_pools(label, vec![("read", read.clone()), ("write", write.clone())])]);
+        Ok(Db { read, write, label, _jobs: Arc::new(jobs) })
     }
 
     async fn migrate(&self, migrations: Migrations) -> Result<(), StoreError> {
@@ -367,10 +416,19 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.write {
+        // The wait for a writer connection (SQLite has one) and its BEGIN: where writes queue.
+        let started = std::time::Instant::now();
+        let tx = match &self.write {
             Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
             Pool::MySql(p) => Tx::MySql(p.begin().await?),
-        })
+        };
+        metrics::histogram!("db_pool_acquire_seconds", "db" => self.label).record(started.elapsed().as_secs_f64());
+        Ok(tx)
+    }
+
+    /// The service whose database this is (its metrics' `db` label).
+    pub fn label(&self) -> &'static str {
+        self.label
     }
 
     /// Does the database answer?
