@@ -13,8 +13,8 @@
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { OUT, Skip, assert, log, pages, results, run, session, skip, startServer, stopServers } from './lib.mjs';
-import { declinedCard, expiredHold, fanBooksAndCancels, raceForASeat, waitingRoom } from './fan.mjs';
+import { OUT, Skip, WIDTHS, assert, log, pages, results, run as runJourney, session, skip, startServer, stopServers } from './lib.mjs';
+import { bestAvailable, declinedCard, expiredHold, fanBooksAndCancels, raceForASeat, waitingRoom } from './fan.mjs';
 import { apiDocs, organizer } from './organizer.mjs';
 
 async function main() {
@@ -33,13 +33,23 @@ async function main() {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
-  await run('register, search, pick two seats, pay, see it in my bookings, cancel', () => fanBooksAndCancels(base));
-  await run('a declined card shows the decline and frees the seats', () => declinedCard(base));
+  // E2E_ONLY=organizer runs only the journeys whose name contains that text.
+  const only = process.env.E2E_ONLY?.toLowerCase();
+  const run = (name, fn) => (!only || name.toLowerCase().includes(only) ? runJourney(name, fn) : Promise.resolve());
+  for (const [label, vp] of [['laptop', WIDTHS.laptop], ['phone', WIDTHS.phone]]) {
+    await run(`fan (${label}): home, a city typed in the search box, two seats, paid, the limit counted, my bookings, cancelled`, () =>
+      fanBooksAndCancels(base, vp),
+    );
+    await run(`fan (${label}): a declined card frees the seats, is said once, never "paid", kept apart from the bookings`, () => declinedCard(base, vp));
+    await run(`fan (${label}): best available shows the seats and the total first, then released, asked again and accepted`, () =>
+      bestAvailable(base, vp),
+    );
+  }
   await run('two fans race for one seat; the loser is told and sees the map refreshed', () => raceForASeat(base));
-  if (shortBase) await run('an expired hold warns, then sends the fan back to the map', () => expiredHold(shortBase));
+  if (shortBase) await run('fan (laptop and phone): an expired hold warns, then sends the fan back to the map', () => expiredHold(shortBase));
   else skip('expired hold', 'needs E2E_SHORT_TTL_URL (a server with a short TICKETING_RESERVATION_TTL_SECS)');
-  await run('an organizer creates an event with a layout and puts it on sale', () => organizer(base));
-  await run('a waiting room: an early fan joins, is admitted when the sale opens and picks a seat; a fan who never joined is kept out', () =>
+  await run('organizer (laptop and phone): new event with a waiting room, layout errors, sale opened only with seats, admission rate saved alone, queue paused and resumed, sales dashboard', () => organizer(base));
+  await run('fan: a waiting room: an early fan joins, is admitted when the sale opens and picks a seat; a fan who never joined is kept out, then waits through a pause', () =>
     waitingRoom(base),
   );
   await run('the API documentation page renders and lists the endpoints', () => apiDocs(base));

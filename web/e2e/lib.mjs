@@ -144,12 +144,27 @@ export async function login(page, base, email, password) {
   await page.getByRole('button', { name: 'Log out' }).waitFor();
 }
 
-export async function openEventBySearch(page, text) {
+/** Types `text` in the home page's search box, then opens the result whose link matches `linkName` (default: the text). */
+export async function openEventBySearch(page, text, linkName = text) {
   await page.getByRole('searchbox').fill(text);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await page.getByRole('link', { name: new RegExp(text) }).first().click();
+  await page.waitForURL((u) => u.search.includes(`q=${encodeURIComponent(text).replace(/%20/g, '+')}`) || u.search.includes(`q=${encodeURIComponent(text)}`));
+  const link = page.getByRole('link', { name: linkName instanceof RegExp ? linkName : new RegExp(linkName) }).first();
+  await link.waitFor();
+  await link.click();
   await page.waitForURL(/\/events\//);
   await page.locator('svg rect[data-seat]').first().waitFor();
+}
+
+/** Waits until keyboard focus is on the page's main heading (h1), as after an in-app page change; returns its text. */
+export async function expectHeadingFocused(page, name) {
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1', null, { timeout: 10000 }).catch(async () => {
+    const what = await page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent?.slice(0, 60)}`);
+    throw new Error(`focus is not on the page's h1 after navigating to ${page.url()} but on ${what}`);
+  });
+  const text = (await page.evaluate(() => document.activeElement?.textContent ?? '')).trim();
+  if (name) assert(name instanceof RegExp ? name.test(text) : text === name, `the focused h1 reads "${text}", expected ${name}`);
+  return text;
 }
 
 export const openSeat = 'svg rect[data-seat][aria-checked="false"][aria-disabled="false"]';
@@ -229,6 +244,8 @@ const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 export async function checkA11y(page, name) {
   // Evaluated through the debugging protocol, so the app's Content-Security-Policy does not block it.
   await page.evaluate(AXE_SOURCE);
+  // Colours mid-transition (a button just enabled) are not what a person reads: finish them first.
+  await page.evaluate(() => document.getAnimations().forEach((a) => a.finish()));
   const violations = await page.evaluate(
     (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }).then((r) => r.violations),
     WCAG_22_AA,

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect, useRef } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { logout } from './api/client';
@@ -40,6 +40,47 @@ function HoldBannerInner({ expiresAt, count }: { expiresAt: string; count: numbe
       </div>
     </div>
   );
+}
+
+/**
+ * After an in-app page change, focus goes to the new page's main heading (its h1), so keyboard and
+ * screen-reader users start at the top of the new content instead of on the body. Pages that load
+ * their data first get their h1 a moment later: wait for it (up to a few seconds).
+ */
+export function useFocusHeadingOnRouteChange() {
+  const { pathname } = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    let done = false;
+    const tryFocus = () => {
+      if (done) return true;
+      const h1 = document.querySelector<HTMLHeadingElement>('main h1');
+      if (!h1) return false;
+      // Someone already moved focus into the new page (an autofocus, a form): leave it there.
+      const active = document.activeElement;
+      if (active && active !== document.body && document.querySelector('main')?.contains(active)) return (done = true);
+      if (!h1.hasAttribute('tabindex')) h1.setAttribute('tabindex', '-1');
+      h1.focus({ preventScroll: false });
+      done = true;
+      return true;
+    };
+    if (tryFocus()) return;
+    const obs = new MutationObserver(() => {
+      if (tryFocus()) obs.disconnect();
+    });
+    const main = document.querySelector('main');
+    if (main) obs.observe(main, { childList: true, subtree: true });
+    const t = setTimeout(() => obs.disconnect(), 5000);
+    return () => {
+      done = true;
+      obs.disconnect();
+      clearTimeout(t);
+    };
+  }, [pathname]);
 }
 
 function Header() {
@@ -102,6 +143,7 @@ function Header() {
 }
 
 export function App() {
+  useFocusHeadingOnRouteChange();
   return (
     <div className="flex min-h-screen flex-col">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2">

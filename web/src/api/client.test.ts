@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, errorMessage, getSession, login, logout, setSession } from './client';
-import { search, resetSearchProbe } from './endpoints';
 import { fakeJwt, jsonResponse } from '../test/fixtures';
 
 const noError = (): never => {
@@ -24,7 +23,7 @@ describe('api client', () => {
     expect(err.status).toBe(409);
     expect(err.code).toBe('SEAT_UNAVAILABLE');
     expect(err.details.unavailableSeats).toEqual(['A-1-1']);
-    expect(errorMessage(err)).toBe('Seats A-1-1 are not available');
+    expect(errorMessage(err)).toBe('Seats A-1-1 are not available.');
   });
 
   it('gives a sentence for a body that is not the contract shape, and for a network failure', async () => {
@@ -111,70 +110,5 @@ describe('api client', () => {
     expect(getSession()).toBeNull();
     expect(fetchMock.mock.calls[0][0]).toBe('/api/auth/logout');
     expect(JSON.parse(fetchMock.mock.calls[0][1].body)).toEqual({ refreshToken: 'r9' });
-  });
-});
-
-describe('search', () => {
-  const ev = (over: object) => ({
-    eventId: 'x',
-    eventName: 'X',
-    description: '',
-    category: 'CONCERT',
-    venueName: 'Hall',
-    city: 'Lisbon',
-    eventDate: '2026-12-05T19:30:00Z',
-    saleStartTime: '2026-11-01T00:00:00Z',
-    status: 'ON_SALE',
-    totalSeats: 100,
-    availableSeats: 50,
-    minPrice: 50,
-    maxPrice: 100,
-    tags: [],
-    ...over,
-  });
-  beforeEach(() => resetSearchProbe());
-
-  it('uses /api/search when it exists', async () => {
-    const body = { results: [], page: { number: 0, size: 20, totalElements: 0, totalPages: 0 }, facets: { city: [{ value: 'Lisbon', count: 2 }], category: [] }, tookMs: 3 };
-    const fetchMock = vi.fn().mockResolvedValue(jsonResponse(200, body));
-    vi.stubGlobal('fetch', fetchMock);
-    const r = await search({ q: 'pop', city: 'Lisbon', dateFrom: '2026-12-01', priceMax: '80' });
-    expect(r.facets.city).toEqual([{ value: 'Lisbon', count: 2 }]);
-    const url = new URL(fetchMock.mock.calls[0][0], 'http://x');
-    expect(url.pathname).toBe('/api/search');
-    expect(url.searchParams.get('q')).toBe('pop');
-    expect(url.searchParams.get('dateFrom')).toBe('2026-12-01T00:00:00Z');
-    expect(url.searchParams.get('priceMax')).toBe('80');
-  });
-
-  it('falls back to /api/events with its filters when /api/search answers 404, and counts facets itself', async () => {
-    const events = [
-      ev({ eventId: '1', eventName: 'Aurora Skies', city: 'Lisbon', tags: ['pop'] }),
-      ev({ eventId: '2', eventName: 'Café Tacvba', city: 'Porto', description: 'rock en español' }),
-      ev({ eventId: '3', eventName: 'Hamlet', city: 'London', category: 'THEATER', minPrice: 200, maxPrice: 300 }),
-    ];
-    const fetchMock = vi.fn(async (url: string) =>
-      url.startsWith('/api/search')
-        ? jsonResponse(404, { error: 'NOT_FOUND', message: 'no such route' })
-        : jsonResponse(200, { events, page: { number: 0, size: 100, totalElements: 3, totalPages: 1 } }),
-    );
-    vi.stubGlobal('fetch', fetchMock);
-    const all = await search({ dateFrom: '2026-12-01' });
-    expect(all.fallback).toBe(true);
-    expect(all.results).toHaveLength(3);
-    expect(all.facets.category).toEqual([
-      { value: 'CONCERT', count: 2 },
-      { value: 'THEATER', count: 1 },
-    ]);
-    const eventsUrl = new URL(fetchMock.mock.calls[1][0], 'http://x');
-    expect(eventsUrl.pathname).toBe('/api/events');
-    expect(eventsUrl.searchParams.get('dateFrom')).toBe('2026-12-01T00:00:00Z');
-
-    // Accent- and case-insensitive text, price filter.
-    expect((await search({ q: 'cafe ESPANOL' })).results.map((r) => r.eventId)).toEqual(['2']);
-    expect((await search({ priceMax: '150' })).results.map((r) => r.eventId)).toEqual(['1', '2']);
-    expect((await search({ city: 'london' })).results.map((r) => r.eventId)).toEqual(['3']);
-    // The missing endpoint is asked only once.
-    expect(fetchMock.mock.calls.filter((c) => String(c[0]).startsWith('/api/search'))).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@
 // (refresh tokens rotate, so two parallel refreshes would revoke the session), and errors of the
 // contract shape turned into ApiError with a human sentence.
 import type { LoginResponse, RefreshResponse, User } from './types';
+import { sentence } from '../lib/format';
 
 export class ApiError extends Error {
   status: number;
@@ -29,10 +30,25 @@ const FALLBACK_MESSAGES: Record<string, string> = {
   NETWORK: 'We could not reach the server. Check your connection and try again.',
 };
 
-/** A sentence for any error, never raw JSON. */
+/** The per-buyer limit, in the fan's words, from the `limit` and `held` of TICKET_LIMIT_EXCEEDED (§12). */
+function limitMessage(err: ApiError): string {
+  const limit = Number(err.details.limit);
+  const held = Number(err.details.held);
+  if (!Number.isFinite(limit)) return 'That would take you over the ticket limit for this event.';
+  const left = Number.isFinite(held) ? Math.max(0, limit - held) : null;
+  const base = `This event allows at most ${limit} ticket${limit === 1 ? '' : 's'} per fan`;
+  if (left === null) return `${base}.`;
+  if (left === 0) return `${base}, and you already have ${held}: you cannot take more.`;
+  return `${base}, and you already have ${held}: you can take ${left} more.`;
+}
+
+/** A sentence for any error, never raw JSON, always starting with a capital letter. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message || FALLBACK_MESSAGES[err.code] || `Request failed (${err.status}).`;
-  if (err instanceof Error && err.message) return err.message;
+  if (err instanceof ApiError) {
+    if (err.code === 'TICKET_LIMIT_EXCEEDED') return limitMessage(err);
+    return sentence(err.message || FALLBACK_MESSAGES[err.code] || `Request failed (${err.status}).`);
+  }
+  if (err instanceof Error && err.message) return sentence(err.message);
   return 'Something went wrong. Please try again.';
 }
 

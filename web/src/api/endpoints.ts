@@ -1,4 +1,4 @@
-import { api, ApiError, qs } from './client';
+import { api, qs } from './client';
 import type {
   Availability,
   Booking,
@@ -14,7 +14,6 @@ import type {
   ReserveResponse,
   SearchParams,
   SearchResponse,
-  SearchResult,
   SeatList,
   TicketEvent,
 } from './types';
@@ -39,7 +38,7 @@ export const setEventStatus = (id: string, status: EventStatus) =>
   api<TicketEvent>(`/api/events/${encodeURIComponent(id)}/status`, { method: 'PUT', body: { status } });
 export const deleteEvent = (id: string) => api<void>(`/api/events/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
-// ---- search (with a fallback while /api/search is not deployed) ------------------------------------
+// ---- search (the server's rules only: /api/search) -------------------------------------------------
 
 /** Day boundaries in UTC, RFC 3339, from the yyyy-mm-dd of a date input. */
 export function dayStart(d?: string) {
@@ -47,108 +46,6 @@ export function dayStart(d?: string) {
 }
 export function dayEnd(d?: string) {
   return d ? `${d}T23:59:59Z` : undefined;
-}
-
-function fold(s: string) {
-  return s
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase();
-}
-
-function countFacet(items: SearchResult[], key: 'city' | 'category'): Facet[] {
-  const m = new Map<string, number>();
-  for (const r of items) m.set(r[key], (m.get(r[key]) ?? 0) + 1);
-  return [...m.entries()].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
-}
-
-export function toResult(e: TicketEvent): SearchResult {
-  const ratio = e.totalSeats ? e.availableSeats / e.totalSeats : 0;
-  return {
-    eventId: e.eventId,
-    eventName: e.eventName,
-    description: e.description,
-    category: e.category,
-    city: e.city,
-    venueName: e.venueName,
-    eventDate: e.eventDate,
-    status: e.status,
-    minPrice: e.minPrice,
-    maxPrice: e.maxPrice,
-    availableSeats: e.availableSeats,
-    totalSeats: e.totalSeats,
-    availability: e.availableSeats <= 0 || e.status === 'SOLD_OUT' ? 'SOLD_OUT' : ratio < 0.1 ? 'LIMITED' : 'AVAILABLE',
-  };
-}
-
-/** /api/events with the same filters, text and price applied here, facets counted here. */
-export async function searchViaEvents(p: SearchParams): Promise<SearchResponse> {
-  const size = p.size ?? 20;
-  const page = p.page ?? 0;
-  const list = await listEvents({
-    size: 100,
-    page: 0,
-    status: p.status,
-    dateFrom: dayStart(p.dateFrom),
-    dateTo: dayEnd(p.dateTo),
-  });
-  const q = fold(p.q?.trim() ?? '');
-  const min = p.priceMin ? Number(p.priceMin) : undefined;
-  const max = p.priceMax ? Number(p.priceMax) : undefined;
-  const base = list.events
-    .filter((e) => {
-      if (!q) return true;
-      const hay = fold([e.eventName, e.description ?? '', e.venueName, e.city, e.category, ...(e.tags ?? [])].join(' '));
-      return q.split(/\s+/).every((w) => hay.includes(w));
-    })
-    .filter((e) => (min === undefined || (e.maxPrice ?? 0) >= min) && (max === undefined || (e.minPrice ?? Infinity) <= max))
-    .map(toResult);
-  const matches = base
-    .filter((r) => !p.city || fold(r.city) === fold(p.city))
-    .filter((r) => !p.category || r.category === p.category);
-  const sorted = [...matches];
-  if (p.sort === 'date') sorted.sort((a, b) => a.eventDate.localeCompare(b.eventDate));
-  if (p.sort === 'price_asc') sorted.sort((a, b) => (a.minPrice ?? 0) - (b.minPrice ?? 0));
-  if (p.sort === 'price_desc') sorted.sort((a, b) => (b.maxPrice ?? 0) - (a.maxPrice ?? 0));
-  return {
-    results: sorted.slice(page * size, page * size + size),
-    page: { number: page, size, totalElements: sorted.length, totalPages: Math.max(1, Math.ceil(sorted.length / size)) },
-    facets: { city: countFacet(matches, 'city'), category: countFacet(matches, 'category') },
-    fallback: true,
-  };
-}
-
-let searchMissing = false;
-export async function search(p: SearchParams): Promise<SearchResponse> {
-  if (!searchMissing) {
-    try {
-      const r = await api<SearchResponse>(
-        `/api/search${qs({
-          q: p.q,
-          city: p.city,
-          category: p.category,
-          dateFrom: dayStart(p.dateFrom),
-          dateTo: dayEnd(p.dateTo),
-          priceMin: p.priceMin,
-          priceMax: p.priceMax,
-          status: p.status,
-          sort: p.sort,
-          page: p.page,
-          size: p.size,
-        })}`,
-        { auth: false },
-      );
-      return { ...r, facets: { city: r.facets?.city ?? [], category: r.facets?.category ?? [] } };
-    } catch (e) {
-      if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405 && e.status !== 501)) throw e;
-      searchMissing = true;
-    }
-  }
-  return searchViaEvents(p);
-}
-/** For tests. */
-export function resetSearchProbe() {
-  searchMissing = false;
 }
 
 // ---- inventory ----------------------------------------------------------------------------------
@@ -184,3 +81,65 @@ export const cancelBooking = (id: string) => api<Booking>(`/api/bookings/${encod
 export const joinQueue = (eventId: string) =>
   api<QueuePlace>(`/api/queue/events/${encodeURIComponent(eventId)}/join`, { method: 'POST' });
 export const myQueuePlace = (eventId: string) => api<QueuePlace>(`/api/queue/events/${encodeURIComponent(eventId)}/me`);
+
+// ---- waiting room: the organizer's controls -----------------------------------------------------
+
+export const getQueueRoom = (eventId: string) =>
+  api<import('./types').QueueRoom>(`/api/queue/events/${encodeURIComponent(eventId)}`);
+export const setQueueControls = (eventId: string, controls: import('./types').QueueControls) =>
+  api<import('./types').QueueRoom>(`/api/queue/events/${encodeURIComponent(eventId)}`, { method: 'PUT', body: controls });
+
+// ---- the fans' search (added for the public home page) ---------------------------------------------
+
+/** Statuses the public list leaves out unless the fan filters for them. */
+export const HIDDEN_BY_DEFAULT: EventStatus[] = ['CANCELLED', 'COMPLETED'];
+
+function subtractFacets(all: Facet[], ...minus: Facet[][]): Facet[] {
+  const m = new Map(all.map((f) => [f.value, f.count]));
+  for (const list of minus) for (const f of list) if (m.has(f.value)) m.set(f.value, (m.get(f.value) ?? 0) - f.count);
+  return all.map((f) => ({ value: f.value, count: m.get(f.value) ?? 0 })).filter((f) => f.count > 0);
+}
+
+/**
+ * GET /api/search as it is: the server alone decides what the text matches (name, description,
+ * venue, city, tags); the client never filters the matches by text itself. Without a status filter,
+ * cancelled and completed events are left out of the list, the count and the facets.
+ */
+export type PublicSearchResponse = SearchResponse & { hiddenCount?: number };
+export async function searchPublic(p: SearchParams): Promise<PublicSearchResponse> {
+  const call = (extra: Partial<SearchParams>) => {
+    const q = { ...p, ...extra };
+    return api<SearchResponse>(
+      `/api/search${qs({
+        q: q.q,
+        city: q.city,
+        category: q.category,
+        dateFrom: dayStart(q.dateFrom),
+        dateTo: dayEnd(q.dateTo),
+        priceMin: q.priceMin,
+        priceMax: q.priceMax,
+        status: q.status,
+        sort: q.sort,
+        page: q.page,
+        size: q.size,
+      })}`,
+      { auth: false },
+    ).then((r) => ({ ...r, facets: { city: r.facets?.city ?? [], category: r.facets?.category ?? [] } }));
+  };
+  if (p.status) return call({});
+  // The contract filters on one status at a time: count the hidden ones to take them out.
+  const [all, ...hidden] = await Promise.all([call({}), ...HIDDEN_BY_DEFAULT.map((status) => call({ status, page: 0, size: 1 }))]);
+  const hiddenCount = hidden.reduce((a, h) => a + h.page.totalElements, 0);
+  if (hiddenCount === 0) return all;
+  const total = Math.max(0, all.page.totalElements - hiddenCount);
+  return {
+    ...all,
+    results: all.results.filter((r) => !HIDDEN_BY_DEFAULT.includes(r.status)),
+    page: { ...all.page, totalElements: total, totalPages: Math.max(1, Math.ceil(total / (all.page.size || 1))) },
+    facets: {
+      city: subtractFacets(all.facets.city, ...hidden.map((h) => h.facets.city)),
+      category: subtractFacets(all.facets.category, ...hidden.map((h) => h.facets.category)),
+    },
+    hiddenCount,
+  };
+}

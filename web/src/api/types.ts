@@ -208,8 +208,6 @@ export interface SearchResponse {
   page: PageInfo;
   facets: { city: Facet[]; category: Facet[] };
   tookMs?: number;
-  /** Set by the client when /api/search is missing and /api/events answered instead. */
-  fallback?: boolean;
 }
 
 export interface QueuePlace {
@@ -222,3 +220,23 @@ export interface QueuePlace {
   admittedUntil: string | null;
   pollAfterMs: number | null;
 }
+
+/** The organizer's view of an event's waiting room (`GET/PUT /api/queue/events/{eventId}`). */
+export interface QueueRoom {
+  eventId: string;
+  enabled: boolean;
+  admitPerMinute: number;
+  paused: boolean;
+  /** Fans not yet admitted: the pre-queue and the line. */
+  waiting: number;
+  /** Admitted and still inside their window. */
+  admitted: number;
+  admittedTotal: number;
+}
+export interface QueueControls {
+  admitPerMinute?: number;
+  paused?: boolean;
+}
+
+/** A queue place as the fan's page reads it: `paused` only if a server sends it (the contract's place has no such field). */
+export type QueuePlaceView = QueuePlace & { paused?: boolean };

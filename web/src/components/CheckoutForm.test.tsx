@@ -156,7 +156,7 @@ describe('CheckoutForm', () => {
     const { props } = setup();
     const user = await fillCard();
     await user.click(screen.getByRole('button', { name: 'Pay $170.00' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('expiryYear: the card has expired');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Expiry year: the card has expired.');
     expect(screen.getByRole('alert').textContent).not.toContain('{');
     await user.click(screen.getByRole('button', { name: 'Pay $170.00' }));
     await waitFor(() => expect(props.onPaid).toHaveBeenCalled());

@@ -107,7 +107,7 @@ describe('SeatMap', () => {
     const later = seats.map((s) => (s.seatNumber === 'B-3-5' ? { ...s, status: 'RESERVED' as const } : s));
     act(() => rerender(<SeatMap seats={later} selected={new Set()} onToggle={() => undefined} />));
     expect(seat('B-3-5')).toHaveAttribute('aria-disabled', 'true');
-    expect(seat('B-3-5').getAttribute('fill')).toBe('#cbd5e1');
+    expect(seat('B-3-5').getAttribute('fill')).toMatch(/^url\(#held-/);
   });
 
   it('shows a legend with price bands and statuses', () => {
@@ -160,5 +160,23 @@ describe('seat layout', () => {
     expect(bandColour(bands, 10)).toBe(bands[0].colour);
     expect(bandColour(bands, 90)).toBe(bands[1].colour);
     expect(seatLabel(seats[0], true)).toMatch(/selected$/);
+  });
+});
+
+describe('SeatMap: the fan\'s own hold', () => {
+  it('names and draws the fan\'s held seats apart from anyone else\'s, and held apart from sold', () => {
+    const list = makeSeats([{ section: 'A', rows: 1, perRow: 4, price: 50 }]).map((s, i) =>
+      i === 0 ? { ...s, status: 'RESERVED' as const } : i === 1 ? { ...s, status: 'RESERVED' as const } : i === 2 ? { ...s, status: 'BOOKED' as const } : s,
+    );
+    render(<SeatMap seats={list} selected={new Set()} mine={new Set(['A-1-1'])} onToggle={() => undefined} />);
+    const mineSeat = screen.getByRole('checkbox', { name: /seat 1,.*held by you$/ });
+    const other = screen.getByRole('checkbox', { name: /seat 2,.*held by another fan$/ });
+    const sold = screen.getByRole('checkbox', { name: /seat 3,.*sold$/ });
+    expect(mineSeat.getAttribute('fill')).toMatch(/^url\(#mine-/);
+    expect(other.getAttribute('fill')).toMatch(/^url\(#held-/);
+    expect(sold.getAttribute('fill')).toMatch(/^url\(#sold-/);
+    const legend = screen.getByRole('list', { name: 'Legend' });
+    expect(legend).toHaveTextContent('Your hold');
+    expect(legend).toHaveTextContent('Held by someone');
   });
 });

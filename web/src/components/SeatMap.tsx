@@ -1,11 +1,12 @@
 // The interactive seat map: SVG, coloured by status and price band, zoomable, keyboard-operable
 // (arrows move, Enter/Space select, PageUp/PageDown jump section) and labelled for screen readers.
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { memo, useCallback, useEffect, useId, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type PointerEvent } from 'react';
 import type { Seat } from '../api/types';
-import { money } from '../lib/format';
+import { money, tapOrClick } from '../lib/format';
 import {
   bandColour,
   computeLayout,
+  MINE_COLOUR,
   moveFocus,
   priceBands,
   SEAT,
@@ -22,6 +23,8 @@ export interface SeatMapProps {
   onToggle?: (seat: Seat) => void;
   maxSelect?: number;
   currency?: string;
+  /** Seat numbers the fan holds right now (drawn as "your hold", not as anyone's). */
+  mine?: ReadonlySet<string>;
   /** Preview mode (layout editor): no selection. */
   readOnly?: boolean;
   className?: string;
@@ -34,12 +37,46 @@ const STATUS_WORDS: Record<string, string> = {
   BLOCKED: 'not for sale',
 };
 
-export function seatLabel(seat: Seat, selected: boolean, currency = 'USD'): string {
+export function seatLabel(seat: Seat, selected: boolean, currency = 'USD', mine = false): string {
   const num = /(\d+)\s*$/.exec(seat.seatNumber)?.[1] ?? seat.seatNumber;
   const type = seat.seatType === 'REGULAR' ? '' : `, ${seat.seatType.toLowerCase()}`;
-  return `Section ${seat.section}, row ${seat.rowNumber}, seat ${num}${type}, ${money(seat.price, currency)}, ${
-    selected ? 'selected' : STATUS_WORDS[seat.status] ?? seat.status.toLowerCase()
-  }`;
+  const state = selected ? 'selected' : mine && seat.status === 'RESERVED' ? 'held by you' : STATUS_WORDS[seat.status] ?? seat.status.toLowerCase();
+  return `Section ${seat.section}, row ${seat.rowNumber}, seat ${num}${type}, ${money(seat.price, currency)}, ${state}`;
+}
+
+/** The fill of a seat that is not available: a pattern for held, sold and the fan's own hold. */
+export function patternFor(ids: PatternIds, status: string, mine: boolean): string | null {
+  if (mine && status === 'RESERVED') return `url(#${ids.mine})`;
+  if (status === 'RESERVED') return `url(#${ids.held})`;
+  if (status === 'BOOKED') return `url(#${ids.sold})`;
+  return null;
+}
+export interface PatternIds {
+  held: string;
+  sold: string;
+  mine: string;
+}
+
+/** Held: light with dark stripes. Sold: dark with a white cross. Yours: amber with a white dot. */
+export function SeatPatterns({ ids }: { ids: PatternIds }) {
+  const box = { patternUnits: 'objectBoundingBox', patternContentUnits: 'objectBoundingBox', width: 1, height: 1 } as const;
+  return (
+    <defs>
+      <pattern id={ids.held} {...box}>
+        <rect width="1" height="1" fill="#f1f5f9" />
+        <path d="M0,0.5 L0.5,0 M0,1 L1,0 M0.5,1 L1,0.5" stroke={STATUS_COLOURS.RESERVED} strokeWidth="0.16" />
+        <rect x="0.04" y="0.04" width="0.92" height="0.92" fill="none" stroke={STATUS_COLOURS.RESERVED} strokeWidth="0.08" />
+      </pattern>
+      <pattern id={ids.sold} {...box}>
+        <rect width="1" height="1" fill={STATUS_COLOURS.BOOKED} />
+        <path d="M0.25,0.25 L0.75,0.75 M0.75,0.25 L0.25,0.75" stroke="#fff" strokeWidth="0.14" />
+      </pattern>
+      <pattern id={ids.mine} {...box}>
+        <rect width="1" height="1" fill={MINE_COLOUR} />
+        <circle cx="0.5" cy="0.5" r="0.2" fill="#fff" />
+      </pattern>
+    </defs>
+  );
 }
 
 interface View {
@@ -82,7 +119,11 @@ const SeatRect = memo(function SeatRect(props: {
   );
 });
 
-export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 'USD', readOnly = false, className = '' }: SeatMapProps) {
+const NONE: ReadonlySet<string> = new Set();
+
+export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 'USD', mine = NONE, readOnly = false, className = '' }: SeatMapProps) {
+  const uid = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  const ids: PatternIds = useMemo(() => ({ held: `held-${uid}`, sold: `sold-${uid}`, mine: `mine-${uid}` }), [uid]);
   // Layout depends only on which seats exist, not their status: recompute on a new layout only.
   const shapeKey = useMemo(() => seats.map((s) => `${s.seatId}/${s.section}/${s.rowNumber}`).join('|'), [seats]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -241,7 +282,25 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
     }
   }, [focusId, layout, zoomed]);
 
+  // Tab into a zoomed map lands on the roving seat: bring it into view at once.
+  const onFocus = (e: FocusEvent<SVGSVGElement>) => {
+    const n = (e.target as Element).getAttribute?.('data-seat');
+    if (!n) return;
+    const p = layout.byNumber.get(n);
+    if (!p) return;
+    if (n !== focusId) {
+      lastFocused.current = n;
+      setFocusId(n);
+    }
+    setView((v) =>
+      v.w >= full.w - 1 || (p.x >= v.x && p.x <= v.x + v.w - SEAT && p.y >= v.y && p.y <= v.y + v.h - SEAT)
+        ? v
+        : { ...v, x: p.x + SEAT / 2 - v.w / 2, y: p.y + SEAT / 2 - v.h / 2 },
+    );
+  };
+
   const focusable = focusPlaced?.seat.seatNumber ?? null;
+  const verb = tapOrClick();
   const showRowLabels = !tooSmall || readOnly;
 
   return (
@@ -265,7 +324,9 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
           </button>
         </div>
         {!readOnly && tooSmall && (
-          <span className="text-slate-600">Tap a section to zoom in, then tap seats.</span>
+          <span className="text-slate-600">
+            {verb} a section to zoom in, then {verb.toLowerCase()} seats.
+          </span>
         )}
         {!readOnly && !tooSmall && (
           <span className="hidden text-slate-500 sm:inline">Keyboard: arrows move, Enter selects, PageUp/PageDown change section.</span>
@@ -281,11 +342,13 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
           aria-label={readOnly ? 'Seat map preview' : `Seat map, ${seats.length} seats. Use arrow keys to move between seats.`}
           onClick={onClick}
           onKeyDown={onKeyDown}
+          onFocus={onFocus}
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
           onPointerCancel={onPointerUp}
         >
+          <SeatPatterns ids={ids} />
           <rect x={layout.stage.x} y={layout.stage.y} width={layout.stage.w} height={layout.stage.h} rx={6} fill="#1e293b" />
           <text x={layout.width / 2} y={layout.stage.y + layout.stage.h / 2 + 5} textAnchor="middle" fontSize={14} fill="#fff" aria-hidden="true">
             STAGE
@@ -316,7 +379,11 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
                 row.seats.map((p: PlacedSeat) => {
                   const seat = live.get(p.seat.seatNumber) ?? p.seat;
                   const isSel = selected.has(seat.seatNumber);
-                  const fill = seat.status === 'AVAILABLE' ? bandColour(bands, seat.price) : STATUS_COLOURS[seat.status] ?? '#e2e8f0';
+                  const isMine = mine.has(seat.seatNumber);
+                  const fill =
+                    seat.status === 'AVAILABLE'
+                      ? bandColour(bands, seat.price)
+                      : patternFor(ids, seat.status, isMine) ?? STATUS_COLOURS[seat.status as keyof typeof STATUS_COLOURS] ?? '#cbd5e1';
                   return (
                     <SeatRect
                       key={seat.seatId}
@@ -327,7 +394,7 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
                       selected={isSel}
                       disabled={seat.status !== 'AVAILABLE'}
                       focusable={focusable === seat.seatNumber}
-                      label={seatLabel(seat, isSel, currency)}
+                      label={seatLabel(seat, isSel, currency, isMine)}
                       readOnly={readOnly}
                     />
                   );
@@ -337,7 +404,7 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
           ))}
         </svg>
       </div>
-      <Legend bands={bands} currency={currency} readOnly={readOnly} />
+      <Legend bands={bands} currency={currency} readOnly={readOnly} ids={ids} showMine={mine.size > 0} />
       <div className="sr-only" aria-live="polite" role="status">
         {announce}
       </div>
@@ -345,10 +412,24 @@ export function SeatMap({ seats, selected, onToggle, maxSelect = 10, currency = 
   );
 }
 
-export function Legend({ bands, currency, readOnly }: { bands: PriceBand[]; currency: string; readOnly?: boolean }) {
-  const item = (colour: string, label: string, key: string) => (
+export function Legend({
+  bands,
+  currency,
+  readOnly,
+  ids,
+  showMine = false,
+}: {
+  bands: PriceBand[];
+  currency: string;
+  readOnly?: boolean;
+  ids?: PatternIds;
+  showMine?: boolean;
+}) {
+  const item = (fill: string, label: string, key: string) => (
     <li key={key} className="flex items-center gap-1.5">
-      <span className="inline-block h-3 w-3 rounded-sm" style={{ background: colour }} aria-hidden="true" />
+      <svg viewBox="0 0 12 12" className="h-3.5 w-3.5" aria-hidden="true">
+        <rect width="12" height="12" rx="2" fill={fill} />
+      </svg>
       {label}
     </li>
   );
@@ -356,8 +437,9 @@ export function Legend({ bands, currency, readOnly }: { bands: PriceBand[]; curr
     <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-700" aria-label="Legend">
       {bands.map((b) => item(b.colour, b.min === b.max ? money(b.min, currency) : `${money(b.min, currency)}–${money(b.max, currency)}`, `b${b.min}`))}
       {!readOnly && item(SELECTED_COLOUR, 'Your selection', 'sel')}
-      {item(STATUS_COLOURS.RESERVED, 'Held', 'held')}
-      {item(STATUS_COLOURS.BOOKED, 'Sold', 'sold')}
+      {!readOnly && showMine && item(ids ? `url(#${ids.mine})` : MINE_COLOUR, 'Your hold', 'mine')}
+      {item(ids ? `url(#${ids.held})` : STATUS_COLOURS.RESERVED, 'Held by someone', 'held')}
+      {item(ids ? `url(#${ids.sold})` : STATUS_COLOURS.BOOKED, 'Sold', 'sold')}
       {item(STATUS_COLOURS.BLOCKED, 'Not for sale', 'blocked')}
     </ul>
   );

@@ -67,3 +67,27 @@ export function newIdempotencyKey(): string {
   const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/** One way to write a seat everywhere: "STALLS · row 5 · seat 12". */
+export function seatName(s: { section: string; rowNumber: number; seatNumber: string }): string {
+  const num = /(\d+)\s*$/.exec(s.seatNumber)?.[1] ?? s.seatNumber;
+  return `${s.section} · row ${s.rowNumber} · seat ${num}`;
+}
+
+/** A message as a sentence: capital first letter, closing punctuation ("invalid email" -> "Invalid email."). */
+export function sentence(message: string | null | undefined): string {
+  const text = message ?? '';
+  // A leading field name of the API ("expiryYear: ...") reads as words ("Expiry year: ...").
+  const t = text.trim().replace(/^([a-z]+(?:[A-Z][a-z0-9]*)+)(?=:)/, (f) => f.replace(/([A-Z])/g, ' $1').toLowerCase());
+  if (!t) return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…:)]$/.test(first) ? first : `${first}.`;
+}
+
+/** Whether the main pointer is a finger (so the UI says "Tap") rather than a mouse ("Click"). */
+export function isTouchPointer(): boolean {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(pointer: coarse)').matches;
+}
+export function tapOrClick(): 'Tap' | 'Click' {
+  return isTouchPointer() ? 'Tap' : 'Click';
+}

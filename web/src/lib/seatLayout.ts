@@ -158,7 +158,14 @@ export function moveFocus(layout: VenueLayout, from: PlacedSeat, key: string): P
 // ---- colours --------------------------------------------------------------------------------------
 
 export const BAND_COLOURS = ['#0ea5e9', '#10b981', '#eab308', '#f97316', '#ef4444', '#a855f7', '#ec4899'];
-export const STATUS_COLOURS = { RESERVED: '#cbd5e1', BOOKED: '#94a3b8', BLOCKED: '#e2e8f0' } as const;
+/**
+ * Seats that cannot be picked. Held and sold differ by more than colour: a held seat is a light seat
+ * with dark diagonal stripes, a sold seat is solid dark with a white cross (see SeatMap's patterns).
+ * Every mark has at least 3:1 contrast against the white map (WCAG 1.4.11).
+ */
+export const STATUS_COLOURS = { RESERVED: '#64748b', BOOKED: '#334155', BLOCKED: '#cbd5e1' } as const;
+/** The fan's own hold: its own colour (amber-700, 5:1 on white) with a white dot. */
+export const MINE_COLOUR = '#b45309';
 export const SELECTED_COLOUR = '#1e1b4b';
 
 export interface PriceBand {

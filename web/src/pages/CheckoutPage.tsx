@@ -5,7 +5,7 @@ import { cancelReservations } from '../api/endpoints';
 import { CheckoutForm } from '../components/CheckoutForm';
 import { HoldCountdown } from '../components/HoldCountdown';
 import { Button, Empty, PageTitle } from '../components/ui';
-import { money } from '../lib/format';
+import { money, seatName } from '../lib/format';
 import { clearHold, getHold, rotateIdempotencyKey, useHold } from '../lib/hold';
 
 export function CheckoutPage() {
@@ -72,9 +72,7 @@ export function CheckoutPage() {
           <ul className="mt-2 divide-y divide-slate-100 text-sm">
             {hold.reservations.map((r) => (
               <li key={r.reservationId} className="flex justify-between py-1.5">
-                <span>
-                  {r.section} · row {r.rowNumber} · seat {/(\d+)$/.exec(r.seatNumber)?.[1] ?? r.seatNumber}
-                </span>
+                <span>{seatName(r)}</span>
                 <span>{money(r.price, currency)}</span>
               </li>
             ))}

@@ -2,20 +2,37 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
-import { cancelReservations, getAvailability, getEvent, getSeats, reserve } from '../api/endpoints';
+import { cancelReservations, getAvailability, getEvent, getSeats, myBookings, reserve } from '../api/endpoints';
 import type { ReserveRequest, Seat } from '../api/types';
 import { useUser } from '../auth/AuthContext';
 import { SeatMap } from '../components/SeatMap';
-import { WaitingRoom } from '../components/WaitingRoom';
-import { Button, ErrorBox, inputCls, labelCls, Notice, Spinner, StatusBadge } from '../components/ui';
-import { money, priceRange, titleCase, when } from '../lib/format';
+import { WaitingRoom, type QueueState } from '../components/WaitingRoom';
+import { BestAvailableForm, BestAvailableOffer } from '../components/event/BestAvailable';
+import { LimitLine, PhoneSelectionBar, SelectionPanel } from '../components/event/SelectionPanel';
+import { EventHeader, SectionsTable } from '../components/event/EventDetails';
+import { ErrorBox, Notice, Spinner } from '../components/ui';
+import { titleCase } from '../lib/format';
 import { clearHold, getHold, startHold, useHold } from '../lib/hold';
+import { bookedSeats, fanLimit } from '../lib/limit';
 
 export const MAX_SEATS = 10;
 const SEAT_REFRESH_MS = 5000;
 
 function selectionKey(eventId: string) {
   return `ticketing.selection.${eventId}`;
+}
+
+/** Why the fan cannot ask for seats right now, in words, or null when they can. */
+function blockedReason(onSale: boolean, status: string, roomOn: boolean, admitted: boolean, queue: QueueState, atLimit: boolean): string | null {
+  if (!onSale) return status === 'UPCOMING' ? 'Tickets are not on sale yet.' : status === 'SOLD_OUT' ? 'This event is sold out.' : `This event is ${titleCase(status).toLowerCase()}.`;
+  if (roomOn && !admitted) {
+    if (queue === 'SIGNED_OUT') return 'Log in and join the waiting room first.';
+    if (queue === 'NOT_JOINED') return 'Join the queue first: you can pick seats once it is your turn.';
+    if (queue === 'EXPIRED') return 'Your turn has passed: join the queue again.';
+    return 'You are in the queue: you can pick seats once it is your turn.';
+  }
+  if (atLimit) return 'You have reached the ticket limit for this event.';
+  return null;
 }
 
 export function EventPage() {
@@ -25,7 +42,16 @@ export function EventPage() {
   const loc = useLocation();
   const qc = useQueryClient();
   const hold = useHold();
-  const flash = (loc.state as { message?: string } | null)?.message;
+
+  // A message handed over by another page (a declined card, an expired hold) is shown once: it is
+  // taken out of the history entry, so going back to this page later does not bring it back.
+  const [flash, setFlash] = useState<string | null>(() => (loc.state as { message?: string } | null)?.message ?? null);
+  useEffect(() => {
+    const m = (loc.state as { message?: string } | null)?.message;
+    if (!m) return;
+    setFlash(m);
+    nav(loc.pathname + loc.search, { replace: true, state: null });
+  }, [loc.state, loc.pathname, loc.search, nav]);
 
   const ev = useQuery({ queryKey: ['event', eventId], queryFn: () => getEvent(eventId) });
   const seatsQ = useQuery({
@@ -40,6 +66,9 @@ export function EventPage() {
     queryFn: () => getAvailability(eventId),
     refetchInterval: 10_000,
   });
+  // The per-buyer limit counts the seats the fan already booked for this event (§12).
+  const capped = !!ev.data?.maxTicketsPerUser;
+  const bookingsQ = useQuery({ queryKey: ['bookings', 'me'], queryFn: myBookings, enabled: !!user && capped });
 
   // The selection survives a trip to the login page.
   const [selected, setSelected] = useState<Map<string, Seat>>(() => {
@@ -61,6 +90,14 @@ export function EventPage() {
   const [error, setError] = useState<unknown>(null);
   const [queueNeeded, setQueueNeeded] = useState(false);
   const [admitted, setAdmitted] = useState(false);
+  const [queueState, setQueueState] = useState<QueueState>('LOADING');
+  const [offer, setOffer] = useState(false);
+  const [releasing, setReleasing] = useState(false);
+
+  // Once the fan is let in, what the page said about joining the queue no longer applies.
+  useEffect(() => {
+    if (admitted) setError(null);
+  }, [admitted]);
 
   // Seats taken by others since they were picked leave the selection, with a word about it.
   const seats = seatsQ.data?.seats;
@@ -79,8 +116,11 @@ export function EventPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [seats]);
 
-  const limit = Math.min(MAX_SEATS, ev.data?.maxTicketsPerUser ?? MAX_SEATS);
+  const lim = fanLimit(ev.data?.maxTicketsPerUser, user ? bookedSeats(bookingsQ.data?.bookings, eventId) : 0, MAX_SEATS);
+  const limit = Math.max(0, lim.canTake);
   const selectedSet = useMemo(() => new Set(selected.keys()), [selected]);
+  const holdHere = hold && hold.eventId === eventId ? hold : null;
+  const mine = useMemo(() => new Set(holdHere?.reservations.map((r) => r.seatNumber) ?? []), [holdHere]);
   const onToggle = useCallback(
     (seat: Seat) => {
       setError(null);
@@ -88,7 +128,7 @@ export function EventPage() {
         const next = new Map(prev);
         if (next.has(seat.seatNumber)) next.delete(seat.seatNumber);
         else if (next.size >= limit) {
-          setNotice(`You can pick up to ${limit} seats at a time.`);
+          setNotice(limit === 0 ? 'You have reached the ticket limit for this event.' : `You can take up to ${limit} seat${limit === 1 ? '' : 's'} now.`);
           return prev;
         } else next.set(seat.seatNumber, seat);
         return next;
@@ -99,7 +139,7 @@ export function EventPage() {
   const total = [...selected.values()].reduce((a, s) => a + Math.round(s.price * 100), 0) / 100;
 
   const hold$ = useMutation({
-    mutationFn: async (req: ReserveRequest) => {
+    mutationFn: async ({ req }: { req: ReserveRequest; best: boolean }) => {
       // One hold at a time: let go of an older one first so those seats go back on sale.
       const old = getHold();
       if (old) {
@@ -112,11 +152,18 @@ export function EventPage() {
       }
       return reserve(req);
     },
-    onSuccess: (r) => {
+    onSuccess: (r, { best }) => {
       startHold(r, eventId, ev.data?.eventName ?? 'Event');
+      setFlash(null);
+      qc.invalidateQueries({ queryKey: ['seats', eventId] });
+      if (best) {
+        // Show the seats and the price first; the fan decides.
+        setOffer(true);
+        return;
+      }
+      setOffer(false);
       setSelected(new Map());
       sessionStorage.removeItem(selectionKey(eventId));
-      qc.invalidateQueries({ queryKey: ['seats', eventId] });
       nav('/checkout');
     },
     onError: (e) => {
@@ -144,6 +191,7 @@ export function EventPage() {
         setError(new Error('This sale has a waiting room: join the queue and wait for your turn to pick seats.'));
         return;
       }
+      if (e instanceof ApiError && e.code === 'TICKET_LIMIT_EXCEEDED') qc.invalidateQueries({ queryKey: ['bookings'] });
       if (e instanceof ApiError && e.code === 'UNAUTHORIZED') {
         nav(`/login?next=${encodeURIComponent(loc.pathname)}`);
         return;
@@ -160,7 +208,7 @@ export function EventPage() {
   const holdSelected = () => {
     if (requireLogin()) return;
     setError(null);
-    hold$.mutate({ eventId, seatNumbers: [...selected.keys()] });
+    hold$.mutate({ req: { eventId, seatNumbers: [...selected.keys()] }, best: false });
   };
 
   const [qty, setQty] = useState(2);
@@ -168,73 +216,89 @@ export function EventPage() {
   const holdBest = () => {
     if (requireLogin()) return;
     setError(null);
-    hold$.mutate(section ? { eventId, quantity: qty, section } : { eventId, quantity: qty });
+    const n = Math.max(1, Math.min(qty, limit || 1));
+    hold$.mutate({ req: section ? { eventId, quantity: n, section } : { eventId, quantity: n }, best: true });
+  };
+  const releaseOffer = async (message: string | null) => {
+    const h = getHold();
+    setReleasing(true);
+    if (h) await cancelReservations(h.reservations.map((r) => r.reservationId)).catch(() => undefined);
+    clearHold();
+    setReleasing(false);
+    setOffer(false);
+    setFlash(message);
+    qc.invalidateQueries({ queryKey: ['seats', eventId] });
+    document.getElementById('qty')?.focus();
   };
 
   if (ev.isLoading) return <Spinner label="Loading event…" />;
-  if (ev.error) return <ErrorBox error={ev.error} title="We could not load this event." onRetry={() => ev.refetch()} />;
+  if (ev.error) {
+    if (ev.error instanceof ApiError && ev.error.status === 404)
+      return (
+        <div className="py-16 text-center">
+          <h1 className="text-2xl font-bold">This event does not exist</h1>
+          <p className="mt-2 text-slate-600">The link may be wrong, or the event was removed.</p>
+          <Link to="/" className="mt-4 inline-block font-semibold text-brand-700 underline">
+            See all events
+          </Link>
+        </div>
+      );
+    return <ErrorBox error={ev.error} title="We could not load this event." onRetry={() => ev.refetch()} />;
+  }
   const e = ev.data!;
   const onSale = e.status === 'ON_SALE';
   // With a waiting room, seats are picked only once the fan's turn has come (§12).
   const roomOn = !!e.waitingRoom?.enabled || queueNeeded;
-  const canPick = onSale && (!roomOn || admitted);
-  const holdHere = hold && hold.eventId === eventId;
+  const atLimit = !!user && lim.cap !== null && lim.canTake === 0;
+  const canPick = onSale && (!roomOn || admitted) && !atLimit;
+  const reason = blockedReason(onSale, e.status, roomOn, admitted, user ? queueState : 'SIGNED_OUT', atLimit);
+  const showOffer = offer && holdHere;
 
   return (
     <div className="pb-28 lg:pb-0">
-      <nav className="mb-3 text-sm">
+      <nav className="mb-3 text-sm" aria-label="Breadcrumb">
         <Link to="/" className="text-brand-700 hover:underline">
           ← All events
         </Link>
       </nav>
       {flash && (
         <div className="mb-4">
-          <Notice tone="warn">{flash}</Notice>
-        </div>
-      )}
-      <header className="mb-6 rounded-2xl border border-slate-200 bg-white p-5 shadow-sm">
-        <div className="flex flex-wrap items-center gap-2 text-xs font-semibold uppercase tracking-wide text-brand-700">
-          {titleCase(e.category)} <StatusBadge status={e.status} />
-        </div>
-        <h1 className="mt-1 text-2xl font-bold tracking-tight sm:text-3xl">{e.eventName}</h1>
-        <dl className="mt-3 grid gap-x-6 gap-y-2 text-sm sm:grid-cols-2 lg:grid-cols-4">
-          <div>
-            <dt className="text-slate-500">Date</dt>
-            <dd className="font-medium">{when(e.eventDate)}</dd>
-          </div>
-          <div>
-            <dt className="text-slate-500">Venue</dt>
-            <dd className="font-medium">
-              {e.venueName}, {e.city}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-slate-500">Prices</dt>
-            <dd className="font-medium">{priceRange(e.minPrice, e.maxPrice)}</dd>
-          </div>
-          <div>
-            <dt className="text-slate-500">Availability</dt>
-            <dd className="font-medium">
-              {(avail.data?.available ?? e.availableSeats).toLocaleString()} of {(avail.data?.total ?? e.totalSeats).toLocaleString()} seats
-            </dd>
-          </div>
-        </dl>
-        {e.description && <p className="mt-3 text-slate-700">{e.description}</p>}
-        {e.status === 'UPCOMING' && <p className="mt-3 text-sm font-medium text-sky-800">Sale opens {when(e.saleStartTime)}.</p>}
-        {e.maxTicketsPerUser && <p className="mt-2 text-sm text-slate-600">Limit: {e.maxTicketsPerUser} tickets per fan.</p>}
-      </header>
-
-      {holdHere && (
-        <div className="mb-4">
-          <Notice tone="ok">
-            You are holding {hold.reservations.length} seat{hold.reservations.length === 1 ? '' : 's'} for this event.{' '}
-            <Link to="/checkout" className="font-semibold underline">
-              Continue to checkout
-            </Link>
+          <Notice tone="warn">
+            {flash}{' '}
+            <button type="button" className="ml-1 underline" onClick={() => setFlash(null)}>
+              Dismiss
+            </button>
           </Notice>
         </div>
       )}
-      {roomOn && <WaitingRoom eventId={eventId} signedIn={!!user} onLogin={requireLogin} onAdmitted={setAdmitted} />}
+      <EventHeader
+        event={e}
+        available={avail.data?.available ?? e.availableSeats}
+        total={avail.data?.total ?? e.totalSeats}
+        limitLine={user && bookingsQ.data ? <LimitLine cap={lim.cap} booked={lim.booked} canTake={lim.canTake} /> : null}
+      />
+
+      {showOffer ? (
+        <BestAvailableOffer
+          hold={showOffer}
+          releasing={releasing}
+          onAccept={() => nav('/checkout')}
+          onRelease={() => void releaseOffer('The seats were released. Change the number or the section and ask again, or pick seats on the map.')}
+          onExpire={() => void releaseOffer('Your hold expired, so the seats went back on sale. Ask again or pick seats on the map.')}
+        />
+      ) : (
+        holdHere && (
+          <div className="mb-4">
+            <Notice tone="ok">
+              You are holding {holdHere.reservations.length} seat{holdHere.reservations.length === 1 ? '' : 's'} for this event.{' '}
+              <Link to="/checkout" className="font-semibold underline">
+                Continue to checkout
+              </Link>
+            </Notice>
+          </div>
+        )
+      )}
+      {roomOn && <WaitingRoom eventId={eventId} userId={user?.userId ?? null} onLogin={requireLogin} onAdmitted={setAdmitted} onState={setQueueState} />}
 
       <div className="grid gap-6 lg:grid-cols-[1fr_300px]">
         <section aria-labelledby="map-heading">
@@ -242,7 +306,7 @@ export function EventPage() {
             <h2 id="map-heading" className="text-lg font-semibold">
               Pick your seats
             </h2>
-            <span className="text-xs text-slate-500" aria-live="off">
+            <span className="text-xs text-slate-600" aria-live="off">
               {seatsQ.isFetching ? 'Refreshing…' : 'Live'}
             </span>
           </div>
@@ -260,12 +324,12 @@ export function EventPage() {
           {seatsQ.error && <ErrorBox error={seatsQ.error} title="The seat map is unavailable." onRetry={() => seatsQ.refetch()} />}
           {seats && seats.length === 0 && <Notice>The seat map for this event is not published yet.</Notice>}
           {seats && seats.length > 0 && (
-            <SeatMap seats={seats} selected={selectedSet} onToggle={canPick ? onToggle : undefined} maxSelect={limit} readOnly={!canPick} />
+            <SeatMap seats={seats} selected={selectedSet} mine={mine} onToggle={canPick ? onToggle : undefined} maxSelect={limit} readOnly={!canPick} />
           )}
         </section>
 
-        <aside className="space-y-4">
-          {onSale && !canPick && <Notice tone="warn">Seats can be picked once it is your turn in the waiting room.</Notice>}
+        <aside className="space-y-4" aria-label="Seat options">
+          {onSale && roomOn && !admitted && <Notice tone="warn">Seats can be picked once it is your turn in the waiting room.</Notice>}
           {!onSale && (
             <Notice tone="warn">
               {e.status === 'UPCOMING'
@@ -276,139 +340,33 @@ export function EventPage() {
             </Notice>
           )}
           <ErrorBox error={error} />
-          <div className="hidden rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:block">
-            <SelectionSummary selected={[...selected.values()]} total={total} limit={limit} onRemove={onToggle} />
-            <Button className="mt-3 w-full" disabled={!canPick || selected.size === 0} busy={hold$.isPending} onClick={holdSelected}>
-              {selected.size ? `Hold ${selected.size} seat${selected.size === 1 ? '' : 's'}` : 'Select seats on the map'}
-            </Button>
-          </div>
+          <SelectionPanel
+            selected={[...selected.values()]}
+            total={total}
+            canTake={limit}
+            canPick={canPick}
+            busy={hold$.isPending}
+            disabledReason={atLimit ? reason : null}
+            onRemove={onToggle}
+            onHold={holdSelected}
+          />
+          <BestAvailableForm
+            qty={qty}
+            setQty={setQty}
+            section={section}
+            setSection={setSection}
+            canTake={limit}
+            sections={avail.data?.sections}
+            disabledReason={reason}
+            busy={hold$.isPending}
+            onFind={holdBest}
+          />
 
-          <form
-            className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
-            onSubmit={(ev2) => {
-              ev2.preventDefault();
-              holdBest();
-            }}
-          >
-            <h2 className="font-semibold">Best available</h2>
-            <p className="text-sm text-slate-500">We pick the best seats together where we can.</p>
-            <div className="mt-3 grid grid-cols-2 gap-2">
-              <div>
-                <label htmlFor="qty" className={labelCls}>
-                  Tickets
-                </label>
-                <select id="qty" className={inputCls} value={qty} onChange={(x) => setQty(Number(x.target.value))}>
-                  {Array.from({ length: limit }, (_, i) => i + 1).map((n) => (
-                    <option key={n} value={n}>
-                      {n}
-                    </option>
-                  ))}
-                </select>
-              </div>
-              <div>
-                <label htmlFor="section" className={labelCls}>
-                  Section
-                </label>
-                <select id="section" className={inputCls} value={section} onChange={(x) => setSection(x.target.value)}>
-                  <option value="">Any</option>
-                  {avail.data?.sections.map((s) => (
-                    <option key={s.section} value={s.section} disabled={s.available < qty}>
-                      {s.section} · {money(s.minPrice)} ({s.available} left)
-                    </option>
-                  ))}
-                </select>
-              </div>
-            </div>
-            <Button type="submit" variant="secondary" className="mt-3 w-full" disabled={!onSale} busy={hold$.isPending}>
-              Find {qty} seat{qty === 1 ? '' : 's'}
-            </Button>
-          </form>
-
-          {avail.data && avail.data.sections.length > 0 && (
-            <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-              <h2 className="mb-2 font-semibold">Sections</h2>
-              <table className="w-full text-sm">
-                <thead className="text-left text-xs text-slate-500">
-                  <tr>
-                    <th className="font-medium">Section</th>
-                    <th className="font-medium">Price</th>
-                    <th className="text-right font-medium">Left</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {avail.data.sections.map((s) => (
-                    <tr key={s.section} className="border-t border-slate-100">
-                      <td className="py-1">{s.section}</td>
-                      <td>{priceRange(s.minPrice, s.maxPrice)}</td>
-                      <td className="text-right tabular-nums">{s.available}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          {avail.data && avail.data.sections.length > 0 && <SectionsTable sections={avail.data.sections} />}
         </aside>
       </div>
 
-      {/* Phone: the selection and the button stay at hand under the thumb. */}
-      <div className="fixed inset-x-0 bottom-0 z-20 border-t border-slate-200 bg-white/95 px-4 py-3 shadow-[0_-4px_12px_rgba(0,0,0,0.06)] backdrop-blur lg:hidden">
-        <div className="mx-auto flex max-w-6xl items-center gap-3">
-          <div className="min-w-0 flex-1 text-sm">
-            <p className="font-semibold">
-              {selected.size} of {limit} seats · {money(total)}
-            </p>
-            <p className="truncate text-xs text-slate-500">{[...selected.keys()].join(', ') || 'Tap seats on the map'}</p>
-          </div>
-          <Button disabled={!canPick || selected.size === 0} busy={hold$.isPending} onClick={holdSelected}>
-            Hold seats
-          </Button>
-        </div>
-      </div>
-    </div>
-  );
-}
-
-function SelectionSummary({
-  selected,
-  total,
-  limit,
-  onRemove,
-}: {
-  selected: Seat[];
-  total: number;
-  limit: number;
-  onRemove: (s: Seat) => void;
-}) {
-  return (
-    <div>
-      <h2 className="font-semibold">
-        Your seats <span className="text-sm font-normal text-slate-500">({selected.length} of up to {limit})</span>
-      </h2>
-      {selected.length === 0 ? (
-        <p className="mt-1 text-sm text-slate-500">Click seats on the map, or use the arrow keys and Enter.</p>
-      ) : (
-        <ul className="mt-2 divide-y divide-slate-100 text-sm" aria-label="Selected seats">
-          {selected.map((s) => (
-            <li key={s.seatNumber} className="flex items-center justify-between py-1.5">
-              <span>
-                {s.section} · row {s.rowNumber} · seat {/(\d+)$/.exec(s.seatNumber)?.[1] ?? s.seatNumber}
-              </span>
-              <span className="flex items-center gap-2">
-                {money(s.price)}
-                <button type="button" className="text-slate-400 hover:text-red-600" aria-label={`Remove ${s.seatNumber}`} onClick={() => onRemove(s)}>
-                  ×
-                </button>
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
-      {selected.length > 0 && (
-        <p className="mt-2 flex justify-between border-t border-slate-200 pt-2 font-semibold">
-          <span>Total</span>
-          <span>{money(total)}</span>
-        </p>
-      )}
+      <PhoneSelectionBar selected={[...selected.values()]} total={total} canTake={limit} canPick={canPick} busy={hold$.isPending} onHold={holdSelected} />
     </div>
   );
 }

@@ -1,12 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { search } from '../api/endpoints';
+import { searchPublic } from '../api/endpoints';
 import { CATEGORIES, type Facet, type SearchParams } from '../api/types';
 import { Button, Empty, ErrorBox, inputCls, labelCls, Spinner, StatusBadge } from '../components/ui';
 import { priceRange, titleCase, when } from '../lib/format';
 
-const KEYS = ['q', 'city', 'category', 'dateFrom', 'dateTo', 'priceMin', 'priceMax', 'sort'] as const;
+const KEYS = ['q', 'city', 'category', 'status', 'dateFrom', 'dateTo', 'priceMin', 'priceMax', 'sort'] as const;
 
 export function HomePage() {
   const [sp, setSp] = useSearchParams();
@@ -15,7 +15,7 @@ export function HomePage() {
     const v = sp.get(k);
     if (v) (params as Record<string, unknown>)[k] = v;
   }
-  const q = useQuery({ queryKey: ['search', params], queryFn: () => search(params), placeholderData: keepPreviousData });
+  const q = useQuery({ queryKey: ['search', params], queryFn: () => searchPublic(params), placeholderData: keepPreviousData });
 
   const [draft, setDraft] = useState<Record<string, string>>(() => Object.fromEntries(KEYS.map((k) => [k, sp.get(k) ?? ''])));
   const set = (k: string) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
@@ -63,6 +63,17 @@ export function HomePage() {
             Search
           </Button>
         </form>
+        <a
+          href="#results-heading"
+          className="sr-only rounded bg-white px-3 py-2 text-sm font-semibold text-brand-700 focus:not-sr-only focus:mt-3 focus:inline-block"
+          onClick={(e) => {
+            e.preventDefault();
+            const first = document.querySelector<HTMLElement>('[data-testid="results"] a') ?? document.getElementById('results-heading');
+            first?.focus();
+          }}
+        >
+          Skip to results
+        </a>
       </section>
 
       <div className="grid gap-6 lg:grid-cols-[260px_1fr]">
@@ -89,6 +100,19 @@ export function HomePage() {
                       {titleCase(c)}
                     </option>
                   ))}
+                </select>
+              </div>
+              <div>
+                <label htmlFor="status" className={labelCls}>
+                  Status
+                </label>
+                <select id="status" value={draft.status} onChange={set('status')} className={inputCls}>
+                  <option value="">On sale, upcoming or sold out</option>
+                  <option value="ON_SALE">On sale</option>
+                  <option value="UPCOMING">Upcoming</option>
+                  <option value="SOLD_OUT">Sold out</option>
+                  <option value="CANCELLED">Cancelled</option>
+                  <option value="COMPLETED">Past (completed)</option>
                 </select>
               </div>
               <div className="grid grid-cols-2 gap-2">
@@ -156,7 +180,7 @@ export function HomePage() {
 
         <section aria-labelledby="results-heading" aria-busy={q.isFetching}>
           <div className="mb-3 flex items-baseline justify-between">
-            <h2 id="results-heading" className="text-lg font-semibold">
+            <h2 id="results-heading" tabIndex={-1} className="text-lg font-semibold">
               {data ? `${data.page.totalElements} event${data.page.totalElements === 1 ? '' : 's'}` : 'Events'}
             </h2>
             {q.isFetching && !q.isLoading && <span className="text-xs text-slate-500">Updating…</span>}
@@ -171,7 +195,12 @@ export function HomePage() {
               </button>
             </Empty>
           )}
-          <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+          {data?.hiddenCount ? (
+            <p className="mb-3 text-sm text-slate-600">
+              {data.hiddenCount} cancelled or past event{data.hiddenCount === 1 ? ' is' : 's are'} not listed. Choose them under Status to see them.
+            </p>
+          ) : null}
+          <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" data-testid="results">
             {data?.results.map((r) => (
               <li key={r.eventId}>
                 <Link
@@ -232,6 +261,7 @@ export function HomePage() {
   );
 }
 
+/** One Tab stop per list: arrow keys move between the choices (roving tabindex), Enter or Space picks. */
 function FacetList({
   title,
   facets,
@@ -245,30 +275,58 @@ function FacetList({
   onPick: (v: string) => void;
   format?: (s: string) => string;
 }) {
+  const activeIdx = facets.findIndex((f) => active.toLowerCase() === f.value.toLowerCase());
+  const [focusIdx, setFocusIdx] = useState(0);
+  const current = Math.min(focusIdx, facets.length - 1);
+  const tabStop = activeIdx >= 0 ? activeIdx : current;
+  const refs = useRef<(HTMLButtonElement | null)[]>([]);
   if (!facets.length) return null;
+  const headingId = `facet-${title.toLowerCase()}`;
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = refs.current.findIndex((b) => b === document.activeElement);
+    if (i < 0) return;
+    let next = -1;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowRight') next = (i + 1) % facets.length;
+    else if (e.key === 'ArrowUp' || e.key === 'ArrowLeft') next = (i - 1 + facets.length) % facets.length;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = facets.length - 1;
+    if (next < 0) return;
+    e.preventDefault();
+    setFocusIdx(next);
+    refs.current[next]?.focus();
+  };
   return (
     <div>
-      <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">{title}</h3>
-      <ul className="flex flex-wrap gap-1.5 lg:flex-col lg:gap-0.5">
-        {facets.map((f) => {
-          const on = active.toLowerCase() === f.value.toLowerCase();
+      <h3 id={headingId} className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600">
+        {title}
+      </h3>
+      <div role="toolbar" aria-labelledby={headingId} onKeyDown={onKeyDown} className="flex flex-wrap gap-1.5 lg:flex-col lg:gap-0.5">
+        {facets.map((f, i) => {
+          const on = i === activeIdx;
           return (
-            <li key={f.value}>
-              <button
-                type="button"
-                aria-pressed={on}
-                onClick={() => onPick(f.value)}
-                className={`flex w-full items-center justify-between gap-3 rounded-full px-3 py-1.5 text-sm lg:rounded-md ${
-                  on ? 'bg-brand-600 text-white' : 'bg-slate-100 text-slate-700 hover:bg-slate-200 lg:bg-transparent'
-                }`}
-              >
-                <span>{format(f.value)}</span>
-                <span className={`text-xs ${on ? 'text-brand-100' : 'text-slate-500'}`}>{f.count}</span>
-              </button>
-            </li>
+            <button
+              key={f.value}
+              ref={(el) => {
+                refs.current[i] = el;
+              }}
+              type="button"
+              aria-pressed={on}
+              tabIndex={i === tabStop ? 0 : -1}
+              onFocus={() => setFocusIdx(i)}
+              onClick={() => onPick(f.value)}
+              className={`flex w-full items-center justify-between gap-3 rounded-full px-3 py-1.5 text-sm lg:rounded-md ${
+                on ? 'bg-brand-600 text-white' : 'bg-slate-100 text-slate-700 hover:bg-slate-200 lg:bg-transparent'
+              }`}
+            >
+              <span>{format(f.value)}</span>
+              <span className={`text-xs ${on ? 'text-brand-100' : 'text-slate-600'}`}>
+                {f.count}
+                <span className="sr-only"> events</span>
+              </span>
+            </button>
           );
         })}
-      </ul>
+      </div>
     </div>
   );
 }

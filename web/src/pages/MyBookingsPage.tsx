@@ -2,9 +2,18 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { cancelBooking, getEvent, myBookings } from '../api/endpoints';
-import type { Booking } from '../api/types';
+import type { Booking, TicketEvent } from '../api/types';
 import { Button, Empty, ErrorBox, Notice, PageTitle, Spinner, StatusBadge } from '../components/ui';
-import { money, when } from '../lib/format';
+import { money, seatName, when } from '../lib/format';
+
+/** Real bookings (confirmed, cancelled, in progress) first; declined attempts apart. */
+export function splitBookings(list: readonly Booking[]): { real: Booking[]; failed: Booking[] } {
+  const rank = (b: Booking) => (b.status === 'CONFIRMED' ? 0 : b.status === 'PENDING' ? 1 : 2);
+  const real = list.filter((b) => b.status !== 'FAILED');
+  // Stable: within a rank the server's order (newest first) stays.
+  const sorted = real.map((b, i) => ({ b, i })).sort((x, y) => rank(x.b) - rank(y.b) || x.i - y.i).map((x) => x.b);
+  return { real: sorted, failed: list.filter((b) => b.status === 'FAILED') };
+}
 
 export function MyBookingsPage() {
   const qc = useQueryClient();
@@ -13,7 +22,7 @@ export function MyBookingsPage() {
   const events = useQueries({
     queries: eventIds.map((id) => ({ queryKey: ['event', id], queryFn: () => getEvent(id), staleTime: 60_000 })),
   });
-  const eventName = (id: string) => events[eventIds.indexOf(id)]?.data;
+  const eventOf = (id: string) => events[eventIds.indexOf(id)]?.data;
   const [confirming, setConfirming] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const cancel = useMutation({
@@ -25,6 +34,7 @@ export function MyBookingsPage() {
       qc.invalidateQueries({ queryKey: ['seats', b.eventId] });
     },
   });
+  const { real, failed } = splitBookings(q.data?.bookings ?? []);
 
   return (
     <div className="mx-auto max-w-3xl">
@@ -41,55 +51,93 @@ export function MyBookingsPage() {
       )}
       {q.isLoading && <Spinner label="Loading your bookings…" />}
       {q.error && <ErrorBox error={q.error} title="We could not load your bookings." onRetry={() => q.refetch()} />}
-      {q.data && q.data.bookings.length === 0 && (
+      {q.data && real.length === 0 && (
         <Empty title="No bookings yet.">
           <Link to="/" className="text-brand-700 underline">
             Find an event
           </Link>
         </Empty>
       )}
-      <ul className="space-y-3" data-testid="bookings">
-        {q.data?.bookings.map((b: Booking) => {
-          const ev = eventName(b.eventId);
+      {real.length > 0 && (
+        <ul className="space-y-3" data-testid="bookings" aria-label="Your bookings">
+          {real.map((b) => {
+            const ev = eventOf(b.eventId);
+            return (
+              <li key={b.bookingId} className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+                <div className="flex flex-wrap items-start justify-between gap-2">
+                  <div>
+                    <Link to={`/bookings/${b.bookingId}`} className="text-lg font-semibold text-slate-900 hover:underline">
+                      {ev?.eventName ?? 'Event'}
+                    </Link>
+                    <p className="text-sm text-slate-600">{ev ? `${when(ev.eventDate)} · ${ev.venueName}, ${ev.city}` : ''}</p>
+                    <p className="mt-1 text-sm">
+                      Ref <span className="font-mono font-semibold">{b.bookingReference}</span> · {b.seats.length} seat
+                      {b.seats.length === 1 ? '' : 's'} · {money(b.totalAmount, b.currency)}
+                      {b.status === 'CANCELLED' && ' refunded'}
+                    </p>
+                    <ul className="text-xs text-slate-600" aria-label="Seats">
+                      {b.seats.map((s) => (
+                        <li key={s.seatId}>{seatName(s)}</li>
+                      ))}
+                    </ul>
+                  </div>
+                  <StatusBadge status={b.status} />
+                </div>
+                {b.status === 'CONFIRMED' && (
+                  <div className="mt-3 flex flex-wrap items-center gap-2">
+                    {confirming === b.bookingId ? (
+                      <>
+                        <span className="text-sm text-slate-700">Cancel this booking and get a full refund?</span>
+                        <Button variant="danger" busy={cancel.isPending} onClick={() => cancel.mutate(b.bookingId)}>
+                          Yes, cancel it
+                        </Button>
+                        <Button variant="secondary" onClick={() => setConfirming(null)}>
+                          Keep it
+                        </Button>
+                      </>
+                    ) : (
+                      <Button variant="danger" onClick={() => setConfirming(b.bookingId)}>
+                        Cancel booking
+                      </Button>
+                    )}
+                  </div>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {failed.length > 0 && <FailedAttempts failed={failed} eventOf={eventOf} />}
+    </div>
+  );
+}
+
+/** Declined payments are not bookings: listed apart, folded away, and said to have cost nothing. */
+function FailedAttempts({ failed, eventOf }: { failed: Booking[]; eventOf: (id: string) => TicketEvent | undefined }) {
+  return (
+    <details className="mt-8 rounded-xl border border-slate-200 bg-slate-50 p-4" data-testid="failed-attempts">
+      <summary className="cursor-pointer font-semibold text-slate-800">
+        {failed.length} declined payment attempt{failed.length === 1 ? '' : 's'} (nothing charged)
+      </summary>
+      <ul className="mt-3 space-y-2 text-sm">
+        {failed.map((b) => {
+          const ev = eventOf(b.eventId);
+          const refunded = b.paymentStatus === 'REFUNDED';
           return (
-            <li key={b.bookingId} className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-              <div className="flex flex-wrap items-start justify-between gap-2">
-                <div>
-                  <Link to={`/bookings/${b.bookingId}`} className="text-lg font-semibold text-slate-900 hover:underline">
-                    {ev?.eventName ?? 'Event'}
-                  </Link>
-                  <p className="text-sm text-slate-600">{ev ? `${when(ev.eventDate)} · ${ev.venueName}, ${ev.city}` : ''}</p>
-                  <p className="mt-1 text-sm">
-                    Ref <span className="font-mono font-semibold">{b.bookingReference}</span> · {b.seats.length} seat
-                    {b.seats.length === 1 ? '' : 's'} · {money(b.totalAmount, b.currency)}
-                  </p>
-                  <p className="text-xs text-slate-500">{b.seats.map((s) => s.seatNumber).join(', ')}</p>
-                </div>
-                <StatusBadge status={b.status} />
-              </div>
-              {b.status === 'CONFIRMED' && (
-                <div className="mt-3 flex flex-wrap items-center gap-2">
-                  {confirming === b.bookingId ? (
-                    <>
-                      <span className="text-sm text-slate-700">Cancel this booking and get a full refund?</span>
-                      <Button variant="danger" busy={cancel.isPending} onClick={() => cancel.mutate(b.bookingId)}>
-                        Yes, cancel it
-                      </Button>
-                      <Button variant="secondary" onClick={() => setConfirming(null)}>
-                        Keep it
-                      </Button>
-                    </>
-                  ) : (
-                    <Button variant="danger" onClick={() => setConfirming(b.bookingId)}>
-                      Cancel booking
-                    </Button>
-                  )}
-                </div>
-              )}
+            <li key={b.bookingId} className="rounded-lg border border-slate-200 bg-white p-3">
+              <p className="font-medium">
+                {ev?.eventName ?? 'Event'} · {b.seats.length} seat{b.seats.length === 1 ? '' : 's'} · {money(b.totalAmount, b.currency)}
+              </p>
+              <p className="text-slate-700">
+                {refunded ? 'Seats could not be confirmed, payment refunded in full.' : 'Payment declined, nothing charged.'} Tried on {when(b.createdAt)}.{' '}
+                <Link to={`/bookings/${b.bookingId}`} className="text-brand-700 underline">
+                  Details
+                </Link>
+              </p>
             </li>
           );
         })}
       </ul>
-    </div>
+    </details>
   );
 }

@@ -1,12 +1,21 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createEvent, getEvent, getSeats, putLayout, setEventStatus, updateEvent } from '../../api/endpoints';
+import { errorMessage } from '../../api/client';
+import { createEvent, getEvent, getSeats, putLayout, setEventStatus, setQueueControls, updateEvent } from '../../api/endpoints';
 import { CATEGORIES, type EventInput, type EventStatus, type SeatType, type TicketEvent } from '../../api/types';
 import { SeatMap } from '../../components/SeatMap';
-import { Button, ErrorBox, Field, inputCls, Notice, PageTitle, Spinner, StatusBadge } from '../../components/ui';
+import { Button, Field, inputCls, Notice, PageTitle, Spinner, StatusBadge } from '../../components/ui';
+import { AdminError } from '../../components/admin/AdminError';
+import { QueuePanel, queueRoomKey } from '../../components/admin/QueuePanel';
 import { isoToLocal, localToIso, money, titleCase } from '../../lib/format';
-import { fromSeats, newKey, previewSeats, rowSizes, toLayout, type DraftSection } from '../../lib/layoutEditor';
+import { fromSeats, newKey, previewSeats, type DraftSection } from '../../lib/layoutEditor';
+import { buildLayout, checkLayout, isRowList, parseCount, seatsPerRowParts, type FieldErrors } from '../../lib/layoutValidation';
+import { sentence } from '../../lib/format';
+
+const linkCls =
+  'rounded font-semibold text-brand-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600';
+const MAX_ADMIT_PER_MINUTE = 1_000_000;
 
 const MOVES: Record<EventStatus, EventStatus[]> = {
   UPCOMING: ['ON_SALE', 'CANCELLED'],
@@ -27,7 +36,7 @@ export default function AdminEventEditPage() {
   const { eventId } = useParams();
   const q = useQuery({ queryKey: ['event', eventId], queryFn: () => getEvent(eventId!), enabled: !!eventId });
   if (eventId && q.isLoading) return <Spinner />;
-  if (eventId && q.error) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
+  if (eventId && q.error) return <AdminError error={q.error} onRetry={() => q.refetch()} />;
   return <Editor key={eventId ?? 'new'} event={q.data} />;
 }
 
@@ -41,10 +50,10 @@ function Editor({ event }: { event?: TicketEvent }) {
         </PageTitle>
         {event && (
           <div className="mb-6 flex gap-4 text-sm">
-            <Link to={`/events/${event.eventId}`} className="font-semibold text-brand-700 hover:underline">
+            <Link to={`/events/${event.eventId}`} className={linkCls}>
               View as a fan
             </Link>
-            <Link to={`/admin/events/${event.eventId}/sales`} className="font-semibold text-brand-700 hover:underline">
+            <Link to={`/admin/events/${event.eventId}/sales`} className={linkCls}>
               Sales dashboard
             </Link>
           </div>
@@ -52,22 +61,42 @@ function Editor({ event }: { event?: TicketEvent }) {
       </div>
       {event && <StatusPanel event={event} />}
       <EventForm event={event} />
+      {event?.waitingRoom?.enabled && <QueuePanel eventId={event.eventId} enabled />}
       {!isNew && <LayoutEditor event={event!} />}
     </div>
   );
 }
 
+/** Whether the event's date has passed (only then can it be marked completed). */
+function hasTakenPlace(event: Pick<TicketEvent, 'eventDate'>, now = Date.now()): boolean {
+  const t = new Date(event.eventDate).getTime();
+  return Number.isFinite(t) && t <= now;
+}
+
 function StatusPanel({ event }: { event: TicketEvent }) {
   const qc = useQueryClient();
+  const reasonId = useId();
   const [confirmCancel, setConfirmCancel] = useState(false);
+  // The inventory answers at once after a layout is saved; the event's own counts follow within seconds.
+  const seatsQ = useQuery({ queryKey: ['seats', event.eventId], queryFn: () => getSeats(event.eventId) });
+  const hasSeats = event.totalSeats > 0 || (seatsQ.data?.seats.length ?? 0) > 0;
+  const past = hasTakenPlace(event);
   const m = useMutation({
     mutationFn: (s: EventStatus) => setEventStatus(event.eventId, s),
     onSuccess: (e) => {
       qc.setQueryData(['event', e.eventId], e);
       qc.invalidateQueries({ queryKey: ['admin-events'] });
+      qc.invalidateQueries({ queryKey: queueRoomKey(e.eventId) });
       setConfirmCancel(false);
     },
   });
+  const { reset } = m;
+  // A refusal that no longer applies (the layout was saved since) is not left on screen.
+  useEffect(() => {
+    if (hasSeats) reset();
+  }, [hasSeats, reset]);
+  const moves = MOVES[event.status].filter((s) => s !== 'COMPLETED' || past);
+  const needsLayout = event.status === 'UPCOMING' && !hasSeats;
   return (
     <section className="rounded-2xl border border-slate-200 bg-white p-5 shadow-sm" aria-labelledby="status-h">
       <h2 id="status-h" className="mb-2 text-lg font-semibold">
@@ -75,7 +104,7 @@ function StatusPanel({ event }: { event: TicketEvent }) {
       </h2>
       <div className="flex flex-wrap items-center gap-3">
         <StatusBadge status={event.status} />
-        {MOVES[event.status].map((s) =>
+        {moves.map((s) =>
           s === 'CANCELLED' ? (
             confirmCancel ? (
               <span key={s} className="flex flex-wrap items-center gap-2 text-sm">
@@ -83,7 +112,7 @@ function StatusPanel({ event }: { event: TicketEvent }) {
                 <Button variant="danger" busy={m.isPending} onClick={() => m.mutate(s)}>
                   Yes, cancel it
                 </Button>
-                <Button variant="secondary" onClick={() => setConfirmCancel(false)}>
+                <Button variant="secondary" autoFocus onClick={() => setConfirmCancel(false)}>
                   No
                 </Button>
               </span>
@@ -92,18 +121,35 @@ function StatusPanel({ event }: { event: TicketEvent }) {
                 {MOVE_LABEL[s]}
               </Button>
             )
+          ) : s === 'ON_SALE' ? (
+            <span key={s} className="flex flex-wrap items-center gap-2">
+              <Button
+                variant="primary"
+                disabled={needsLayout}
+                aria-describedby={needsLayout ? reasonId : undefined}
+                busy={m.isPending && m.variables === s}
+                onClick={() => m.mutate(s)}
+              >
+                {MOVE_LABEL[s]}
+              </Button>
+              {needsLayout && (
+                <span id={reasonId} className="text-sm font-medium text-amber-900" data-testid="on-sale-reason">
+                  {seatsQ.isLoading ? 'Checking the seat layout…' : 'Save a seat layout first: lay out the seats below.'}
+                </span>
+              )}
+            </span>
           ) : (
-            <Button key={s} variant={s === 'ON_SALE' ? 'primary' : 'secondary'} busy={m.isPending && m.variables === s} onClick={() => m.mutate(s)}>
+            <Button key={s} variant="secondary" busy={m.isPending && m.variables === s} onClick={() => m.mutate(s)}>
               {MOVE_LABEL[s]}
             </Button>
           ),
         )}
       </div>
-      {event.status === 'UPCOMING' && event.totalSeats === 0 && (
-        <p className="mt-2 text-sm text-amber-800">Lay out the seats below before putting the event on sale.</p>
+      {!past && (event.status === 'ON_SALE' || event.status === 'SOLD_OUT') && (
+        <p className="mt-2 text-sm text-slate-600">You can mark the event completed once its date has passed.</p>
       )}
       <div className="mt-2">
-        <ErrorBox error={m.error} />
+        <AdminError error={m.error} title="The status was not changed" />
       </div>
     </section>
   );
@@ -149,14 +195,14 @@ function EventForm({ event }: { event?: TicketEvent }) {
   const qc = useQueryClient();
   const [f, setF] = useState<FormState>(() => initial(event));
   const [saved, setSaved] = useState(false);
-  const set = (k: keyof FormState) => (e: { target: { value: string } }) => {
-    setSaved(false);
-    setF((x) => ({ ...x, [k]: e.target.value }));
-  };
+  const [warning, setWarning] = useState<string | null>(null);
+  const rate = parseCount(f.admitPerMinute, 1, MAX_ADMIT_PER_MINUTE);
+  const rateError = f.waitingRoom && rate === null ? `Admit per minute must be a whole number from 1 to ${MAX_ADMIT_PER_MINUTE.toLocaleString('en-US')}.` : null;
   const m = useMutation({
     mutationFn: async () => {
       if (!f.eventName.trim() || !f.venueName.trim() || !f.city.trim()) throw new Error('Name, venue and city are required.');
       if (!f.eventDate || !f.saleStartTime) throw new Error('Give the event date and the sale start.');
+      if (rateError) throw new Error(rateError);
       const body: EventInput = {
         eventName: f.eventName.trim(),
         description: f.description.trim(),
@@ -173,18 +219,38 @@ function EventForm({ event }: { event?: TicketEvent }) {
         imageUrl: f.imageUrl.trim() || null,
         maxTicketsPerUser: f.maxTicketsPerUser ? Number(f.maxTicketsPerUser) : null,
       };
-      if (!event || f.waitingRoom !== (event.waitingRoom?.enabled ?? false))
-        body.waitingRoom = { enabled: f.waitingRoom, admitPerMinute: Number(f.admitPerMinute) || 1000 };
-      return event ? updateEvent(event.eventId, body) : createEvent(body);
+      // The waiting room always goes with the details: before, it was sent only when the checkbox
+      // changed, so a new admission rate on its own was never saved.
+      body.waitingRoom = f.waitingRoom ? { enabled: true, admitPerMinute: rate! } : { enabled: false };
+      const saved = event ? await updateEvent(event.eventId, body) : await createEvent(body);
+      let warn: string | null = null;
+      if (event && event.waitingRoom?.enabled && f.waitingRoom) {
+        // The room may run on a rate set directly on the queue: make it follow the saved one at once.
+        try {
+          await setQueueControls(event.eventId, { admitPerMinute: rate! });
+        } catch (err) {
+          warn = `The details were saved, but the waiting room did not take the new rate yet: ${sentence(errorMessage(err))}`;
+        }
+      }
+      return { saved, warn };
     },
-    onSuccess: (e) => {
+    onSuccess: ({ saved: e, warn }) => {
       qc.setQueryData(['event', e.eventId], e);
       qc.invalidateQueries({ queryKey: ['admin-events'] });
       qc.invalidateQueries({ queryKey: ['search'] });
+      qc.invalidateQueries({ queryKey: queueRoomKey(e.eventId) });
       setSaved(true);
+      setWarning(warn);
       if (!event) nav(`/admin/events/${e.eventId}`, { replace: true });
     },
   });
+  const { reset } = m;
+  const set = (k: keyof FormState) => (e: { target: { value: string } }) => {
+    setSaved(false);
+    setWarning(null);
+    reset();
+    setF((x) => ({ ...x, [k]: e.target.value }));
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
     m.mutate();
@@ -244,33 +310,63 @@ function EventForm({ event }: { event?: TicketEvent }) {
               checked={f.waitingRoom}
               onChange={(e) => {
                 setSaved(false);
+                setWarning(null);
+                reset();
                 setF((x) => ({ ...x, waitingRoom: e.target.checked }));
               }}
             />
             Waiting room for this sale
           </label>
           {f.waitingRoom && (
-            <label className="flex items-center gap-2 text-sm">
-              Admit per minute
-              <input type="number" min={1} className={`${inputCls} w-28`} value={f.admitPerMinute} onChange={set('admitPerMinute')} />
-            </label>
+            <div className="flex flex-wrap items-center gap-2 text-sm">
+              <label htmlFor="admitPerMinute">Admit per minute</label>
+              <input
+                id="admitPerMinute"
+                inputMode="numeric"
+                className={`${inputCls.replace('w-full', '')} w-32`}
+                value={f.admitPerMinute}
+                onChange={set('admitPerMinute')}
+                aria-invalid={rateError ? true : undefined}
+                aria-describedby={rateError ? 'admitPerMinute-error' : undefined}
+              />
+              {rateError && (
+                <p id="admitPerMinute-error" className="basis-full text-sm text-red-700">
+                  {rateError}
+                </p>
+              )}
+            </div>
           )}
         </div>
         <div className="flex flex-wrap items-center gap-3 md:col-span-2">
-          <Button type="submit" busy={m.isPending}>
+          <Button type="submit" busy={m.isPending} disabled={!!rateError}>
             {event ? 'Save changes' : 'Create event'}
           </Button>
-          {saved && !m.isPending && <span className="text-sm text-emerald-700" role="status">Saved.</span>}
+          <span className="text-sm text-emerald-700" role="status">
+            {saved && !m.isPending ? 'Saved.' : ''}
+          </span>
         </div>
-        <div className="md:col-span-2">
-          <ErrorBox error={m.error} />
-        </div>
+        {(m.error || warning) && (
+          <div className="space-y-2 md:col-span-2">
+            <AdminError error={m.error} title={event ? 'The changes were not saved' : 'The event was not created'} />
+            {warning && <Notice tone="warn">{warning}</Notice>}
+          </div>
+        )}
       </form>
     </section>
   );
 }
 
 const SEAT_TYPES: SeatType[] = ['REGULAR', 'PREMIUM', 'VIP'];
+const SEAT_TYPE_LABEL: Record<SeatType, string> = { REGULAR: 'Regular', PREMIUM: 'Premium', VIP: 'VIP' };
+
+function FieldError({ id, msg }: { id: string; msg?: string }) {
+  if (!msg) return null;
+  return (
+    <p id={id} className="mt-1 text-xs font-medium text-red-700">
+      {msg}
+    </p>
+  );
+}
 
 function LayoutEditor({ event }: { event: TicketEvent }) {
   const qc = useQueryClient();
@@ -291,32 +387,45 @@ function LayoutEditor({ event }: { event: TicketEvent }) {
   }, [seatsQ.data, drafts]);
   const [saved, setSaved] = useState<string | null>(null);
   const editable = event.status === 'UPCOMING';
-  const preview = useMemo(() => previewSeats(drafts ?? []), [drafts]);
-  const check = useMemo(() => toLayout(drafts ?? []), [drafts]);
+  const check = useMemo(() => checkLayout(drafts ?? []), [drafts]);
+  // Only sections without errors are drawn and counted: never NaN seats or a negative price.
+  const preview = useMemo(() => previewSeats((drafts ?? []).filter((_, i) => check.sections[i]?.valid)), [drafts, check]);
   const save = useMutation({
     mutationFn: () => {
-      if (check.error) throw new Error(check.error);
-      return putLayout(event.eventId, check.layout!);
+      const layout = buildLayout(drafts ?? [], check);
+      if (!layout) throw new Error(check.message ?? 'Fix the seat layout first.');
+      return putLayout(event.eventId, layout);
     },
     onSuccess: (r) => {
-      setSaved(`Layout saved: ${r.totalSeats.toLocaleString()} seats.`);
+      setSaved(`Layout saved: ${r.totalSeats.toLocaleString('en-US')} seats.`);
       qc.invalidateQueries({ queryKey: ['seats', event.eventId] });
       qc.invalidateQueries({ queryKey: ['event', event.eventId] });
+      qc.invalidateQueries({ queryKey: ['admin-events'] });
     },
   });
+  const { reset } = save;
   const upd = (key: string, patch: Partial<DraftSection>) => {
     setSaved(null);
+    reset();
     setDrafts((d) => (d ?? []).map((s) => (s.key === key ? { ...s, ...patch } : s)));
   };
   if (seatsQ.isLoading || drafts === null) return <Spinner label="Loading the seat layout…" />;
-  const total = preview.length;
+  const total = check.total;
+  const fieldProps = (key: string, field: keyof FieldErrors, errors: FieldErrors) => ({
+    id: `${key}-${field}`,
+    'aria-invalid': errors[field] ? true : undefined,
+    'aria-describedby': errors[field] ? `${key}-${field}-error` : undefined,
+    className: `${inputCls} ${errors[field] ? 'border-red-600' : ''}`,
+  });
   return (
     <section className="rounded-2xl border border-slate-200 bg-white p-5 shadow-sm" aria-labelledby="layout-h">
       <div className="mb-4 flex flex-wrap items-baseline justify-between gap-2">
         <h2 id="layout-h" className="text-lg font-semibold">
           Seat layout
         </h2>
-        <span className="text-sm text-slate-600">{total.toLocaleString()} seats</span>
+        <span className="text-sm text-slate-600" data-testid="layout-total">
+          {total.toLocaleString('en-US')} seats
+        </span>
       </div>
       {!editable && (
         <div className="mb-4">
@@ -324,95 +433,136 @@ function LayoutEditor({ event }: { event: TicketEvent }) {
         </div>
       )}
       <div className="grid gap-6 xl:grid-cols-[minmax(0,600px)_1fr]">
-        <fieldset disabled={!editable} className="space-y-3">
+        <fieldset disabled={!editable} className="min-w-0 space-y-3">
           <legend className="sr-only">Sections</legend>
-          {drafts.map((d, i) => (
-            <div key={d.key} className="rounded-xl border border-slate-200 p-3" role="group" aria-label={`Section ${i + 1}`}>
-              <div className="grid grid-cols-2 gap-2 sm:grid-cols-[1fr_8rem_5.5rem_4.5rem_1fr]">
-                <label className="col-span-1 text-xs font-medium text-slate-600">
-                  Section
-                  <input className={inputCls} value={d.section} onChange={(e) => upd(d.key, { section: e.target.value })} aria-label={`Section ${i + 1} name`} />
-                </label>
-                <label className="text-xs font-medium text-slate-600">
-                  Type
-                  <select className={inputCls} value={d.seatType} onChange={(e) => upd(d.key, { seatType: e.target.value as SeatType })} aria-label={`Section ${i + 1} seat type`}>
-                    {SEAT_TYPES.map((t) => (
-                      <option key={t} value={t}>
-                        {titleCase(t)}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-                <label className="text-xs font-medium text-slate-600">
-                  Price
-                  <input className={inputCls} inputMode="decimal" value={d.price} onChange={(e) => upd(d.key, { price: e.target.value })} aria-label={`Section ${i + 1} price`} />
-                </label>
-                <label className="text-xs font-medium text-slate-600">
-                  Rows
-                  <input
-                    className={inputCls}
-                    type="number"
-                    min={1}
-                    max={200}
-                    value={rowSizes(d).length > 1 && d.seatsPerRow.includes(',') ? String(rowSizes(d).length) : d.rows}
-                    disabled={d.seatsPerRow.includes(',')}
-                    onChange={(e) => upd(d.key, { rows: e.target.value })}
-                    aria-label={`Section ${i + 1} rows`}
-                  />
-                </label>
-                <label className="text-xs font-medium text-slate-600">
-                  Seats per row
-                  <input
-                    className={inputCls}
-                    value={d.seatsPerRow}
-                    onChange={(e) => upd(d.key, { seatsPerRow: e.target.value })}
-                    aria-label={`Section ${i + 1} seats per row`}
-                    title="One number for every row, or one per row separated by commas"
-                  />
-                </label>
+          {drafts.map((d, i) => {
+            const c = check.sections[i];
+            const e = c?.errors ?? {};
+            const list = isRowList(d.seatsPerRow);
+            return (
+              <div key={d.key} className="rounded-xl border border-slate-200 p-3" role="group" aria-label={`Section ${i + 1}`}>
+                <div className="grid grid-cols-2 gap-2 sm:grid-cols-[1fr_8rem_5.5rem_4.5rem_1fr]">
+                  <div>
+                    <label htmlFor={`${d.key}-section`} className="text-xs font-medium text-slate-700">
+                      Section
+                    </label>
+                    <input {...fieldProps(d.key, 'section', e)} value={d.section} onChange={(ev) => upd(d.key, { section: ev.target.value })} aria-label={`Section ${i + 1} name`} />
+                    <FieldError id={`${d.key}-section-error`} msg={e.section} />
+                  </div>
+                  <div>
+                    <label htmlFor={`${d.key}-type`} className="text-xs font-medium text-slate-700">
+                      Type
+                    </label>
+                    <select
+                      id={`${d.key}-type`}
+                      className={inputCls}
+                      value={d.seatType}
+                      onChange={(ev) => upd(d.key, { seatType: ev.target.value as SeatType })}
+                      aria-label={`Section ${i + 1} seat type`}
+                    >
+                      {SEAT_TYPES.map((t) => (
+                        <option key={t} value={t}>
+                          {SEAT_TYPE_LABEL[t]}
+                        </option>
+                      ))}
+                    </select>
+                  </div>
+                  <div>
+                    <label htmlFor={`${d.key}-price`} className="text-xs font-medium text-slate-700">
+                      Price
+                    </label>
+                    <input {...fieldProps(d.key, 'price', e)} inputMode="decimal" value={d.price} onChange={(ev) => upd(d.key, { price: ev.target.value })} aria-label={`Section ${i + 1} price`} />
+                    <FieldError id={`${d.key}-price-error`} msg={e.price} />
+                  </div>
+                  <div>
+                    <label htmlFor={`${d.key}-rows`} className="text-xs font-medium text-slate-700">
+                      Rows
+                    </label>
+                    <input
+                      {...fieldProps(d.key, 'rows', e)}
+                      inputMode="numeric"
+                      value={list ? String(seatsPerRowParts(d.seatsPerRow).length) : d.rows}
+                      disabled={list}
+                      onChange={(ev) => upd(d.key, { rows: ev.target.value })}
+                      aria-label={`Section ${i + 1} rows`}
+                    />
+                    <FieldError id={`${d.key}-rows-error`} msg={e.rows} />
+                  </div>
+                  <div>
+                    <label htmlFor={`${d.key}-seatsPerRow`} className="text-xs font-medium text-slate-700">
+                      Seats per row
+                    </label>
+                    <input
+                      {...fieldProps(d.key, 'seatsPerRow', e)}
+                      inputMode="numeric"
+                      value={d.seatsPerRow}
+                      onChange={(ev) => upd(d.key, { seatsPerRow: ev.target.value })}
+                      aria-label={`Section ${i + 1} seats per row`}
+                    />
+                    <FieldError id={`${d.key}-seatsPerRow-error`} msg={e.seatsPerRow} />
+                  </div>
+                </div>
+                <div className="mt-2 flex flex-wrap items-center justify-between gap-2 text-xs text-slate-600">
+                  <span data-testid="section-summary">
+                    {c?.seats != null ? `${c.seats.toLocaleString('en-US')} seats` : 'Seats not counted yet'}
+                    {c?.price != null ? ` · ${money(c.price)} each.` : '.'} Seats per row can be a list: 18, 20, 22
+                  </span>
+                  <button
+                    type="button"
+                    className="rounded px-1 py-1 font-semibold text-red-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-red-700 disabled:text-slate-500"
+                    onClick={() => {
+                      setSaved(null);
+                      reset();
+                      setDrafts((x) => (x ?? []).filter((s) => s.key !== d.key));
+                    }}
+                  >
+                    Remove<span className="sr-only"> section {i + 1}</span>
+                  </button>
+                </div>
               </div>
-              <div className="mt-2 flex items-center justify-between text-xs text-slate-500">
-                <span>
-                  {rowSizes(d).reduce((a, b) => a + b, 0)} seats · {money(Number(d.price) || 0)} each. Seats per row can be a list: 18, 20, 22
-                </span>
-                <button
-                  type="button"
-                  className="font-semibold text-red-700 hover:underline disabled:text-slate-400"
-                  onClick={() => setDrafts((x) => (x ?? []).filter((s) => s.key !== d.key))}
-                >
-                  Remove
-                </button>
-              </div>
-            </div>
-          ))}
+            );
+          })}
           <div className="flex flex-wrap gap-2">
             <Button
               type="button"
               variant="secondary"
-              onClick={() =>
+              onClick={() => {
+                setSaved(null);
                 setDrafts((x) => [
                   ...(x ?? []),
-                  { key: newKey(), section: String.fromCharCode(65 + (x?.length ?? 0) % 26), seatType: 'REGULAR', price: '50.00', rows: '10', seatsPerRow: '20' },
-                ])
-              }
+                  { key: newKey(), section: String.fromCharCode(65 + ((x?.length ?? 0) % 26)), seatType: 'REGULAR', price: '50.00', rows: '10', seatsPerRow: '20' },
+                ]);
+              }}
             >
               + Add section
             </Button>
-            <Button type="button" busy={save.isPending} onClick={() => save.mutate()} disabled={!!check.error}>
+            <Button
+              type="button"
+              busy={save.isPending}
+              onClick={() => save.mutate()}
+              disabled={!check.valid}
+              aria-describedby={check.message ? 'layout-problem' : undefined}
+            >
               Save layout
             </Button>
           </div>
-          {check.error && <p className="text-sm text-amber-800">{check.error}</p>}
-          {saved && (
-            <p className="text-sm text-emerald-700" role="status">
-              {saved}
+          {editable && check.message && (
+            <p id="layout-problem" className="text-sm font-medium text-red-700">
+              {check.message}
             </p>
           )}
-          <ErrorBox error={save.error} />
+          <p className="text-sm text-emerald-700" role="status">
+            {saved ?? ''}
+          </p>
+          <AdminError error={save.error} title="The layout was not saved" />
         </fieldset>
-        <div>
+        <div className="min-w-0">
           <h3 className="mb-2 text-sm font-semibold text-slate-700">Preview</h3>
-          {preview.length ? <SeatMap seats={preview} selected={new Set()} readOnly /> : <Notice>Add a section to see the map.</Notice>}
+          {preview.length ? (
+            <SeatMap seats={preview} selected={new Set()} readOnly />
+          ) : (
+            <Notice>{drafts.length ? 'Fix the sections to see the map.' : 'Add a section to see the map.'}</Notice>
+          )}
         </div>
       </div>
     </section>

@@ -3,7 +3,9 @@ import { Link, useParams } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
 import { getAvailability, getEvent, getSeats } from '../../api/endpoints';
 import type { Seat } from '../../api/types';
-import { ErrorBox, PageTitle, Spinner, StatusBadge } from '../../components/ui';
+import { PageTitle, Spinner, StatusBadge } from '../../components/ui';
+import { AdminError } from '../../components/admin/AdminError';
+import { QueuePanel } from '../../components/admin/QueuePanel';
 import { money, when } from '../../lib/format';
 
 interface Row {
@@ -95,47 +97,63 @@ export default function AdminSalesPage() {
   const revenue = rows.reduce((a, r) => a + r.revenue, 0) / 100;
   const a = avail.data;
   if (ev.isLoading) return <Spinner />;
-  if (ev.error) return <ErrorBox error={ev.error} onRetry={() => ev.refetch()} />;
+  if (ev.error) return <AdminError error={ev.error} title="The event could not be loaded" onRetry={() => ev.refetch()} />;
   const e = ev.data!;
   const stat = (label: string, value: string, cls = '') => (
     <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-      <p className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</p>
+      <p className="text-xs font-medium uppercase tracking-wide text-slate-600">{label}</p>
       <p className={`mt-1 text-2xl font-bold tabular-nums ${cls}`}>{value}</p>
     </div>
   );
   return (
     <div>
-      <div className="flex flex-wrap items-start justify-between gap-2">
+      <div className="mb-4 flex flex-wrap items-start justify-between gap-2">
         <PageTitle sub={`${when(e.eventDate)} · ${e.venueName}, ${e.city}`}>Sales: {e.eventName}</PageTitle>
         <div className="flex items-center gap-3 text-sm">
           <StatusBadge status={e.status} />
-          <Link to={`/admin/events/${eventId}`} className="font-semibold text-brand-700 hover:underline">
+          <Link
+            to={`/admin/events/${eventId}`}
+            className="rounded font-semibold text-brand-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600"
+          >
             Edit event
           </Link>
         </div>
       </div>
-      <ErrorBox error={avail.error ?? seats.error} />
+      {(avail.error || seats.error) && (
+        <div className="mb-4">
+          <AdminError error={avail.error ?? seats.error} title="The live numbers could not be refreshed" />
+        </div>
+      )}
       <div className="grid grid-cols-2 gap-3 lg:grid-cols-5">
         {stat('Revenue', money(revenue), 'text-brand-700')}
         {stat('Sold', (a?.booked ?? 0).toLocaleString())}
-        {stat('Held', (a?.reserved ?? 0).toLocaleString(), 'text-amber-600')}
+        {stat('Held', (a?.reserved ?? 0).toLocaleString(), 'text-amber-700')}
         {stat('Available', (a?.available ?? 0).toLocaleString(), 'text-emerald-700')}
         {stat('Total seats', (a?.total ?? 0).toLocaleString())}
       </div>
-      <section className="mt-6 rounded-2xl border border-slate-200 bg-white p-5 shadow-sm">
-        <h2 className="mb-3 text-lg font-semibold">By section</h2>
-        {seats.isLoading ? <Spinner /> : rows.length ? <SalesChart rows={rows} /> : <p className="text-sm text-slate-500">No seats laid out yet.</p>}
+      <div className="mt-6">
+        <QueuePanel eventId={eventId} enabled={!!e.waitingRoom?.enabled} />
+      </div>
+      <section className="mt-6 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm sm:p-5" aria-labelledby="by-section-h">
+        <h2 id="by-section-h" className="mb-3 text-lg font-semibold">
+          By section
+        </h2>
+        {seats.isLoading ? <Spinner /> : rows.length ? <SalesChart rows={rows} /> : <p className="text-sm text-slate-600">No seats laid out yet.</p>}
         {rows.length > 0 && (
-          <div className="mt-4 overflow-x-auto">
-            <table className="w-full min-w-[520px] text-sm">
-              <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+          <div className="mt-4">
+            <table className="w-full text-sm">
+              <caption className="sr-only">Seats and revenue by section</caption>
+              <thead className="text-left text-[11px] uppercase text-slate-600 sm:text-xs sm:tracking-wide">
                 <tr>
-                  <th className="py-2">Section</th>
-                  <th className="text-right">Sold</th>
-                  <th className="text-right">Held</th>
-                  <th className="text-right">Available</th>
-                  <th className="text-right">Total</th>
-                  <th className="text-right">Revenue</th>
+                  <th scope="col" className="py-2 pr-2">Section</th>
+                  <th scope="col" className="px-1 text-right">Sold</th>
+                  <th scope="col" className="px-1 text-right">Held</th>
+                  <th scope="col" className="px-1 text-right">
+                    <span className="sm:hidden">Avail.</span>
+                    <span className="hidden sm:inline">Available</span>
+                  </th>
+                  <th scope="col" className="px-1 text-right">Total</th>
+                  <th scope="col" className="pl-1 text-right">Revenue</th>
                 </tr>
               </thead>
               <tbody className="tabular-nums">
@@ -156,7 +174,7 @@ export default function AdminSalesPage() {
             </table>
           </div>
         )}
-        <p className="mt-3 text-xs text-slate-500">Totals from the live availability, refreshed every 5 s; per-section counts from the seat map.</p>
+        <p className="mt-3 text-xs text-slate-600">Totals from the live availability, refreshed every 5 s; per-section counts from the seat map.</p>
       </section>
     </div>
   );
