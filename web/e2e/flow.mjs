@@ -13,7 +13,7 @@
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { OUT, Skip, WIDTHS, assert, log, pages, results, run as runJourney, session, skip, startServer, stopServers } from './lib.mjs';
+import { OUT, Skip, checkGuidePictures, WIDTHS, assert, log, pages, results, run as runJourney, session, skip, startServer, stopServers } from './lib.mjs';
 import { bestAvailable, declinedCard, expiredHold, fanBooksAndCancels, raceForASeat, waitingRoom } from './fan.mjs';
 import { apiDocs, organizer } from './organizer.mjs';
 
@@ -48,7 +48,8 @@ async function main() {
   await run('two fans race for one seat; the loser is told and sees the map refreshed', () => raceForASeat(base));
   if (shortBase) await run('fan (laptop and phone): an expired hold warns, then sends the fan back to the map', () => expiredHold(shortBase));
   else skip('expired hold', 'needs E2E_SHORT_TTL_URL (a server with a short TICKETING_RESERVATION_TTL_SECS)');
-  await run('organizer (laptop and phone): new event with a waiting room, layout errors, sale opened only with seats, admission rate saved alone, queue paused and resumed, sales dashboard', () => organizer(base));
+  await run('organizer (laptop and phone): new event with a waiting room, layout errors, sale opened only with seats, admission rate saved alone, queue paused and resumed, sales dashboard, event cancelled with refunds', () => organizer(base));
+  await run('the organizer guide shows only screenshots the organizer journey takes', async () => checkGuidePictures());
   await run('fan: a waiting room: an early fan joins, is admitted when the sale opens and picks a seat; a fan who never joined is kept out, then waits through a pause', () =>
     waitingRoom(base),
   );

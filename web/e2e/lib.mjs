@@ -13,8 +13,10 @@ export const OUT = path.resolve(process.env.E2E_OUT ?? path.join(webDir, '..', '
 export const STRICT = process.env.E2E_STRICT === '1';
 export const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? 'admin@example.com';
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? 'adminpass1';
+export const GUIDE_DIR = process.env.E2E_GUIDE_DIR ? path.resolve(process.env.E2E_GUIDE_DIR) : null;
 export const WIDTHS = { phone: { width: 375, height: 812 }, laptop: { width: 1280, height: 900 } };
 mkdirSync(OUT, { recursive: true });
+if (GUIDE_DIR) mkdirSync(GUIDE_DIR, { recursive: true });
 
 export const results = [];
 export const servers = [];
@@ -120,6 +122,12 @@ export async function shot(page, name) {
     await page.waitForTimeout(250);
     await page.screenshot({ path: path.join(OUT, `${name}-${vp.width}.png`), fullPage: true });
     void label;
+  }
+  // The organizer guide's pictures (docs/img/guide), refreshed by scripts/guide-screenshots.sh.
+  if (GUIDE_DIR && name.startsWith('organizer-')) {
+    await page.setViewportSize(WIDTHS.laptop);
+    await page.waitForTimeout(250);
+    await page.screenshot({ path: path.join(GUIDE_DIR, `${name}.png`), fullPage: true });
   }
   await page.setViewportSize(original);
   await page.waitForTimeout(150);
@@ -253,4 +261,20 @@ export async function checkA11y(page, name) {
   const found = violations.map((v) => `${v.id} (${v.impact}): ${v.help} -> ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
   assert(found.length === 0, `axe (WCAG 2.2 AA) on ${name}:\n  ${found.join('\n  ')}`);
   log(`axe: ${name} clean`);
+}
+
+// ---- the organizer guide ------------------------------------------------------------------------------
+
+/** Every picture docs/organizer-guide.md shows is one this run took: a journey that stops taking a
+ * screenshot (or a guide that names one never taken) fails the run, so the guide stays true. */
+export function checkGuidePictures() {
+  const guide = path.join(webDir, '..', 'docs', 'organizer-guide.md');
+  if (!existsSync(guide)) return;
+  const names = [...readFileSync(guide, 'utf8').matchAll(/img\/guide\/([\w-]+)\.png/g)].map((m) => m[1]);
+  assert(names.length > 0, 'docs/organizer-guide.md shows no screenshot');
+  const missing = names.filter((n) => !existsSync(path.join(OUT, `${n}-1280.png`)));
+  assert(missing.length === 0, `docs/organizer-guide.md shows screenshots this run did not take: ${missing.join(', ')}`);
+  const stale = names.filter((n) => !existsSync(path.join(webDir, '..', 'docs', 'img', 'guide', `${n}.png`)));
+  assert(stale.length === 0, `docs/img/guide lacks ${stale.join(', ')}: run scripts/guide-screenshots.sh`);
+  log(`organizer guide: its ${names.length} screenshots were taken by this run`);
 }

@@ -228,6 +228,33 @@ async function organizerJourney(base, viewport, label) {
   await checkA11y(page, `organizer sales dashboard (${label})`);
   await snap('organizer-07-sales');
 
+  // 10. Cancel the sale: the admitted fan has bought a seat; cancelling the event refunds it.
+  step('cancel the event and refund');
+  const { reservations } = await apiCall(base, 'POST', '/api/inventory/reservations', fan.accessToken, { eventId, quantity: 1 });
+  const paid = await fetch(`${base}/api/bookings/confirm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${fan.accessToken}`, 'idempotency-key': `guide-${label}-${Date.now()}` },
+    body: JSON.stringify({
+      reservationIds: reservations.map((r) => r.reservationId),
+      paymentMethod: { type: 'CREDIT_CARD', cardNumber: '4242424242424242', expiryMonth: 12, expiryYear: new Date().getFullYear() + 2, cvv: '123' },
+    }),
+  });
+  const booking = await paid.json();
+  assert(paid.status === 201 && booking.status === 'CONFIRMED', `the fan's purchase answered ${paid.status} ${JSON.stringify(booking)}`);
+  await page.goto(`${base}/admin/events/${eventId}`);
+  await page.getByRole('button', { name: 'Cancel event' }).click();
+  await page.getByText('Cancel the event and refund every booking?').waitFor();
+  assert(await page.getByRole('button', { name: 'No' }).evaluate((b) => b === document.activeElement), 'focus is not on "No" when asked to confirm the cancellation');
+  await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+  await page.getByText('Cancelled', { exact: true }).first().waitFor();
+  assert((await page.getByRole('button', { name: 'Put on sale' }).count()) === 0, 'a cancelled event still offers "Put on sale"');
+  assert((await page.getByRole('button', { name: /admissions$/ }).count()) === 0, 'a cancelled event still offers to pause or resume its waiting room');
+  await eventually('the fan\'s booking to be cancelled and refunded', async () => {
+    const b = await apiCall(base, 'GET', `/api/bookings/${booking.bookingId}`, fan.accessToken);
+    return b.status === 'CANCELLED' && b.paymentStatus === 'REFUNDED';
+  }, 30000);
+  await snap('organizer-08-cancelled');
+
   await page.context().close();
   pages.delete(page);
 }

@@ -10,6 +10,9 @@ import { AdminError } from './AdminError';
 export const QUEUE_POLL_MS = 3000;
 export const queueRoomKey = (eventId: string) => ['queue-room', eventId] as const;
 
+/** A cancelled or completed event's sale is over: its waiting room has nothing left to control. */
+export const saleIsOver = (status: string) => status === 'CANCELLED' || status === 'COMPLETED';
+
 function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
     <div className="rounded-xl border border-slate-200 bg-slate-50 px-3 py-2">

@@ -7,7 +7,7 @@ import { CATEGORIES, type EventInput, type EventStatus, type SeatType, type Tick
 import { SeatMap } from '../../components/SeatMap';
 import { Button, Field, inputCls, Notice, PageTitle, Spinner, StatusBadge } from '../../components/ui';
 import { AdminError } from '../../components/admin/AdminError';
-import { QueuePanel, queueRoomKey } from '../../components/admin/QueuePanel';
+import { QueuePanel, queueRoomKey, saleIsOver } from '../../components/admin/QueuePanel';
 import { isoToLocal, localToIso, money, titleCase } from '../../lib/format';
 import { fromSeats, newKey, previewSeats, type DraftSection } from '../../lib/layoutEditor';
 import { buildLayout, checkLayout, isRowList, parseCount, seatsPerRowParts, type FieldErrors } from '../../lib/layoutValidation';
@@ -61,7 +61,7 @@ function Editor({ event }: { event?: TicketEvent }) {
       </div>
       {event && <StatusPanel event={event} />}
       <EventForm event={event} />
-      {event?.waitingRoom?.enabled && <QueuePanel eventId={event.eventId} enabled />}
+      {event?.waitingRoom?.enabled && !saleIsOver(event.status) && <QueuePanel eventId={event.eventId} enabled />}
       {!isNew && <LayoutEditor event={event!} />}
     </div>
   );

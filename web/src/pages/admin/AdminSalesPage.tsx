@@ -5,7 +5,7 @@ import { getAvailability, getEvent, getSeats } from '../../api/endpoints';
 import type { Seat } from '../../api/types';
 import { PageTitle, Spinner, StatusBadge } from '../../components/ui';
 import { AdminError } from '../../components/admin/AdminError';
-import { QueuePanel } from '../../components/admin/QueuePanel';
+import { QueuePanel, saleIsOver } from '../../components/admin/QueuePanel';
 import { money, when } from '../../lib/format';
 
 interface Row {
@@ -132,7 +132,7 @@ export default function AdminSalesPage() {
         {stat('Total seats', (a?.total ?? 0).toLocaleString())}
       </div>
       <div className="mt-6">
-        <QueuePanel eventId={eventId} enabled={!!e.waitingRoom?.enabled} />
+        {!saleIsOver(e.status) && <QueuePanel eventId={eventId} enabled={!!e.waitingRoom?.enabled} />}
       </div>
       <section className="mt-6 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm sm:p-5" aria-labelledby="by-section-h">
         <h2 id="by-section-h" className="mb-3 text-lg font-semibold">
