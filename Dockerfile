@@ -30,6 +30,8 @@ WORKDIR /src
 # Everything is compiled in (SQLite bundled, no TLS library): gcc and libc6-dev from the base suffice.
 COPY Cargo.toml Cargo.lock ./
 COPY crates/ crates/
+# The web app's build is embedded in the binary (crates/gateway/src/web.rs).
+COPY --from=web /src/web/dist web/dist/
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
     --mount=type=cache,target=/src/target \
@@ -49,13 +51,11 @@ RUN groupadd --system --gid 10001 ticketing \
     && install -d -o 10001 -g 10001 -m 0750 /var/lib/ticketing
 
 COPY --from=rust /out/ticketing /usr/local/bin/ticketing
-COPY --from=web /src/web/dist /usr/share/ticketing/web
 
 # Defaults for a container; every one can be overridden (see deploy/.env.example).
 ENV TICKETING_BIND=0.0.0.0 \
     TICKETING_PORT=8000 \
     TICKETING_DATA_DIR=/var/lib/ticketing \
-    TICKETING_WEB_DIR=/usr/share/ticketing/web \
     TICKETING_LOG_FORMAT=json
 
 USER 10001:10001

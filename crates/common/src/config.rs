@@ -231,9 +231,10 @@ pub struct Config {
     /// Origins allowed by CORS, comma separated (`*` for any).
     #[arg(long, env = "TICKETING_CORS_ORIGINS", default_value = "http://localhost:5173,http://127.0.0.1:5173")]
     pub cors_origins: String,
-    /// Where the web app's build is; a placeholder page is served when it is missing.
-    #[arg(long, env = "TICKETING_WEB_DIR", default_value = "web/dist")]
-    pub web_dir: PathBuf,
+    /// Serve the web app from this directory (a build of web/) instead of the copy embedded in the
+    /// binary; a placeholder page is served when it holds no index.html.
+    #[arg(long, env = "TICKETING_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
     /// Log format: `pretty` or `json`.
     #[arg(long, env = "TICKETING_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"])]
     pub log_format: String,

@@ -13,11 +13,12 @@
 pub mod docs;
 pub mod proxy;
 pub mod ratelimit;
+pub mod web;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use common::auth::JwtKeys;
@@ -38,7 +39,8 @@ pub enum Upstream {
 pub struct GatewayConfig {
     pub rate_limiter: Arc<ratelimit::RateLimiter>,
     pub cors_origins: String,
-    pub web_dir: PathBuf,
+    /// The web app from this directory instead of the binary's own copy (`TICKETING_WEB_DIR`).
+    pub web_dir: Option<PathBuf>,
 }
 
 /// The gateway's router: every upstream, the checks in front of them, and the web app.
@@ -71,7 +73,7 @@ pub fn build(upstreams: Vec<Upstream>, keys: Arc<JwtKeys>, cfg: GatewayConfig) -
         .layer(axum::middleware::from_fn(body_cap));
     // The web app is mounted as routes, not as the router's fallback: `with_common_layers` sets its
     // own fallback (the JSON 404), which would replace it.
-    let web = web_app(&cfg.web_dir);
+    let web = web::app(cfg.web_dir.as_deref());
     api.route("/", web.clone()).route("/{*path}", web).layer(cors(&cfg.cors_origins))
 }
 
@@ -145,24 +147,4 @@ fn cors(origins: &str) -> CorsLayer {
         ])
         .expose_headers([header::HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600))
-}
-
-const PLACEHOLDER: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ticketing</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">
-<h1>Ticketing is running</h1>
-<p>The web app has not been built yet (<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>).
-The API is at <a href="/api/events">/api/events</a>; health at <a href="/health">/health</a>.</p>
-</body></html>"#;
-
-/// The web app's build, with `index.html` for every client-side route; a placeholder page when the
-/// build is missing. Other methods than GET/HEAD outside `/api` are a JSON 404.
-fn web_app(dir: &std::path::Path) -> axum::routing::MethodRouter {
-    let index = dir.join("index.html");
-    if index.is_file() {
-        let serve = tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index));
-        axum::routing::get_service(serve).fallback(common::http::not_found)
-    } else {
-        axum::routing::get(|| async { Html(PLACEHOLDER) }).fallback(common::http::not_found)
-    }
 }

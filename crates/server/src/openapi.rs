@@ -66,7 +66,7 @@ mod tests {
     async fn the_document_describes_every_public_route() {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = common::config::Config::for_tests(dir.path().to_path_buf());
-        cfg.web_dir = dir.path().join("no-web");
+        cfg.web_dir = Some(dir.path().join("no-web"));
         let (router, _, services) = crate::build(&cfg).await.expect("node builds");
         let doc = super::document(&cfg);
         let described: BTreeSet<String> = common::openapi::operations(&doc).into_iter().map(|(_, p)| p).collect();

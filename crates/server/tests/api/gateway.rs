@@ -273,7 +273,7 @@ async fn a_built_web_app_is_served_with_index_html_for_client_routes() {
     std::fs::create_dir(web.path().join("assets")).unwrap();
     std::fs::write(web.path().join("assets/app.js"), "console.log('app');").unwrap();
     let dir = web.path().to_path_buf();
-    let app = spawn_app_with(move |c| c.web_dir = dir).await;
+    let app = spawn_app_with(move |c| c.web_dir = Some(dir)).await;
     for path in ["/", "/events/123", "/my/bookings"] {
         let resp = app.http.get(format!("{}{}", app.url, path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");

@@ -39,7 +39,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     cfg.admin_email = Some(ADMIN_EMAIL.into());
     cfg.admin_password = Some(Secret::new(ADMIN_PASSWORD));
     cfg.rate_limit_per_minute = 0;
-    cfg.web_dir = dir.join("no-web");
+    cfg.web_dir = Some(dir.join("no-web"));
     cfg
 }
 
