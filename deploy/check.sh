@@ -46,6 +46,9 @@ echo "kubernetes-validate $("$PYTHON" -m kubernetes_validate --version), Kuberne
 step "Compose file against the Compose specification (check-jsonschema vendor.compose-spec)"
 run "compose schema" "$PYTHON" -m check_jsonschema --builtin-schema vendor.compose-spec deploy/docker-compose.yml
 
+step "GitHub pipeline for forks against the workflow schema (check-jsonschema vendor.github-workflows)"
+run "workflow schema" "$PYTHON" -m check_jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
+
 step "Compose cross-references (services, depends_on, mounted files, settings)"
 run "compose references" "$PYTHON" - <<'PY'
 import os, re, sys, yaml
@@ -107,6 +110,24 @@ for b in bad:
     print("  " + b)
 print(f"  {len(settings)} settings checked")
 sys.exit(1 if bad else 0)
+PY
+
+step "Prometheus scrapes every service that Compose runs (a job per service in prometheus.yml)"
+run "scrape jobs" "$PYTHON" - <<'PY'
+import sys, yaml
+compose = yaml.safe_load(open("deploy/docker-compose.yml"))
+prom = yaml.safe_load(open("deploy/prometheus/prometheus.yml"))
+jobs = {j["job_name"] for j in prom.get("scrape_configs", [])}
+services = []
+for name, svc in compose["services"].items():
+    cmd = svc.get("command") or []
+    if isinstance(cmd, list) and cmd[:1] == ["serve"] and "--services" in cmd:
+        services.append(name)
+missing = [s for s in services if s not in jobs]
+for s in missing:
+    print(f"  {s}: a Compose service with no scrape job in deploy/prometheus/prometheus.yml")
+print(f"  {len(services)} services, {len(jobs)} scrape jobs")
+sys.exit(1 if missing else 0)
 PY
 
 step "Kubernetes manifests (kubernetes-validate --strict, Kubernetes $K8S_VERSION)"

@@ -20,6 +20,9 @@ echo "MariaDB: ${TICKETING_TEST_MYSQL_URL:-not used}; Redis: ${TICKETING_TEST_RE
 
 step() { echo; echo "== $* ($(date +%T))"; }
 
+step "lint: rustfmt, clippy -D warnings, tsc, eslint"
+bash scripts/lint.sh
+
 step "cargo build"
 cargo build --locked --workspace --all-targets
 

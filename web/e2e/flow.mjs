@@ -13,7 +13,7 @@
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { OUT, Skip, checkGuidePictures, WIDTHS, assert, log, pages, results, run as runJourney, session, skip, startServer, stopServers } from './lib.mjs';
+import { OUT, checkGuidePictures, WIDTHS, assert, log, pages, results, run as runJourney, session, skip, startServer, stopServers } from './lib.mjs';
 import { bestAvailable, declinedCard, expiredHold, fanBooksAndCancels, raceForASeat, waitingRoom } from './fan.mjs';
 import { apiDocs, organizer } from './organizer.mjs';
 

@@ -60,8 +60,14 @@ impl Email {
             return Err(bad());
         }
         let (local, domain) = e.rsplit_once('@').ok_or_else(bad)?;
-        if local.is_empty() || local.len() > 64 || local.contains('@') || domain.len() < 3 || !domain.contains('.')
-            || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..")
+        if local.is_empty()
+            || local.len() > 64
+            || local.contains('@')
+            || domain.len() < 3
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains("..")
             || !domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
         {
             return Err(bad());
@@ -112,7 +118,13 @@ fn bad_credentials() -> ApiError {
 impl AuthService {
     pub async fn new(db: store::Db, keys: Arc<JwtKeys>, refresh_ttl_secs: u64) -> Result<Self, ApiError> {
         let dummy_hash = hash_password(common::ids::random_token(16)).await?;
-        Ok(Self { store: AuthStore { db }, keys, refresh_ttl_ms: refresh_ttl_secs as i64 * 1000, dummy_hash, login_limit: Default::default() })
+        Ok(Self {
+            store: AuthStore { db },
+            keys,
+            refresh_ttl_ms: refresh_ttl_secs as i64 * 1000,
+            dummy_hash,
+            login_limit: Default::default(),
+        })
     }
 
     pub fn db(&self) -> &store::Db {
@@ -175,9 +187,7 @@ impl AuthService {
     async fn issue(&self, user: &UserRow, family: &str) -> Result<TokenPair, ApiError> {
         let role = Role::parse(&user.role).unwrap_or(Role::User);
         let refresh = common::ids::random_token(32);
-        self.store
-            .insert_refresh(&sha256_hex(&refresh), family, &user.user_id, common::time::now_ms() + self.refresh_ttl_ms)
-            .await?;
+        self.store.insert_refresh(&sha256_hex(&refresh), family, &user.user_id, common::time::now_ms() + self.refresh_ttl_ms).await?;
         Ok(TokenPair {
             access_token: self.keys.issue(&user.user_id, role),
             refresh_token: refresh,

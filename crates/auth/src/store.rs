@@ -34,8 +34,14 @@ impl AuthStore {
             "INSERT INTO users (user_id, email, name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(&u.user_id).bind(&u.email).bind(&u.name).bind(&u.password_hash).bind(&u.role).bind(now).bind(now)
             .execute(c))?;
-        store::outbox::append(&mut tx, "user", &u.user_id, "UserRegistered",
-            &serde_json::json!({"userId": u.user_id, "email": u.email, "name": u.name, "role": u.role})).await?;
+        store::outbox::append(
+            &mut tx,
+            "user",
+            &u.user_id,
+            "UserRegistered",
+            &serde_json::json!({"userId": u.user_id, "email": u.email, "name": u.name, "role": u.role}),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -58,12 +64,14 @@ impl AuthStore {
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as("SELECT user_id, email, name, password_hash, role FROM users WHERE email = ?")
-            .bind(email).fetch_optional(p).await).map_err(Into::into)
+            .bind(email).fetch_optional(p).await)
+        .map_err(Into::into)
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as("SELECT user_id, email, name, password_hash, role FROM users WHERE user_id = ?")
-            .bind(id).fetch_optional(p).await).map_err(Into::into)
+            .bind(id).fetch_optional(p).await)
+        .map_err(Into::into)
     }
 
     pub async fn insert_refresh(&self, hash: &str, family: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError> {
@@ -77,7 +85,8 @@ impl AuthStore {
     pub async fn refresh_by_hash(&self, hash: &str) -> Result<Option<RefreshRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(
             "SELECT family_id, user_id, expires_at, used, revoked FROM refresh_tokens WHERE token_hash = ?")
-            .bind(hash).fetch_optional(p).await).map_err(Into::into)
+            .bind(hash).fetch_optional(p).await)
+        .map_err(Into::into)
     }
 
     /// Use a token exactly once and issue its successor, in one transaction. `false` when the token

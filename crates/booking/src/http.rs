@@ -9,15 +9,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::openapi::ErrorBody;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use axum::Router;
 use bytes::Bytes;
 use common::auth::AuthUser;
 use common::extract::Path;
+use common::openapi::ErrorBody;
 use common::{ApiError, ErrorCode};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 type S = State<Arc<BookingService>>;
 
@@ -66,7 +66,11 @@ pub fn internal_router(svc: Arc<BookingService>) -> Router {
         .with_state(svc)
 }
 
-async fn outbox(State(s): S, _: common::auth::ServiceCaller, common::extract::Query(q): common::extract::Query<OutboxQuery>) -> Result<impl IntoResponse, ApiError> {
+async fn outbox(
+    State(s): S,
+    _: common::auth::ServiceCaller,
+    common::extract::Query(q): common::extract::Query<OutboxQuery>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.outbox_after(q.after.unwrap_or(0), q.limit.unwrap_or(200)).await?))
 }
 
@@ -119,8 +123,8 @@ async fn confirm(State(s): S, user: AuthUser, headers: HeaderMap, b: Result<Byte
 
 /// The idempotency key (the header, or `idempotencyKey` in the body) and the confirm request.
 fn confirm_request(header_key: Option<&str>, body: &[u8]) -> Result<(String, ConfirmInput), ApiError> {
-    let v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("the body is not valid JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("the body is not valid JSON: {e}")))?;
     let key = header_key
         .or_else(|| v.get("idempotencyKey").and_then(|k| k.as_str()))
         .map(str::trim)

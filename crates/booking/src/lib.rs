@@ -58,8 +58,8 @@
 //! wire shapes).
 
 mod http;
-mod replay;
 pub mod model;
+mod replay;
 mod service;
 mod store;
 

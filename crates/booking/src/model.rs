@@ -48,7 +48,10 @@ impl Step {
         use Step::*;
         matches!(
             (self, to),
-            (New | Pinned | Charging | Charged, Done | Refunding) | (Refunding, Done) | (Done, Cancelling) | (Cancelling, Cancelling | Done)
+            (New | Pinned | Charging | Charged, Done | Refunding)
+                | (Refunding, Done)
+                | (Done, Cancelling)
+                | (Cancelling, Cancelling | Done)
         )
     }
 }

@@ -35,10 +35,11 @@ impl ReplayCache {
 
     pub async fn get(&self, user_id: &str, key: &str) -> Option<Remembered> {
         let mut c = self.conn.clone();
-        let got: Option<String> = match tokio::time::timeout(OP_TIMEOUT, redis::cmd("GET").arg(redis_key(user_id, key)).query_async(&mut c)).await {
-            Ok(Ok(v)) => v,
-            _ => return None,
-        };
+        let got: Option<String> =
+            match tokio::time::timeout(OP_TIMEOUT, redis::cmd("GET").arg(redis_key(user_id, key)).query_async(&mut c)).await {
+                Ok(Ok(v)) => v,
+                _ => return None,
+            };
         got.and_then(|s| serde_json::from_str(&s).ok())
     }
 

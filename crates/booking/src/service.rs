@@ -196,7 +196,12 @@ impl BookingService {
         let mut m = Hmac::<sha2::Sha256>::new_from_slice(self.cfg.webhook_secret.expose().as_bytes()).expect("any key length");
         let text = format!(
             "{}|{}|{}|{}|{}|{}",
-            ids.join(","), card.digits(), card.expiry_month, card.expiry_year, card.cvv, card.cardholder_name.as_deref().unwrap_or("")
+            ids.join(","),
+            card.digits(),
+            card.expiry_month,
+            card.expiry_year,
+            card.cvv,
+            card.cardholder_name.as_deref().unwrap_or("")
         );
         m.update(text.as_bytes());
         hex::encode(m.finalize().into_bytes())
@@ -216,7 +221,8 @@ impl BookingService {
             return Err(ApiError::unavailable("another booking process has taken this booking over; ask for it again shortly")
                 .with("bookingId", b.booking_id.clone()));
         }
-        metrics::counter!("booking_saga_steps_total", "from" => from.as_str(), "to" => b.step.as_str(), "status" => b.status.as_str()).increment(1);
+        metrics::counter!("booking_saga_steps_total", "from" => from.as_str(), "to" => b.step.as_str(), "status" => b.status.as_str())
+            .increment(1);
         Ok(())
     }
 
@@ -337,7 +343,14 @@ impl BookingService {
     }
 
     /// The answer to a key already used: the first request's outcome, once it has one.
-    async fn replay(&self, user: &AuthUser, key: &str, hash: &str, request_hash: &str, booking: Option<BookingRow>) -> Result<(StatusCode, BookingView), ApiError> {
+    async fn replay(
+        &self,
+        user: &AuthUser,
+        key: &str,
+        hash: &str,
+        request_hash: &str,
+        booking: Option<BookingRow>,
+    ) -> Result<(StatusCode, BookingView), ApiError> {
         if request_hash != hash {
             metrics::counter!("idempotency_hits_total", "outcome" => "reused").increment(1);
             return Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this idempotency key was used with a different request"));
@@ -426,7 +439,9 @@ impl BookingService {
                 Ok(Ok(p)) if p.status.is_decided() => return Ok(p),
                 Ok(Err(e)) if refused(&e) => return Err(e),
                 Ok(Ok(_)) => tracing::warn!(booking_id = %req.booking_id, "charge still pending; asking again"),
-                Ok(Err(e)) => tracing::warn!(booking_id = %req.booking_id, error = %e, "charge failed to answer; retrying with the same key"),
+                Ok(Err(e)) => {
+                    tracing::warn!(booking_id = %req.booking_id, error = %e, "charge failed to answer; retrying with the same key")
+                }
                 Err(_) => tracing::warn!(booking_id = %req.booking_id, "charge timed out; retrying with the same key"),
             }
             tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
@@ -435,7 +450,8 @@ impl BookingService {
     }
 
     async fn settle(&self, booking_id: &str, user_id: &str) -> Result<Payment, ApiError> {
-        let req = SettleRequest { idempotency_key: charge_key(booking_id), user_id: user_id.to_string(), booking_id: booking_id.to_string() };
+        let req =
+            SettleRequest { idempotency_key: charge_key(booking_id), user_id: user_id.to_string(), booking_id: booking_id.to_string() };
         match tokio::time::timeout(self.cfg.payment_timeout, self.payments.settle(&req)).await {
             Ok(r) => r,
             Err(_) => Err(ApiError::unavailable("the payment service did not answer")),
@@ -463,7 +479,10 @@ impl BookingService {
         b.payment_status = PaymentStatus::Failed;
         let booking_id = b.booking_id.clone();
         let e = if p.decline_code.as_deref() == Some(ABANDONED) {
-            ApiError::new(ErrorCode::Conflict, "the booking was interrupted before payment; nothing was charged and the seats were released")
+            ApiError::new(
+                ErrorCode::Conflict,
+                "the booking was interrupted before payment; nothing was charged and the seats were released",
+            )
         } else {
             metrics::counter!("booking_payments_total", "outcome" => "declined").increment(1);
             let decline = p.decline_code.clone().unwrap_or_else(|| "CARD_DECLINED".into());
@@ -495,8 +514,11 @@ impl BookingService {
             }
             Err(e) => {
                 self.retry_soon(&b).await;
-                Err(ApiError::unavailable(format!("the payment went through but the seats are not confirmed yet ({}); the booking will be confirmed or refunded shortly", e.message))
-                    .with("bookingId", b.booking_id.clone()))
+                Err(ApiError::unavailable(format!(
+                    "the payment went through but the seats are not confirmed yet ({}); the booking will be confirmed or refunded shortly",
+                    e.message
+                ))
+                .with("bookingId", b.booking_id.clone()))
             }
         }
     }
@@ -646,14 +668,20 @@ impl BookingService {
             let pid = b.payment_id.clone().unwrap_or_default();
             if let Err(e) = self.payments.refund(&pid).await {
                 self.retry_soon(&b).await;
-                return Err(ApiError::unavailable(format!("the refund could not be made yet ({}); the cancellation will complete shortly", e.message)));
+                return Err(ApiError::unavailable(format!(
+                    "the refund could not be made yet ({}); the cancellation will complete shortly",
+                    e.message
+                )));
             }
             b.payment_status = PaymentStatus::Refunded;
             self.advance(&mut b, Step::Cancelling, "BookingRefunded").await?;
         }
         if let Err(e) = self.inventory.free(&b.reservation_ids(), &b.booking_id).await {
             self.retry_soon(&b).await;
-            return Err(ApiError::unavailable(format!("the seats could not be freed yet ({}); the cancellation will complete shortly", e.message)));
+            return Err(ApiError::unavailable(format!(
+                "the seats could not be freed yet ({}); the cancellation will complete shortly",
+                e.message
+            )));
         }
         b.status = BookingStatus::Cancelled;
         b.step = Step::Done;
@@ -708,7 +736,8 @@ impl BookingService {
             Err(Rejected::Malformed) => return Err(ApiError::unauthorized("malformed webhook signature")),
             Err(Rejected::BadSignature) => return Err(ApiError::unauthorized("bad webhook signature")),
         }
-        let w: WebhookIn = serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("webhook body: {e}")))?;
+        let w: WebhookIn =
+            serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::ValidationError, format!("webhook body: {e}")))?;
         if w.id.is_empty() || w.id.len() > 64 || w.payment_id.len() > 64 || w.kind.len() > 64 || w.status.len() > 16 {
             return Err(ApiError::validation("id", "is missing or too long"));
         }

@@ -12,6 +12,7 @@ const COLS: &str = "booking_id, booking_reference, user_id, event_id, reservatio
 /// How long an idempotency key is remembered.
 pub const KEY_TTL_MS: i64 = 24 * 3600 * 1000;
 
+#[allow(clippy::large_enum_variant)] // one per confirmation, returned at once
 pub enum Begun {
     /// A new booking, leased to the caller.
     Created,
@@ -95,7 +96,8 @@ impl BookingStore {
     async fn begin_in(tx: &mut Tx, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
         let ins = tx_exec!(&mut *tx, c => sqlx::query(
             "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&b.user_id).bind(key).bind(request_hash).bind(&b.booking_id).bind(now).execute(c)).map_err(StoreError::from);
+            .bind(&b.user_id).bind(key).bind(request_hash).bind(&b.booking_id).bind(now).execute(c))
+        .map_err(StoreError::from);
         match ins {
             Ok(_) => {}
             Err(e) if e.is_unique_violation() => return Ok(false),
@@ -128,13 +130,17 @@ impl BookingStore {
     /// outbox row. `false` when another process has taken it over (the caller must stop).
     pub async fn save(&self, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
         let data = (b.clone(), owner.to_string(), event.to_string());
-        self.group.run_announcing(data, move |tx, (b, owner, event), said| Box::pin(async move {
-            let saved = Self::save_in(tx, b, from_step, owner, now).await?;
-            if saved {
-                said.push(Announcement::new("booking", &b.booking_id, event.as_str(), outbox_payload(b)));
-            }
-            Ok(saved)
-        })).await
+        self.group
+            .run_announcing(data, move |tx, (b, owner, event), said| {
+                Box::pin(async move {
+                    let saved = Self::save_in(tx, b, from_step, owner, now).await?;
+                    if saved {
+                        said.push(Announcement::new("booking", &b.booking_id, event.as_str(), outbox_payload(b)));
+                    }
+                    Ok(saved)
+                })
+            })
+            .await
     }
 
     /// [`Self::save`]'s update, conditional on the step and the lease; `true` if it was written.
@@ -162,8 +168,10 @@ impl BookingStore {
     pub async fn renew(&self, ids: &[String], owner: &str, until: i64) -> Result<u64, StoreError> {
         let mut n = 0;
         for chunk in ids.chunks(500) {
-            let sql = format!("UPDATE bookings SET lease_until = ? WHERE lease_owner = ? AND step <> 'DONE' AND booking_id IN ({})",
-                store::placeholders(chunk.len()));
+            let sql = format!(
+                "UPDATE bookings SET lease_until = ? WHERE lease_owner = ? AND step <> 'DONE' AND booking_id IN ({})",
+                store::placeholders(chunk.len())
+            );
             n += exec!(self.db.write(), p => {
                 let mut q = sqlx::query(&sql).bind(until).bind(owner);
                 for id in chunk {
@@ -200,13 +208,21 @@ impl BookingStore {
     }
 
     /// Record a webhook; `false` if this webhook id was seen before.
-    pub async fn record_webhook(&self, id: &str, payment_id: &str, booking_id: Option<&str>, kind: &str, status: &str, now: i64) -> Result<bool, StoreError> {
+    pub async fn record_webhook(
+        &self,
+        id: &str,
+        payment_id: &str,
+        booking_id: Option<&str>,
+        kind: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let data = ([id, payment_id, kind, status].map(str::to_string), booking_id.map(str::to_string));
         self.group.run(data, move |tx, (w, booking_id)| {
             Box::pin(async move {
                 let r = tx_exec!(tx, c => sqlx::query(
                     "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES (?, ?, ?, ?, ?, ?)")
-                    .bind(&w[0]).bind(&w[1]).bind(&booking_id).bind(&w[2]).bind(&w[3]).bind(now).execute(c)).map_err(StoreError::from);
+                    .bind(&w[0]).bind(&w[1]).bind(booking_id).bind(&w[2]).bind(&w[3]).bind(now).execute(c)).map_err(StoreError::from);
                 match r {
                     Ok(_) => Ok(true),
                     Err(e) if e.is_unique_violation() => Ok(false),

@@ -7,6 +7,7 @@
 //!   (re-read inside the transaction, version check, outbox row);
 //! - `service`: [`inventory::InventoryService::reserve`]: request parsing, the sale check, seat
 //!   locks and the store, without HTTP.
+//!
 //! The ratios to `raw` are the overhead of our layers. Figures are medians of what this run saw;
 //! the machine is shared, so compare ratios, not absolute numbers, across runs.
 
@@ -40,7 +41,13 @@ struct AlwaysOnSale;
 #[async_trait]
 impl EventsApi for AlwaysOnSale {
     async fn sale_info(&self, event_id: &str) -> Result<Option<EventSaleInfo>, ApiError> {
-        Ok(Some(EventSaleInfo { event_id: event_id.into(), status: "ON_SALE".into(), max_tickets_per_user: None, waiting_room_enabled: false, admit_per_minute: None }))
+        Ok(Some(EventSaleInfo {
+            event_id: event_id.into(),
+            status: "ON_SALE".into(),
+            max_tickets_per_user: None,
+            waiting_room_enabled: false,
+            admit_per_minute: None,
+        }))
     }
 }
 
@@ -57,7 +64,8 @@ pub struct Figure {
 async fn layout(db: &Db, event: &str, seats: i64) -> anyhow::Result<Vec<String>> {
     let per_row = 50.min(seats);
     let rows = (seats + per_row - 1) / per_row;
-    let l: inventory::model::LayoutInput = serde_json::from_value(serde_json::json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 10,
+    let l: inventory::model::LayoutInput =
+        serde_json::from_value(serde_json::json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 10,
         "rows": (1..=rows).map(|r| serde_json::json!({"rowNumber": r, "seats": per_row})).collect::<Vec<_>>()}]}))?;
     let seats = l.into_seats(event).map_err(|e| anyhow::anyhow!(e.message))?;
     let store = inventory::store::InventoryStore::new(db.clone());
@@ -151,7 +159,8 @@ pub async fn raw_ceiling(backend: &str, concurrency: usize, seats: i64) -> anyho
     Ok(drive("raw", ids.len(), concurrency, move |i| {
         let (d, s) = (d.clone(), ids.clone());
         async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
-    }).await)
+    })
+    .await)
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -169,44 +178,75 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         },
     ));
     let n = args.seats as usize;
-    println!("backend {} | {} seats | {} requests per layer | concurrency {}",
-        if args.backend == "sqlite" { "sqlite" } else { "mysql" }, args.seats, n, args.concurrency);
+    println!(
+        "backend {} | {} seats | {} requests per layer | concurrency {}",
+        if args.backend == "sqlite" { "sqlite" } else { "mysql" },
+        args.seats,
+        n,
+        args.concurrency
+    );
     let mut figures = Vec::new();
 
     let seats = Arc::new(layout(&db, "bench-raw", args.seats).await?);
     let (d, s) = (db.clone(), seats.clone());
-    figures.push(drive("raw", n, args.concurrency, move |i| {
-        let (d, s) = (d.clone(), s.clone());
-        async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
-    }).await);
+    figures.push(
+        drive("raw", n, args.concurrency, move |i| {
+            let (d, s) = (d.clone(), s.clone());
+            async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
+        })
+        .await,
+    );
 
     let seats = Arc::new(layout(&db, "bench-store", args.seats).await?);
     let store = Arc::new(inventory::store::InventoryStore::new(db.clone()));
     let s = seats.clone();
-    figures.push(drive("store", n, args.concurrency, move |i| {
-        let (st, s) = (store.clone(), s.clone());
-        async move {
-            let now = common::time::now_ms();
-            matches!(st.reserve("bench-store", "bench", &[s[i].clone()], None, now + 600_000, now).await, Ok(Ok(_)))
-        }
-    }).await);
+    figures.push(
+        drive("store", n, args.concurrency, move |i| {
+            let (st, s) = (store.clone(), s.clone());
+            async move {
+                let now = common::time::now_ms();
+                matches!(st.reserve("bench-store", "bench", &[s[i].clone()], None, now + 600_000, now).await, Ok(Ok(_)))
+            }
+        })
+        .await,
+    );
 
     layout(&db, "bench-service", args.seats).await?;
-    let numbers = Arc::new(svc.seats("bench-service", false).await.map_err(|e| anyhow::anyhow!(e.message))?.seats
-        .into_iter().map(|s| s.seat_number).collect::<Vec<_>>());
+    let numbers = Arc::new(
+        svc.seats("bench-service", false)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?
+            .seats
+            .into_iter()
+            .map(|s| s.seat_number)
+            .collect::<Vec<_>>(),
+    );
     let sv = svc.clone();
-    figures.push(drive("service", n, args.concurrency, move |i| {
-        let (sv, nums) = (sv.clone(), numbers.clone());
-        async move {
-            let req: inventory::model::ReserveInput = serde_json::from_value(serde_json::json!({"eventId": "bench-service", "seatNumbers": [nums[i]]})).expect("valid");
-            sv.reserve(&format!("user-{}", i % 1000), req).await.is_ok()
-        }
-    }).await);
+    figures.push(
+        drive("service", n, args.concurrency, move |i| {
+            let (sv, nums) = (sv.clone(), numbers.clone());
+            async move {
+                let req: inventory::model::ReserveInput =
+                    serde_json::from_value(serde_json::json!({"eventId": "bench-service", "seatNumbers": [nums[i]]})).expect("valid");
+                sv.reserve(&format!("user-{}", i % 1000), req).await.is_ok()
+            }
+        })
+        .await,
+    );
 
     let raw = figures[0].per_sec;
     println!("{:<8} {:>9} {:>7} {:>10} {:>9} {:>9} {:>12}", "layer", "requests", "errors", "per sec", "p50 ms", "p99 ms", "vs raw");
     for f in &figures {
-        println!("{:<8} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>11.2}x", f.layer, f.requests, f.errors, f.per_sec, f.p50_ms, f.p99_ms, raw / f.per_sec);
+        println!(
+            "{:<8} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>11.2}x",
+            f.layer,
+            f.requests,
+            f.errors,
+            f.per_sec,
+            f.p50_ms,
+            f.p99_ms,
+            raw / f.per_sec
+        );
     }
     if let Some(p) = args.json {
         std::fs::write(p, serde_json::to_string_pretty(&figures)?)?;

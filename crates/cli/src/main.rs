@@ -13,10 +13,14 @@ use common::config::Config;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ticketing", version, about = "Reserved-seat ticketing: sells every seat once, however many fans arrive.",
+#[command(
+    name = "ticketing",
+    version,
+    about = "Reserved-seat ticketing: sells every seat once, however many fans arrive.",
     long_about = "Reserved-seat ticketing: sells every seat once, however many fans arrive.\n\n\
     Quick start: `ticketing serve`, then open http://127.0.0.1:8000/.\n\
-    Every flag can also be set by the TICKETING_* variable shown in `ticketing serve --help`.")]
+    Every flag can also be set by the TICKETING_* variable shown in `ticketing serve --help`."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -107,7 +111,9 @@ fn parse_args() -> Result<Cli, ExitCode> {
                 _ => String::new(),
             };
             // Never echo a secret back, even a malformed one.
-            let secret = env.as_deref().is_some_and(|v| v.contains("SECRET") || v.contains("PASSWORD") || v.ends_with("MYSQL_URL") || v.ends_with("REDIS_URL"));
+            let secret = env
+                .as_deref()
+                .is_some_and(|v| v.contains("SECRET") || v.contains("PASSWORD") || v.ends_with("MYSQL_URL") || v.ends_with("REDIS_URL"));
             let value = if secret { "***".to_string() } else { value };
             let why = e.to_string();
             let why = why.lines().next().unwrap_or("").rsplit(": ").next().unwrap_or("").to_string();
@@ -214,10 +220,19 @@ async fn main() -> ExitCode {
                     println!("VIOLATION {}: {}", v.check, v.detail);
                 }
                 let failing: Vec<String> = report.counts.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} {n}")).collect();
-                println!("audit of {} seats, {} bookings, {} payments: {}", report.seats, report.bookings, report.payments,
-                    if report.ok { "every invariant holds".to_string() } else { format!("violations: {}", failing.join(", ")) });
+                println!(
+                    "audit of {} seats, {} bookings, {} payments: {}",
+                    report.seats,
+                    report.bookings,
+                    report.payments,
+                    if report.ok { "every invariant holds".to_string() } else { format!("violations: {}", failing.join(", ")) }
+                );
             }
-            if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Command::Bench(args) => match bench::run(args).await {
             Ok(()) => ExitCode::SUCCESS,

@@ -26,7 +26,9 @@ fn free_port() -> u16 {
 
 fn spawn<K: AsRef<std::ffi::OsStr>>(envs: &[(K, String)], data: &std::path::Path) -> Proc {
     let mut cmd = Command::new(BIN);
-    cmd.arg("serve").env_clear().env("PATH", std::env::var("PATH").unwrap_or_default())
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("TICKETING_DATA_DIR", data)
         .env("TICKETING_RATE_LIMIT_PER_MINUTE", "0")
         .env("TICKETING_ADMIN_EMAIL", "admin@example.com")
@@ -73,7 +75,10 @@ async fn call(c: &reqwest::Client, method: reqwest::Method, url: String, token: 
 /// The caller's active reservations (ids).
 async fn active_reservation_ids(c: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
     let (_, b) = call(c, reqwest::Method::GET, format!("{base}/api/inventory/reservations/me"), Some(token), None).await;
-    b["reservations"].as_array().map(|l| l.iter().filter(|r| r["status"] == "ACTIVE").map(|r| r["reservationId"].clone()).collect()).unwrap_or_default()
+    b["reservations"]
+        .as_array()
+        .map(|l| l.iter().filter(|r| r["status"] == "ACTIVE").map(|r| r["reservationId"].clone()).collect())
+        .unwrap_or_default()
 }
 
 /// The scenario; returns (step, status, the keys of the body) for comparison across topologies.
@@ -86,11 +91,27 @@ async fn scenario(base: &str) -> Vec<(String, u16, Vec<String>)> {
         keys.sort();
         out.push((step.to_string(), s, keys));
     };
-    let (s, b) = call(&c, M::POST, format!("{base}/api/auth/register"), None, Some(json!({"email": "fan@example.com", "password": "password123", "name": "Fan"}))).await;
+    let (s, b) = call(
+        &c,
+        M::POST,
+        format!("{base}/api/auth/register"),
+        None,
+        Some(json!({"email": "fan@example.com", "password": "password123", "name": "Fan"})),
+    )
+    .await;
     log("register", s, &b);
-    let (s, b) = call(&c, M::POST, format!("{base}/api/auth/register"), None, Some(json!({"email": "FAN@example.com ", "password": "password123", "name": "Fan"}))).await;
+    let (s, b) = call(
+        &c,
+        M::POST,
+        format!("{base}/api/auth/register"),
+        None,
+        Some(json!({"email": "FAN@example.com ", "password": "password123", "name": "Fan"})),
+    )
+    .await;
     log("register again", s, &b);
-    let (s, b) = call(&c, M::POST, format!("{base}/api/auth/login"), None, Some(json!({"email": "fan@example.com", "password": "password123"}))).await;
+    let (s, b) =
+        call(&c, M::POST, format!("{base}/api/auth/login"), None, Some(json!({"email": "fan@example.com", "password": "password123"})))
+            .await;
     log("login", s, &b);
     let user = b["accessToken"].as_str().unwrap_or_default().to_string();
     let refresh = b["refreshToken"].as_str().unwrap_or_default().to_string();
@@ -98,25 +119,48 @@ async fn scenario(base: &str) -> Vec<(String, u16, Vec<String>)> {
     log("me", s, &b);
     let (s, b) = call(&c, M::POST, format!("{base}/api/auth/refresh"), None, Some(json!({"refreshToken": refresh}))).await;
     log("refresh", s, &b);
-    let (s, b) = call(&c, M::POST, format!("{base}/api/auth/login"), None, Some(json!({"email": "admin@example.com", "password": "admin-password"}))).await;
+    let (s, b) = call(
+        &c,
+        M::POST,
+        format!("{base}/api/auth/login"),
+        None,
+        Some(json!({"email": "admin@example.com", "password": "admin-password"})),
+    )
+    .await;
     log("admin login", s, &b);
     let admin = b["accessToken"].as_str().unwrap_or_default().to_string();
     let (s, b) = call(&c, M::POST, format!("{base}/api/events"), Some(&user), Some(json!({}))).await;
     log("create as user", s, &b);
-    let (s, ev) = call(&c, M::POST, format!("{base}/api/events"), Some(&admin), Some(json!({"eventName": "Split", "category": "CONCERT",
-        "venueName": "Hall", "city": "Porto", "eventDate": "2031-01-01T20:00:00Z", "saleStartTime": "2030-12-01T10:00:00Z"}))).await;
+    let (s, ev) = call(
+        &c,
+        M::POST,
+        format!("{base}/api/events"),
+        Some(&admin),
+        Some(json!({"eventName": "Split", "category": "CONCERT",
+        "venueName": "Hall", "city": "Porto", "eventDate": "2031-01-01T20:00:00Z", "saleStartTime": "2030-12-01T10:00:00Z"})),
+    )
+    .await;
     log("create", s, &ev);
     let id = ev["eventId"].as_str().unwrap_or_default().to_string();
     let (s, b) = call(&c, M::GET, format!("{base}/api/events?city=porto"), None, None).await;
     log("list", s, &b);
-    let (s, b) = call(&c, M::PUT, format!("{base}/api/inventory/events/{id}/seats"), Some(&admin), Some(json!({"sections": [
-        {"section": "A", "seatType": "REGULAR", "price": 20.5, "rows": [{"rowNumber": 1, "seats": 10}]}]}))).await;
+    let (s, b) = call(
+        &c,
+        M::PUT,
+        format!("{base}/api/inventory/events/{id}/seats"),
+        Some(&admin),
+        Some(json!({"sections": [
+        {"section": "A", "seatType": "REGULAR", "price": 20.5, "rows": [{"rowNumber": 1, "seats": 10}]}]})),
+    )
+    .await;
     log("layout", s, &b);
-    let (s, b) = call(&c, M::POST, format!("{base}/api/inventory/reservations"), Some(&user), Some(json!({"eventId": id, "quantity": 2}))).await;
+    let (s, b) =
+        call(&c, M::POST, format!("{base}/api/inventory/reservations"), Some(&user), Some(json!({"eventId": id, "quantity": 2}))).await;
     log("reserve before sale", s, &b);
     let (s, b) = call(&c, M::PUT, format!("{base}/api/events/{id}/status"), Some(&admin), Some(json!({"status": "ON_SALE"}))).await;
     log("open sale", s, &b);
-    let (s, b) = call(&c, M::POST, format!("{base}/api/inventory/reservations"), Some(&user), Some(json!({"eventId": id, "quantity": 2}))).await;
+    let (s, b) =
+        call(&c, M::POST, format!("{base}/api/inventory/reservations"), Some(&user), Some(json!({"eventId": id, "quantity": 2}))).await;
     log("reserve", s, &b);
     assert_eq!(b["totalAmount"], json!(41.0), "{b}");
     let (s, b) = call(&c, M::GET, format!("{base}/api/inventory/events/{id}/availability"), None, None).await;
@@ -135,14 +179,22 @@ async fn scenario(base: &str) -> Vec<(String, u16, Vec<String>)> {
     // A booking is mailed: the notifier reads the booking outbox, the event and the account
     // (over HTTP from other processes when split); here the mail goes to the spool.
     let ids: Vec<Value> = active_reservation_ids(&c, base, &user).await;
-    let (s, b) = call(&c, M::POST, format!("{base}/api/bookings/confirm"), Some(&user), Some(json!({"reservationIds": ids,
+    let (s, b) = call(
+        &c,
+        M::POST,
+        format!("{base}/api/bookings/confirm"),
+        Some(&user),
+        Some(json!({"reservationIds": ids,
         "idempotencyKey": "topology-1", "paymentMethod": {"type": "CREDIT_CARD", "cardNumber": "4242424242424242",
-        "expiryMonth": 12, "expiryYear": 2035, "cvv": "123"}}))).await;
+        "expiryMonth": 12, "expiryYear": 2035, "cvv": "123"}})),
+    )
+    .await;
     log("confirm", s, &b);
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let (s, b) = call(&c, M::GET, format!("{base}/api/notifications/me"), Some(&user), None).await;
-        let sent = b["notifications"].as_array().is_some_and(|l| l.iter().any(|n| n["type"] == "BOOKING_CONFIRMED" && n["status"] == "SENT"));
+        let sent =
+            b["notifications"].as_array().is_some_and(|l| l.iter().any(|n| n["type"] == "BOOKING_CONFIRMED" && n["status"] == "SENT"));
         if sent {
             log("notifications", s, &b);
             break;
@@ -193,7 +245,7 @@ async fn split_processes_answer_like_one_embedded_process() {
         v.push(("TICKETING_PORT".to_string(), port.to_string()));
         v
     };
-    let mut procs = vec![
+    let mut procs = [
         (spawn(&with("auth", pa), &dir.path().join("a")), pa),
         (spawn(&with(REST, pr), &dir.path().join("r")), pr),
         (spawn(&with("gateway,events", pg), &dir.path().join("g")), pg),
@@ -215,7 +267,12 @@ fn a_bad_setting_stops_start_up_with_one_line() {
     let out = Command::new(BIN).arg("serve").env("TICKETING_MYSQL_URL", "postgres://user:hunter2@x").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TICKETING_MYSQL_URL") && !err.contains("hunter2"), "{err}");
-    let out = Command::new(BIN).arg("serve").env("TICKETING_MYSQL_URL", "mysql://root@127.0.0.1:3306/x").env_remove("TICKETING_JWT_SECRET").output().unwrap();
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("TICKETING_MYSQL_URL", "mysql://root@127.0.0.1:3306/x")
+        .env_remove("TICKETING_JWT_SECRET")
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("TICKETING_JWT_SECRET"), "{err}");
 }
@@ -224,8 +281,16 @@ fn a_bad_setting_stops_start_up_with_one_line() {
 fn help_documents_every_setting() {
     let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for v in ["TICKETING_PORT", "TICKETING_DATA_DIR", "TICKETING_MYSQL_URL", "TICKETING_REDIS_URL", "TICKETING_JWT_SECRET",
-              "TICKETING_RESERVATION_TTL_SECS", "TICKETING_RATE_LIMIT_PER_MINUTE", "TICKETING_CORS_ORIGINS"] {
+    for v in [
+        "TICKETING_PORT",
+        "TICKETING_DATA_DIR",
+        "TICKETING_MYSQL_URL",
+        "TICKETING_REDIS_URL",
+        "TICKETING_JWT_SECRET",
+        "TICKETING_RESERVATION_TTL_SECS",
+        "TICKETING_RATE_LIMIT_PER_MINUTE",
+        "TICKETING_CORS_ORIGINS",
+    ] {
         assert!(help.contains(v), "{v} missing from --help");
     }
 }

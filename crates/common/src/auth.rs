@@ -71,12 +71,7 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
         validation.leeway = 0;
-        Self {
-            enc: EncodingKey::from_secret(secret),
-            dec: DecodingKey::from_secret(secret),
-            validation,
-            access_ttl_secs,
-        }
+        Self { enc: EncodingKey::from_secret(secret), dec: DecodingKey::from_secret(secret), validation, access_ttl_secs }
     }
 
     pub fn issue(&self, sub: &str, role: Role) -> String {
@@ -143,14 +138,8 @@ fn claims_from_parts(parts: &Parts) -> Result<Claims, ApiError> {
     if let Some(c) = parts.extensions.get::<Claims>() {
         return Ok(c.clone());
     }
-    let keys = parts
-        .extensions
-        .get::<Arc<JwtKeys>>()
-        .ok_or_else(|| ApiError::internal("JwtKeys missing from request extensions"))?;
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+    let keys = parts.extensions.get::<Arc<JwtKeys>>().ok_or_else(|| ApiError::internal("JwtKeys missing from request extensions"))?;
+    let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let value = header.to_str().map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
     keys.verify_header(value)
 }

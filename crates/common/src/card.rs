@@ -54,7 +54,7 @@ pub fn luhn_ok(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl Card {
@@ -113,7 +113,14 @@ mod tests {
     use super::*;
 
     fn card(n: &str) -> Card {
-        Card { kind: "CREDIT_CARD".into(), card_number: n.into(), expiry_month: 12, expiry_year: 2099, cvv: "123".into(), cardholder_name: None }
+        Card {
+            kind: "CREDIT_CARD".into(),
+            card_number: n.into(),
+            expiry_month: 12,
+            expiry_year: 2099,
+            cvv: "123".into(),
+            cardholder_name: None,
+        }
     }
 
     #[test]

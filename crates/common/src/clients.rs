@@ -137,11 +137,7 @@ pub struct ServiceHttp {
 
 impl ServiceHttp {
     pub fn new(base: &str, keys: Arc<JwtKeys>, caller: &'static str, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .build()
-            .expect("http client");
+        let http = reqwest::Client::builder().timeout(timeout).pool_max_idle_per_host(64).build().expect("http client");
         Self { base: base.trim_end_matches('/').to_string(), http, keys, caller }
     }
 
@@ -151,17 +147,11 @@ impl ServiceHttp {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Option<T>, ApiError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{}", self.base, path))
-            .bearer_auth(self.keys.service_token(self.caller));
+        let mut req = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(self.keys.service_token(self.caller));
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ApiError::unavailable(format!("{} unreachable: {}", self.base, e.without_url())))?;
+        let resp = req.send().await.map_err(|e| ApiError::unavailable(format!("{} unreachable: {}", self.base, e.without_url())))?;
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -171,9 +161,7 @@ impl ServiceHttp {
             if bytes.is_empty() {
                 return Ok(serde_json::from_slice(b"null").ok());
             }
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| ApiError::internal(format!("bad answer from {path}: {e}")));
+            return serde_json::from_slice(&bytes).map(Some).map_err(|e| ApiError::internal(format!("bad answer from {path}: {e}")));
         }
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         let code = axum::http::StatusCode::from_u16(status.as_u16()).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
@@ -224,9 +212,7 @@ impl ServiceHttp {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| ApiError::unavailable(e.without_url().to_string()))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| ApiError::internal(format!("bad answer from {path}: {e}")));
+            return serde_json::from_slice(&bytes).map(Some).map_err(|e| ApiError::internal(format!("bad answer from {path}: {e}")));
         }
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if status == reqwest::StatusCode::NOT_FOUND && body.get("error").and_then(|v| v.as_str()) != Some("NOT_FOUND") {
@@ -394,10 +380,16 @@ pub struct HttpPaymentsClient(pub ServiceHttp);
 #[async_trait]
 impl PaymentsApi for HttpPaymentsClient {
     async fn charge(&self, req: &ChargeRequest) -> Result<Payment, ApiError> {
-        self.0.post("/internal/payment/charges", req).await?.ok_or_else(|| ApiError::unavailable("the payment service does not offer charges"))
+        self.0
+            .post("/internal/payment/charges", req)
+            .await?
+            .ok_or_else(|| ApiError::unavailable("the payment service does not offer charges"))
     }
     async fn settle(&self, req: &SettleRequest) -> Result<Payment, ApiError> {
-        self.0.post("/internal/payment/charges/settle", req).await?.ok_or_else(|| ApiError::unavailable("the payment service does not offer settle"))
+        self.0
+            .post("/internal/payment/charges/settle", req)
+            .await?
+            .ok_or_else(|| ApiError::unavailable("the payment service does not offer settle"))
     }
     async fn get(&self, payment_id: &str) -> Result<Option<Payment>, ApiError> {
         match self.0.get(&format!("/internal/payment/payments/{payment_id}")).await {

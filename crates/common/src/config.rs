@@ -87,10 +87,7 @@ fn parse_services(s: &str) -> Result<Vec<Service>, String> {
             return Ok(Service::ALL.to_vec());
         }
         let svc = Service::parse(part).ok_or_else(|| {
-            format!(
-                "unknown service '{part}' (known: all, {})",
-                Service::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
-            )
+            format!("unknown service '{part}' (known: all, {})", Service::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "))
         })?;
         if !out.contains(&svc) {
             out.push(svc);
@@ -316,7 +313,7 @@ fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
 impl Config {
     /// A configuration with every default, for tests and tools.
     pub fn for_tests(data_dir: PathBuf) -> Config {
-        use clap::{FromArgMatches, Command};
+        use clap::{Command, FromArgMatches};
         let cmd = Config::augment_args(Command::new("t").no_binary_name(true));
         let m = cmd.try_get_matches_from(Vec::<String>::new()).expect("defaults parse");
         let mut c = Config::from_arg_matches(&m).expect("defaults");

@@ -73,8 +73,14 @@ impl ErrorCode {
             Forbidden | NotAdmitted => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            SeatUnavailable | ReservationExpired | ReservationNotActive | EventNotOnSale
-            | InvalidStateTransition | EmailTaken | IdempotencyKeyInUse | TicketLimitExceeded
+            SeatUnavailable
+            | ReservationExpired
+            | ReservationNotActive
+            | EventNotOnSale
+            | InvalidStateTransition
+            | EmailTaken
+            | IdempotencyKeyInUse
+            | TicketLimitExceeded
             | Conflict => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -84,14 +90,32 @@ impl ErrorCode {
         }
     }
 
-    pub fn from_str(code: &str) -> Option<Self> {
+    /// The code named `code` on the wire (`SEAT_UNAVAILABLE`).
+    pub fn parse(code: &str) -> Option<Self> {
         use ErrorCode::*;
         const ALL: [ErrorCode; 22] = [
-            ValidationError, IdempotencyKeyMissing, Unauthorized, PaymentFailed, Forbidden,
-            NotAdmitted, NotFound, MethodNotAllowed, SeatUnavailable, ReservationExpired,
-            ReservationNotActive, EventNotOnSale, InvalidStateTransition, EmailTaken,
-            IdempotencyKeyInUse, TicketLimitExceeded, Conflict, PayloadTooLarge,
-            IdempotencyKeyReused, RateLimited, Unavailable, Internal,
+            ValidationError,
+            IdempotencyKeyMissing,
+            Unauthorized,
+            PaymentFailed,
+            Forbidden,
+            NotAdmitted,
+            NotFound,
+            MethodNotAllowed,
+            SeatUnavailable,
+            ReservationExpired,
+            ReservationNotActive,
+            EventNotOnSale,
+            InvalidStateTransition,
+            EmailTaken,
+            IdempotencyKeyInUse,
+            TicketLimitExceeded,
+            Conflict,
+            PayloadTooLarge,
+            IdempotencyKeyReused,
+            RateLimited,
+            Unavailable,
+            Internal,
         ];
         ALL.into_iter().find(|c| c.as_str() == code)
     }
@@ -152,11 +176,11 @@ impl ApiError {
     }
     /// Rebuild an error from a body another service answered with.
     pub fn from_body(status: StatusCode, body: &Value) -> Self {
-        let code = body
-            .get("error")
-            .and_then(Value::as_str)
-            .and_then(ErrorCode::from_str)
-            .unwrap_or(if status.is_server_error() { ErrorCode::Unavailable } else { ErrorCode::Conflict });
+        let code = body.get("error").and_then(Value::as_str).and_then(ErrorCode::parse).unwrap_or(if status.is_server_error() {
+            ErrorCode::Unavailable
+        } else {
+            ErrorCode::Conflict
+        });
         let message = body.get("message").and_then(Value::as_str).unwrap_or("").to_string();
         let mut e = Self::new(code, message);
         if let Some(obj) = body.as_object() {

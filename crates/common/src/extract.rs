@@ -93,7 +93,10 @@ pub fn text_field(field: &str, value: &str, min: usize, max: usize) -> Result<St
     let t = value.trim();
     let n = t.chars().count();
     if n < min {
-        return Err(ApiError::validation(field, if min <= 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") }));
+        return Err(ApiError::validation(
+            field,
+            if min <= 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") },
+        ));
     }
     if n > max {
         return Err(ApiError::validation(field, format!("must be at most {max} characters")));

@@ -24,11 +24,7 @@ pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), Str
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
@@ -84,10 +80,11 @@ pub fn health_router(ready: ReadyCheck) -> Router {
                 }
             }),
         )
-        .route("/metrics", get(move || {
-            let handle = handle.clone();
-            async move {
-                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render())
-            }
-        }))
+        .route(
+            "/metrics",
+            get(move || {
+                let handle = handle.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()) }
+            }),
+        )
 }

@@ -19,10 +19,28 @@ pub const BEARER: &str = "bearer";
 pub const ERROR_CODES: [ErrorCode; 22] = {
     use ErrorCode::*;
     [
-        ValidationError, IdempotencyKeyMissing, Unauthorized, PaymentFailed, Forbidden, NotAdmitted, NotFound,
-        MethodNotAllowed, SeatUnavailable, ReservationExpired, ReservationNotActive, EventNotOnSale,
-        InvalidStateTransition, EmailTaken, IdempotencyKeyInUse, TicketLimitExceeded, Conflict, PayloadTooLarge,
-        IdempotencyKeyReused, RateLimited, Unavailable, Internal,
+        ValidationError,
+        IdempotencyKeyMissing,
+        Unauthorized,
+        PaymentFailed,
+        Forbidden,
+        NotAdmitted,
+        NotFound,
+        MethodNotAllowed,
+        SeatUnavailable,
+        ReservationExpired,
+        ReservationNotActive,
+        EventNotOnSale,
+        InvalidStateTransition,
+        EmailTaken,
+        IdempotencyKeyInUse,
+        TicketLimitExceeded,
+        Conflict,
+        PayloadTooLarge,
+        IdempotencyKeyReused,
+        RateLimited,
+        Unavailable,
+        Internal,
     ]
 };
 

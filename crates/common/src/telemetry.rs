@@ -7,14 +7,9 @@ use std::sync::OnceLock;
 pub fn init_logging(format: &str) {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
         let builder = tracing_subscriber::fmt().with_env_filter(filter);
-        let _ = if format == "json" {
-            builder.json().flatten_event(true).with_current_span(true).try_init()
-        } else {
-            builder.try_init()
-        };
+        let _ = if format == "json" { builder.json().flatten_event(true).with_current_span(true).try_init() } else { builder.try_init() };
     });
 }
 

@@ -8,9 +8,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn to_rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 pub fn opt_rfc3339(ms: Option<i64>) -> Option<String> {

@@ -50,6 +50,10 @@ pub fn feed_router(svc: Arc<EventsService>) -> Router {
     Router::new().route("/internal/events/{event_id}/view", get(view)).with_state(svc)
 }
 
-async fn view(State(s): State<Arc<EventsService>>, _: ServiceCaller, Path(id): Path<String>) -> Result<axum::Json<crate::model::EventView>, ApiError> {
+async fn view(
+    State(s): State<Arc<EventsService>>,
+    _: ServiceCaller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<crate::model::EventView>, ApiError> {
     Ok(axum::Json(s.get(&id).await?))
 }

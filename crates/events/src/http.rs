@@ -34,10 +34,7 @@ struct OutboxQuery {
 }
 
 fn routes() -> OpenApiRouter<Arc<EventsService>> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get_one, update, delete))
-        .routes(routes!(set_status))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update, delete)).routes(routes!(set_status))
 }
 
 pub fn router(svc: Arc<EventsService>) -> Router {

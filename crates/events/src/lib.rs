@@ -16,8 +16,8 @@ pub mod model;
 mod service;
 mod store;
 
-pub use http::{internal_router, openapi, router};
 pub use feed::feed_router;
+pub use http::{internal_router, openapi, router};
 pub use model::{EventInput, Status};
 pub use service::EventsService;
 pub use store::audit_limits;

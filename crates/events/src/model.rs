@@ -185,8 +185,14 @@ impl EventInput {
     pub fn apply(self, row: &mut EventRow, creating: bool) -> Result<(), ApiError> {
         use common::extract::text_field;
         if creating {
-            for (f, v) in [("eventName", &self.event_name), ("category", &self.category), ("venueName", &self.venue_name),
-                           ("city", &self.city), ("eventDate", &self.event_date), ("saleStartTime", &self.sale_start_time)] {
+            for (f, v) in [
+                ("eventName", &self.event_name),
+                ("category", &self.category),
+                ("venueName", &self.venue_name),
+                ("city", &self.city),
+                ("eventDate", &self.event_date),
+                ("saleStartTime", &self.sale_start_time),
+            ] {
                 required(f, v)?;
             }
         }
@@ -310,9 +316,15 @@ mod tests {
     #[test]
     fn the_status_machine_is_the_contract() {
         let allowed = [
-            (Upcoming, OnSale), (OnSale, SoldOut), (SoldOut, OnSale),
-            (Upcoming, Cancelled), (OnSale, Cancelled), (SoldOut, Cancelled),
-            (Upcoming, Completed), (OnSale, Completed), (SoldOut, Completed),
+            (Upcoming, OnSale),
+            (OnSale, SoldOut),
+            (SoldOut, OnSale),
+            (Upcoming, Cancelled),
+            (OnSale, Cancelled),
+            (SoldOut, Cancelled),
+            (Upcoming, Completed),
+            (OnSale, Completed),
+            (SoldOut, Completed),
         ];
         for a in Status::ALL {
             for b in Status::ALL {

@@ -102,16 +102,16 @@ impl EventsService {
     }
 
     pub async fn set_status(&self, id: &str, status: &str) -> Result<EventView, ApiError> {
-        let to = Status::parse(status).ok_or_else(|| {
-            ApiError::validation("status", format!("must be one of {}", Status::ALL.map(|s| s.as_str()).join(", ")))
-        })?;
+        let to = Status::parse(status)
+            .ok_or_else(|| ApiError::validation("status", format!("must be one of {}", Status::ALL.map(|s| s.as_str()).join(", "))))?;
         let row = self.load(id).await?;
         let from = Status::parse(&row.status).unwrap_or(Status::Upcoming);
         if from == to {
             // Asking for the status the event already has changes nothing.
             return Ok(EventView::from(&row));
         }
-        let invalid = || ApiError::new(ErrorCode::InvalidStateTransition, format!("cannot move an event from {} to {}", from.as_str(), to.as_str()));
+        let invalid =
+            || ApiError::new(ErrorCode::InvalidStateTransition, format!("cannot move an event from {} to {}", from.as_str(), to.as_str()));
         if !from.can_move_to(to) {
             return Err(invalid());
         }
@@ -119,7 +119,10 @@ impl EventsService {
             return Err(ApiError::new(ErrorCode::InvalidStateTransition, "an event is COMPLETED only after its date has passed"));
         }
         if from == Status::Upcoming && to == Status::OnSale && row.total_seats == 0 && !self.has_seats(id).await? {
-            return Err(ApiError::new(ErrorCode::InvalidStateTransition, "an event with no seat layout cannot go on sale: save its seats first"));
+            return Err(ApiError::new(
+                ErrorCode::InvalidStateTransition,
+                "an event with no seat layout cannot go on sale: save its seats first",
+            ));
         }
         let moved = self.store.transition(id, from, to).await?;
         self.changed(id).await;
@@ -154,7 +157,9 @@ impl EventsService {
             None => None,
         };
         let date_from = match nonempty(q.date_from) {
-            Some(s) => Some(common::time::parse_rfc3339(&s).ok_or_else(|| ApiError::validation("dateFrom", "must be a date or RFC 3339 timestamp"))?),
+            Some(s) => Some(
+                common::time::parse_rfc3339(&s).ok_or_else(|| ApiError::validation("dateFrom", "must be a date or RFC 3339 timestamp"))?,
+            ),
             None => None,
         };
         let date_to = match nonempty(q.date_to) {

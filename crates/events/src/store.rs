@@ -47,7 +47,8 @@ impl EventsStore {
 
     pub async fn get(&self, id: &str) -> Result<Option<EventRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {COLUMNS} FROM events WHERE event_id = ?"))
-            .bind(id).fetch_optional(p).await).map_err(Into::into)
+            .bind(id).fetch_optional(p).await)
+        .map_err(Into::into)
     }
 
     /// Write the editable fields, only if the row still has the `updated_at` that was read
@@ -92,8 +93,14 @@ impl EventsStore {
             Status::Cancelled => "EventCancelled",
             _ => "EventStatusChanged",
         };
-        store::outbox::append(tx, "event", id, event_type,
-            &serde_json::json!({"eventId": id, "from": from.as_str(), "status": to.as_str()})).await?;
+        store::outbox::append(
+            tx,
+            "event",
+            id,
+            event_type,
+            &serde_json::json!({"eventId": id, "from": from.as_str(), "status": to.as_str()}),
+        )
+        .await?;
         Ok(true)
     }
 
@@ -179,7 +186,8 @@ impl EventsStore {
         if n == 0 {
             return Ok(false);
         }
-        store::outbox::append(&mut tx, "event", &c.event_id, "EventAvailabilityChanged", &serde_json::to_value(c).unwrap_or_default()).await?;
+        store::outbox::append(&mut tx, "event", &c.event_id, "EventAvailabilityChanged", &serde_json::to_value(c).unwrap_or_default())
+            .await?;
         let moved = if c.total > 0 && c.available == 0 {
             Self::transition_in(&mut tx, &c.event_id, Status::OnSale, Status::SoldOut).await?
         } else if c.available > 0 {

@@ -117,11 +117,7 @@ async fn rate_limit(limiter: Arc<ratelimit::RateLimiter>, req: Request, next: Ne
 /// Refuse a declared oversized body before reading it (a streamed one is cut at 1 MiB by the body
 /// limit of the extractors and the proxy).
 async fn body_cap(req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > common::http::MAX_BODY_BYTES as u64) {
         return ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than 1 MiB").into_response();
     }
@@ -130,11 +126,8 @@ async fn body_cap(req: Request, next: Next) -> Response {
 
 fn cors(origins: &str) -> CorsLayer {
     let list: Vec<&str> = origins.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    let allow = if list.contains(&"*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
+    let allow =
+        if list.contains(&"*") { AllowOrigin::any() } else { AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok())) };
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::OPTIONS])

@@ -15,11 +15,7 @@ pub struct Remote {
 
 impl Remote {
     pub fn new(base: &str) -> Arc<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .build()
-            .expect("http client");
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).pool_max_idle_per_host(256).build().expect("http client");
         Arc::new(Self { base: base.trim_end_matches('/').to_string(), http })
     }
 }
@@ -54,13 +50,7 @@ pub async fn forward(State(remote): State<Arc<Remote>>, req: Request) -> Respons
             headers.insert(HeaderName::from_static("x-forwarded-for"), v);
         }
     }
-    let sent = remote
-        .http
-        .request(parts.method, format!("{}{}", remote.base, path))
-        .headers(headers)
-        .body(bytes)
-        .send()
-        .await;
+    let sent = remote.http.request(parts.method, format!("{}{}", remote.base, path)).headers(headers).body(bytes).send().await;
     let resp = match sent {
         Ok(r) => r,
         Err(e) => {
@@ -84,4 +74,3 @@ pub async fn forward(State(remote): State<Arc<Remote>>, req: Request) -> Respons
         }
     }
 }
-

@@ -67,7 +67,8 @@ mod tests {
 
     async fn get(router: &axum::Router, path: &str) -> (StatusCode, String, String) {
         let r = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
-        let (status, cache) = (r.status(), r.headers().get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default());
+        let (status, cache) =
+            (r.status(), r.headers().get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default());
         let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
         (status, String::from_utf8_lossy(&body).into_owned(), cache)
     }

@@ -69,7 +69,8 @@ async fn decide(store: &InventoryStore, ttl_ms: i64, jobs: Vec<Job>) {
     let together = ::store::retry(3, || {
         let now = common::time::now_ms();
         store.reserve_many(&reqs, now + ttl_ms, now)
-    }).await;
+    })
+    .await;
     match together {
         Ok(Some(decided)) => {
             for (reply, d) in replies.into_iter().zip(decided) {
@@ -89,7 +90,8 @@ async fn decide(store: &InventoryStore, ttl_ms: i64, jobs: Vec<Job>) {
                 let d = ::store::retry(3, || {
                     let now = common::time::now_ms();
                     store.reserve(&req.event_id, &req.user_id, &req.seat_ids, None, now + ttl_ms, now)
-                }).await;
+                })
+                .await;
                 let _ = reply.send(d.map_err(ApiError::from));
             }
         }

@@ -113,7 +113,12 @@ pub struct Seats {
 
 impl Seats {
     fn new(rows: Vec<SeatRow>) -> Self {
-        let mut seats = Seats { loaded_at: Some(Instant::now()), full_at: Some(Instant::now()), synced_ms: common::time::now_ms(), ..Default::default() };
+        let mut seats = Seats {
+            loaded_at: Some(Instant::now()),
+            full_at: Some(Instant::now()),
+            synced_ms: common::time::now_ms(),
+            ..Default::default()
+        };
         for (i, s) in rows.iter().enumerate() {
             seats.by_number.insert(s.seat_number.clone(), i);
             seats.by_id.insert(s.seat_id.clone(), i);
@@ -325,7 +330,11 @@ impl Board {
     /// only when it was wrong, or very old); otherwise every [`SHARED_FULL_EVERY`], reading only
     /// the changed seats in between.
     fn full_every(&self) -> Duration {
-        if self.exclusive { Duration::ZERO } else { SHARED_FULL_EVERY }
+        if self.exclusive {
+            Duration::ZERO
+        } else {
+            SHARED_FULL_EVERY
+        }
     }
 
     /// Is this process the only writer, so that the board is exact?
@@ -441,7 +450,8 @@ mod tests {
     fn layout() -> Vec<SeatRow> {
         let l: crate::model::LayoutInput = serde_json::from_value(serde_json::json!({"sections": [
             {"section": "A", "seatType": "REGULAR", "price": 10, "rows": [{"rowNumber": 1, "seats": 3}, {"rowNumber": 2, "seats": 3}]},
-            {"section": "B", "seatType": "VIP", "price": 20, "rows": [{"rowNumber": 1, "seats": 4}]}]})).unwrap();
+            {"section": "B", "seatType": "VIP", "price": 20, "rows": [{"rowNumber": 1, "seats": 4}]}]}))
+        .unwrap();
         l.into_seats("e").unwrap()
     }
 
@@ -462,7 +472,8 @@ mod tests {
     fn counts_kept_change_by_change_equal_a_recount_at_every_moment() {
         let mut seats = Seats::new(layout());
         let t = 1_000_000;
-        let (a, b, c, d) = (hold(&seats, 0, "a", t + 100), hold(&seats, 1, "b", t + 50), hold(&seats, 6, "c", t + 10), hold(&seats, 7, "d", t + 30));
+        let (a, b, c, d) =
+            (hold(&seats, 0, "a", t + 100), hold(&seats, 1, "b", t + 50), hold(&seats, 6, "c", t + 10), hold(&seats, 7, "d", t + 30));
         for r in [&a, &b, &c, &d] {
             seats.apply(Change::Held, r);
         }

@@ -230,4 +230,3 @@ async fn free(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<i
 async fn cleanup(State(s): S, _: ServiceCaller) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(serde_json::json!({"expired": s.cleanup_once().await?})))
 }
-

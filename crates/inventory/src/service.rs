@@ -78,8 +78,10 @@ fn now() -> i64 {
 /// How a refusal from the store reads to a client.
 fn refusal(r: Refusal) -> ApiError {
     match r {
-        Refusal::Unavailable(seats) => ApiError::new(ErrorCode::SeatUnavailable, "some of the seats are not available; nothing was reserved")
-            .with("unavailableSeats", seats),
+        Refusal::Unavailable(seats) => {
+            ApiError::new(ErrorCode::SeatUnavailable, "some of the seats are not available; nothing was reserved")
+                .with("unavailableSeats", seats)
+        }
         Refusal::NotFound => ApiError::not_found("reservation"),
         Refusal::NotOwner => ApiError::forbidden("not your reservation"),
         Refusal::Expired => ApiError::new(ErrorCode::ReservationExpired, "the reservation has expired"),
@@ -138,7 +140,15 @@ fn check_ids(field: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
 impl InventoryService {
     pub fn new(db: store::Db, events: Arc<dyn EventsApi>, locks: Arc<dyn LockManager>, cfg: InventoryConfig) -> Self {
         let board = Board::new(!db.is_mysql());
-        Self { store: InventoryStore::new(db), events, locks, cfg, admissions: std::sync::OnceLock::new(), board, batcher: std::sync::OnceLock::new() }
+        Self {
+            store: InventoryStore::new(db),
+            events,
+            locks,
+            cfg,
+            admissions: std::sync::OnceLock::new(),
+            board,
+            batcher: std::sync::OnceLock::new(),
+        }
     }
 
     /// Wire the waiting room's gate (once, at start).
@@ -169,7 +179,10 @@ impl InventoryService {
     pub async fn put_layout(&self, event_id: &str, input: LayoutInput) -> Result<serde_json::Value, ApiError> {
         let ev = self.event(event_id).await?;
         if ev.status != "UPCOMING" {
-            return Err(ApiError::new(ErrorCode::Conflict, format!("the seat layout can change only while the event is UPCOMING (it is {})", ev.status)));
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("the seat layout can change only while the event is UPCOMING (it is {})", ev.status),
+            ));
         }
         let seats = input.into_seats(event_id)?;
         if !self.store.replace_layout(event_id, &seats, now()).await? {
@@ -211,8 +224,15 @@ impl InventoryService {
             self.event(&c.event_id).await?;
         }
         Ok(Availability {
-            event_id: c.event_id.clone(), total: c.total, available: c.available, reserved: c.reserved,
-            booked: c.booked, blocked: c.blocked, min_price: c.min_price, max_price: c.max_price, sections,
+            event_id: c.event_id.clone(),
+            total: c.total,
+            available: c.available,
+            reserved: c.reserved,
+            booked: c.booked,
+            blocked: c.blocked,
+            min_price: c.min_price,
+            max_price: c.max_price,
+            sections,
         })
     }
 
@@ -282,15 +302,18 @@ impl InventoryService {
             Wanted::Best { quantity, section } => {
                 let eb = self.board.get(&self.store, event_id).await?;
                 let board = eb.seats();
-                let free: Vec<&SeatRow> = board.rows.iter()
-                    .filter(|s| s.is_free(t) && section.as_ref().is_none_or(|x| &s.section == x))
-                    .collect();
+                let free: Vec<&SeatRow> =
+                    board.rows.iter().filter(|s| s.is_free(t) && section.as_ref().is_none_or(|x| &s.section == x)).collect();
                 if let Some(s) = section.as_ref().filter(|s| free.is_empty() && !board.has_section(s)) {
                     return Err(ApiError::validation("section", format!("no section '{s}' in this event")));
                 }
-                let slots: Vec<Slot> = free.iter().map(|s| Slot { section_order: s.section_order, row_no: s.row_no, seat_index: s.seat_index, row_size: s.row_size }).collect();
+                let slots: Vec<Slot> = free
+                    .iter()
+                    .map(|s| Slot { section_order: s.section_order, row_no: s.row_no, seat_index: s.seat_index, row_size: s.row_size })
+                    .collect();
                 let picked = best_available(&slots, *quantity).ok_or_else(|| {
-                    ApiError::new(ErrorCode::SeatUnavailable, format!("only {} seats are available", free.len())).with("unavailableSeats", Vec::<String>::new())
+                    ApiError::new(ErrorCode::SeatUnavailable, format!("only {} seats are available", free.len()))
+                        .with("unavailableSeats", Vec::<String>::new())
                 })?;
                 picked.into_iter().map(|i| free[i].clone()).collect()
             }
@@ -334,12 +357,19 @@ impl InventoryService {
         self.settle(event_id, seats, result?)
     }
 
-    async fn take_locked(&self, user_id: &str, event_id: &str, ids: &[String], limit: Option<i64>) -> Result<Result<Vec<ReservationRow>, Refusal>, ApiError> {
+    async fn take_locked(
+        &self,
+        user_id: &str,
+        event_id: &str,
+        ids: &[String],
+        limit: Option<i64>,
+    ) -> Result<Result<Vec<ReservationRow>, Refusal>, ApiError> {
         let ttl = self.cfg.hold_ttl.as_millis() as i64;
         let decided = store::retry(3, || {
             let t = now();
             self.store.reserve(event_id, user_id, ids, limit, t + ttl, t)
-        }).await?;
+        })
+        .await?;
         Ok(decided)
     }
 

@@ -66,7 +66,8 @@ impl InventoryStore {
             let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'AVAILABLE', 0, ?)"; chunk.len()].join(", ");
             let sql = format!(
                 "INSERT INTO seats (seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, \
-                 seat_type, price, status, version, updated_at) VALUES {values}");
+                 seat_type, price, status, version, updated_at) VALUES {values}"
+            );
             tx_exec!(&mut tx, c => {
                 let mut q = sqlx::query(&sql);
                 for s in chunk {
@@ -76,8 +77,14 @@ impl InventoryStore {
                 q.execute(c)
             })?;
         }
-        store::outbox::append(&mut tx, "event_seats", event_id, "LayoutReplaced",
-            &serde_json::json!({"eventId": event_id, "totalSeats": seats.len()})).await?;
+        store::outbox::append(
+            &mut tx,
+            "event_seats",
+            event_id,
+            "LayoutReplaced",
+            &serde_json::json!({"eventId": event_id, "totalSeats": seats.len()}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -85,26 +92,30 @@ impl InventoryStore {
     pub async fn seats(&self, event_id: &str) -> Result<Vec<SeatRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(&format!(
             "SELECT {SEAT_COLS} FROM seats WHERE event_id = ? ORDER BY section_order, row_no, seat_index"))
-            .bind(event_id).fetch_all(p).await).map_err(Into::into)
+            .bind(event_id).fetch_all(p).await)
+        .map_err(Into::into)
     }
 
     /// Seats of an event last changed at or after `since` (ms): a shared board's catch-up read.
     pub async fn seats_changed_since(&self, event_id: &str, since: i64) -> Result<Vec<SeatRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND updated_at >= ?"))
-            .bind(event_id).bind(since).fetch_all(p).await).map_err(Into::into)
+            .bind(event_id).bind(since).fetch_all(p).await)
+        .map_err(Into::into)
     }
 
     pub async fn free_seats(&self, event_id: &str, section: Option<&str>, now: i64) -> Result<Vec<SeatRow>, StoreError> {
         let sql = format!(
             "SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND {FREE} {} ORDER BY section_order, row_no, seat_index",
-            if section.is_some() { "AND section = ?" } else { "" });
+            if section.is_some() { "AND section = ?" } else { "" }
+        );
         run!(self.db.read(), p => {
             let mut q = sqlx::query_as(&sql).bind(event_id).bind(now);
             if let Some(s) = section {
                 q = q.bind(s);
             }
             q.fetch_all(p).await
-        }).map_err(Into::into)
+        })
+        .map_err(Into::into)
     }
 
     pub async fn seats_by_number(&self, event_id: &str, numbers: &[String]) -> Result<Vec<SeatRow>, StoreError> {
@@ -115,7 +126,8 @@ impl InventoryStore {
                 q = q.bind(n);
             }
             q.fetch_all(p).await
-        }).map_err(Into::into)
+        })
+        .map_err(Into::into)
     }
 
     pub async fn has_section(&self, event_id: &str, section: &str) -> Result<bool, StoreError> {
@@ -140,9 +152,15 @@ impl InventoryStore {
     /// nothing, someone else got there first: the transaction rolls back and the seats are named.
     /// A hold that had run out is superseded here (its reservation marked `EXPIRED`), which is what
     /// makes an expired seat reservable at once.
-    pub async fn reserve(&self, event_id: &str, user_id: &str, seat_ids: &[String], limit: Option<i64>, expires_at: i64, now: i64)
-        -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError>
-    {
+    pub async fn reserve(
+        &self,
+        event_id: &str,
+        user_id: &str,
+        seat_ids: &[String],
+        limit: Option<i64>,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         if let Some(limit) = limit {
             // First statement of the transaction: lock the buyer's row, so that on MySQL the count
@@ -163,7 +181,8 @@ impl InventoryStore {
                 return Ok(Err(Refusal::Limit(limit, held)));
             }
         }
-        let sql = format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND seat_id IN ({}) ORDER BY seat_id", placeholders(seat_ids.len()));
+        let sql =
+            format!("SELECT {SEAT_COLS} FROM seats WHERE event_id = ? AND seat_id IN ({}) ORDER BY seat_id", placeholders(seat_ids.len()));
         let rows: Vec<SeatRow> = tx_run!(&mut tx, c => {
             let mut q = sqlx::query_as(&sql).bind(event_id);
             for id in seat_ids {
@@ -197,9 +216,16 @@ impl InventoryStore {
                 .bind(r.created_at).bind(now).execute(c))?;
             out.push(r);
         }
-        store::outbox::append(&mut tx, "event_seats", event_id, "SeatsReserved", &serde_json::json!({
-            "eventId": event_id, "userId": user_id, "reservationIds": out.iter().map(|r| &r.reservation_id).collect::<Vec<_>>(),
-        })).await?;
+        store::outbox::append(
+            &mut tx,
+            "event_seats",
+            event_id,
+            "SeatsReserved",
+            &serde_json::json!({
+                "eventId": event_id, "userId": user_id, "reservationIds": out.iter().map(|r| &r.reservation_id).collect::<Vec<_>>(),
+            }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(out))
     }
@@ -212,9 +238,12 @@ impl InventoryStore {
     /// still carry the free-seat condition, and if they do not match exactly what was decided,
     /// nothing is committed and `None` tells the caller to take the requests one by one through
     /// [`InventoryStore::reserve`].
-    pub async fn reserve_many(&self, reqs: &[HoldRequest], expires_at: i64, now: i64)
-        -> Result<Option<Vec<Result<Vec<ReservationRow>, Refusal>>>, StoreError>
-    {
+    pub async fn reserve_many(
+        &self,
+        reqs: &[HoldRequest],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Option<Vec<Result<Vec<ReservationRow>, Refusal>>>, StoreError> {
         let mut ids: Vec<&str> = reqs.iter().flat_map(|r| r.seat_ids.iter().map(String::as_str)).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -269,7 +298,9 @@ impl InventoryStore {
         let sql = format!(
             "UPDATE seats SET status = 'RESERVED', hold_reservation_id = CASE seat_id {whens} END, \
              hold_user_id = CASE seat_id {whens} END, reserved_until = ?, version = version + 1, updated_at = ? \
-             WHERE seat_id IN ({}) AND {FREE}", placeholders(held.len()));
+             WHERE seat_id IN ({}) AND {FREE}",
+            placeholders(held.len())
+        );
         let n = tx_exec!(&mut tx, c => {
             let mut q = sqlx::query(&sql);
             for r in &held {
@@ -289,8 +320,11 @@ impl InventoryStore {
             return Ok(None);
         }
         if !superseded.is_empty() {
-            let sql = format!("UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id IN ({}) \
-                AND status = 'ACTIVE' AND expires_at <= ?", placeholders(superseded.len()));
+            let sql = format!(
+                "UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id IN ({}) \
+                AND status = 'ACTIVE' AND expires_at <= ?",
+                placeholders(superseded.len())
+            );
             tx_exec!(&mut tx, c => {
                 let mut q = sqlx::query(&sql).bind(now);
                 for id in &superseded {
@@ -310,10 +344,14 @@ impl InventoryStore {
             }
             q.execute(c)
         })?;
-        let announced: Vec<Announcement> = reqs.iter().zip(&decided)
-            .filter_map(|(r, d)| d.as_ref().ok().map(|rows| Announcement::new("event_seats", &r.event_id, "SeatsReserved", serde_json::json!({
+        let announced: Vec<Announcement> = reqs
+            .iter()
+            .zip(&decided)
+            .filter_map(|(r, d)| {
+                d.as_ref().ok().map(|rows| Announcement::new("event_seats", &r.event_id, "SeatsReserved", serde_json::json!({
                 "eventId": r.event_id, "userId": r.user_id, "reservationIds": rows.iter().map(|x| &x.reservation_id).collect::<Vec<_>>(),
-            }))))
+            })))
+            })
             .collect();
         store::outbox::append_many(&mut tx, &announced).await?;
         tx.commit().await?;
@@ -322,18 +360,21 @@ impl InventoryStore {
 
     pub async fn reservation(&self, id: &str) -> Result<Option<ReservationRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id = ?"))
-            .bind(id).fetch_optional(p).await).map_err(Into::into)
+            .bind(id).fetch_optional(p).await)
+        .map_err(Into::into)
     }
 
     pub async fn reservations(&self, ids: &[String]) -> Result<Vec<ReservationRow>, StoreError> {
-        let sql = format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id", placeholders(ids.len()));
+        let sql =
+            format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id", placeholders(ids.len()));
         run!(self.db.read(), p => {
             let mut q = sqlx::query_as(&sql);
             for id in ids {
                 q = q.bind(id);
             }
             q.fetch_all(p).await
-        }).map_err(Into::into)
+        })
+        .map_err(Into::into)
     }
 
     pub async fn active_of(&self, user_id: &str, now: i64) -> Result<Vec<ReservationRow>, StoreError> {
@@ -346,7 +387,10 @@ impl InventoryStore {
     async fn owned(tx: &mut Tx, ids: &[String], user_id: Option<&str>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         // On MySQL the rows stay locked until the commit, so what is decided from them stays true.
         let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
-        let sql = format!("SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}", placeholders(ids.len()));
+        let sql = format!(
+            "SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}",
+            placeholders(ids.len())
+        );
         let rows: Vec<ReservationRow> = tx_run!(tx, c => {
             let mut q = sqlx::query_as(&sql);
             for id in ids {
@@ -367,7 +411,12 @@ impl InventoryStore {
 
     /// Let go of live holds (the owner cancels, or a booking gave up before paying). Returns the
     /// reservations cancelled here.
-    pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    pub async fn release(
+        &self,
+        ids: &[String],
+        user_id: Option<&str>,
+        now: i64,
+    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, user_id).await? {
             Ok(r) => r,
@@ -403,10 +452,13 @@ impl InventoryStore {
         let mut events: Vec<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
         events.sort();
         events.dedup();
-        events.into_iter().map(|e| {
-            let ids: Vec<&str> = rows.iter().filter(|r| r.event_id == e).map(|r| r.reservation_id.as_str()).collect();
-            Announcement::new("event_seats", e, what, serde_json::json!({"eventId": e, "reservationIds": ids}))
-        }).collect()
+        events
+            .into_iter()
+            .map(|e| {
+                let ids: Vec<&str> = rows.iter().filter(|r| r.event_id == e).map(|r| r.reservation_id.as_str()).collect();
+                Announcement::new("event_seats", e, what, serde_json::json!({"eventId": e, "reservationIds": ids}))
+            })
+            .collect()
     }
 
     async fn announce(tx: &mut Tx, rows: &[ReservationRow], what: &str) -> Result<(), StoreError> {
@@ -429,10 +481,19 @@ impl InventoryStore {
     /// an expired hold is refused, and so is one already booked (by another booking of the same
     /// buyer, under another idempotency key: it cannot be charged twice). Grouped with other
     /// buyers' confirmations in one transaction (`store::group`); a hold has its own group commit.
-    pub async fn confirm(&self, ids: &[String], user_id: &str, booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    pub async fn confirm(
+        &self,
+        ids: &[String],
+        user_id: &str,
+        booking_id: &str,
+        now: i64,
+    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let data = (ids.to_vec(), user_id.to_string(), booking_id.to_string());
-        let confirmed = self.group
-            .run_announcing(data, move |tx, (ids, user_id, booking_id), said| Box::pin(Self::confirm_in(tx, ids, user_id, booking_id, now, said)))
+        let confirmed = self
+            .group
+            .run_announcing(data, move |tx, (ids, user_id, booking_id), said| {
+                Box::pin(Self::confirm_in(tx, ids, user_id, booking_id, now, said))
+            })
             .await;
         match confirmed {
             Err(StoreError::Changed) => Ok(Err(Refusal::Expired)),
@@ -440,7 +501,14 @@ impl InventoryStore {
         }
     }
 
-    async fn confirm_in(tx: &mut Tx, ids: &[String], user_id: &str, booking_id: &str, now: i64, said: &mut Vec<Announcement>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    async fn confirm_in(
+        tx: &mut Tx,
+        ids: &[String],
+        user_id: &str,
+        booking_id: &str,
+        now: i64,
+        said: &mut Vec<Announcement>,
+    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut rows = match Self::owned(tx, ids, Some(user_id)).await? {
             Ok(r) => r,
             Err(e) => return Ok(Err(e)),
@@ -455,7 +523,8 @@ impl InventoryStore {
         let sql = format!(
             "UPDATE reservations SET status = 'CONFIRMED', booking_id = ?, updated_at = ? \
              WHERE reservation_id IN ({}) AND status = 'ACTIVE' AND expires_at > ?",
-            placeholders(rows.len()));
+            placeholders(rows.len())
+        );
         let a = tx_exec!(&mut *tx, c => {
             let mut q = sqlx::query(&sql).bind(booking_id).bind(now);
             for r in &rows {
@@ -466,7 +535,9 @@ impl InventoryStore {
         let sql = format!(
             "UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1, updated_at = ? \
              WHERE seat_id IN ({}) AND hold_reservation_id IN ({}) AND status = 'RESERVED' AND reserved_until > ?",
-            placeholders(rows.len()), placeholders(rows.len()));
+            placeholders(rows.len()),
+            placeholders(rows.len())
+        );
         let b = tx_exec!(&mut *tx, c => {
             let mut q = sqlx::query(&sql).bind(now);
             for r in &rows {
@@ -489,7 +560,12 @@ impl InventoryStore {
     }
 
     /// A confirmed booking was cancelled: its seats are free again.
-    pub async fn free_booked(&self, ids: &[String], booking_id: &str, now: i64) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    pub async fn free_booked(
+        &self,
+        ids: &[String],
+        booking_id: &str,
+        now: i64,
+    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, None).await? {
             Ok(r) => r,
@@ -609,13 +685,15 @@ impl InventoryStore {
     /// is a few megabytes, read once a minute).
     pub async fn audit_seats(&self) -> Result<Vec<SeatRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(&format!("SELECT {SEAT_COLS} FROM seats"))
-            .fetch_all(p).await).map_err(Into::into)
+            .fetch_all(p).await)
+        .map_err(Into::into)
     }
 
     /// The reservations that hold or own a seat now (`ACTIVE`, `CONFIRMED`).
     pub async fn audit_reservations(&self) -> Result<Vec<ReservationRow>, StoreError> {
         run!(self.db.read(), p => sqlx::query_as(&format!(
             "SELECT {RES_COLS} FROM reservations WHERE status IN ('ACTIVE', 'CONFIRMED')"))
-            .fetch_all(p).await).map_err(Into::into)
+            .fetch_all(p).await)
+        .map_err(Into::into)
     }
 }

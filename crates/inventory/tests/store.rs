@@ -30,7 +30,8 @@ async fn processes(n: usize) -> Vec<(String, Vec<InventoryStore>, Option<tempfil
 
 async fn layout(st: &InventoryStore, event: &str, seats: i64) -> Vec<String> {
     let l: inventory::model::LayoutInput = serde_json::from_value(serde_json::json!({"sections": [
-        {"section": "A", "seatType": "REGULAR", "price": 10, "rows": [{"rowNumber": 1, "seats": seats}]}]})).unwrap();
+        {"section": "A", "seatType": "REGULAR", "price": 10, "rows": [{"rowNumber": 1, "seats": seats}]}]}))
+    .unwrap();
     let rows = l.into_seats(event).unwrap();
     assert!(st.replace_layout(event, &rows, common::time::now_ms()).await.unwrap());
     rows.into_iter().map(|s| s.seat_id).collect()
@@ -127,10 +128,17 @@ async fn group_commit_in_order(name: &str, st: &InventoryStore) {
 
     let seats = st.seats("e3").await.unwrap();
     let holder = |i: usize| (seats[i].status.as_str(), seats[i].hold_user_id.as_deref());
-    assert_eq!([holder(0), holder(1), holder(2), holder(3), holder(4), holder(5)], [
-        ("RESERVED", Some("e")), ("RESERVED", Some("live")), ("RESERVED", Some("a")),
-        ("RESERVED", Some("a")), ("RESERVED", Some("c")), ("AVAILABLE", None),
-    ]);
+    assert_eq!(
+        [holder(0), holder(1), holder(2), holder(3), holder(4), holder(5)],
+        [
+            ("RESERVED", Some("e")),
+            ("RESERVED", Some("live")),
+            ("RESERVED", Some("a")),
+            ("RESERVED", Some("a")),
+            ("RESERVED", Some("c")),
+            ("AVAILABLE", None),
+        ]
+    );
     for (d, user) in decided.iter().zip(["a", "b", "c", "d", "e", "f"]) {
         for r in d.iter().flatten() {
             let stored = st.reservation(&r.reservation_id).await.unwrap().expect("reservation row written");
@@ -152,15 +160,18 @@ async fn group_commit_in_order(name: &str, st: &InventoryStore) {
 async fn group_commits_from_several_processes_sell_each_seat_once() {
     for (name, procs, _dir) in processes(3).await {
         let seats = Arc::new(layout(&procs[0], "e4", 60).await);
-        let requests: Vec<HoldRequest> = (0..600).map(|i| {
-            let (a, b) = ((i * 7) % 60, (i * 13 + 1) % 60);
-            let mut ids = vec![seats[a].clone(), seats[b].clone()];
-            ids.dedup();
-            HoldRequest { event_id: "e4".into(), user_id: format!("u{i}"), seat_ids: ids }
-        }).collect();
+        let requests: Vec<HoldRequest> = (0..600)
+            .map(|i| {
+                let (a, b) = ((i * 7) % 60, (i * 13 + 1) % 60);
+                let mut ids = vec![seats[a].clone(), seats[b].clone()];
+                ids.dedup();
+                HoldRequest { event_id: "e4".into(), user_id: format!("u{i}"), seat_ids: ids }
+            })
+            .collect();
         let groups = requests.chunks(20).enumerate().map(|(g, group)| {
             let st = procs[g % procs.len()].clone();
-            let group: Vec<HoldRequest> = group.iter()
+            let group: Vec<HoldRequest> = group
+                .iter()
                 .map(|r| HoldRequest { event_id: r.event_id.clone(), user_id: r.user_id.clone(), seat_ids: r.seat_ids.clone() })
                 .collect();
             tokio::spawn(async move {

@@ -82,10 +82,9 @@ impl Mailer {
     pub async fn send(&self, m: &Outgoing<'_>) -> Result<(), SendError> {
         let msg = self.build(m)?;
         match &self.transport {
-            Transport::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                reason: format!("SMTP: {e}"),
-            }),
+            Transport::Smtp(t) => {
+                t.send(msg).await.map(|_| ()).map_err(|e| SendError { permanent: e.is_permanent(), reason: format!("SMTP: {e}") })
+            }
             Transport::Spool(t, _) => {
                 t.send(msg).await.map(|_| ()).map_err(|e| SendError { permanent: false, reason: format!("mail spool: {e}") })
             }

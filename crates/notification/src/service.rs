@@ -187,7 +187,8 @@ impl NotificationService {
 
     async fn event_info(&self, event_id: Option<&str>) -> Result<EventInfo, ApiError> {
         let Some(id) = event_id.filter(|s| !s.is_empty()) else { return Ok(EventInfo::default()) };
-        let seen = |m: &HashMap<String, (Instant, EventInfo)>| m.get(id).filter(|(at, _)| at.elapsed() < EVENT_INFO_FRESH).map(|(_, e)| e.clone());
+        let seen =
+            |m: &HashMap<String, (Instant, EventInfo)>| m.get(id).filter(|(at, _)| at.elapsed() < EVENT_INFO_FRESH).map(|(_, e)| e.clone());
         if let Some(e) = seen(&self.events_seen.lock().unwrap_or_else(|e| e.into_inner())) {
             return Ok(e);
         }
@@ -213,7 +214,14 @@ impl NotificationService {
 
     /// Render and record one notification for `user_id`, unless `dedup_key` was recorded before.
     /// `Ok(false)` when nothing new was recorded.
-    async fn notify(&self, kind: Kind, user_id: &str, dedup_key: String, ev: &EventInfo, fill: impl FnOnce(&mut MailContext)) -> Result<bool, ApiError> {
+    async fn notify(
+        &self,
+        kind: Kind,
+        user_id: &str,
+        dedup_key: String,
+        ev: &EventInfo,
+        fill: impl FnOnce(&mut MailContext),
+    ) -> Result<bool, ApiError> {
         if self.store.exists(&dedup_key).await? {
             return Ok(false);
         }
@@ -431,7 +439,8 @@ impl NotificationService {
             return Ok(false);
         }
         let Some(n) = self.store.get(id).await? else { return Ok(false) };
-        let out = Outgoing { to: &n.recipient, subject: &n.subject, text: &n.body_text, html: &n.body_html, message_id: &n.notification_id };
+        let out =
+            Outgoing { to: &n.recipient, subject: &n.subject, text: &n.body_text, html: &n.body_html, message_id: &n.notification_id };
         // Cut the attempt before the lease runs out, so no other sender can start on it meanwhile.
         let timeout = self.cfg.lease.mul_f32(0.8);
         let result = match tokio::time::timeout(timeout, self.mailer.send(&out)).await {

@@ -66,7 +66,8 @@ async fn insert_in(tx: &mut Tx, n: &NewNotification, now: i64) -> Result<bool, S
          VALUES (?, ?, ?, ?, 'EMAIL', ?, ?, ?, ?, 'PENDING', 0, ?, NULL, 0, NULL, ?, NULL, ?)")
         .bind(common::ids::new_id()).bind(&n.dedup_key).bind(&n.user_id).bind(&n.kind).bind(&n.recipient)
         .bind(&n.subject).bind(&n.body_text).bind(&n.body_html).bind(now).bind(now).bind(now)
-        .execute(c)).map_err(StoreError::from);
+        .execute(c))
+    .map_err(StoreError::from);
     match r {
         Ok(_) => Ok(true),
         // Already made from this source for this recipient: the outbox row was read again.
@@ -131,7 +132,14 @@ impl NotificationStore {
     }
 
     /// A failed attempt: try again at `next_at`, or (`next_at` = `None`) give up: `FAILED`.
-    pub async fn mark_attempt_failed(&self, id: &str, owner: &str, reason: &str, next_at: Option<i64>, now: i64) -> Result<bool, StoreError> {
+    pub async fn mark_attempt_failed(
+        &self,
+        id: &str,
+        owner: &str,
+        reason: &str,
+        next_at: Option<i64>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let reason: String = reason.chars().take(500).collect();
         let n = match next_at {
             Some(at) => exec!(self.db.write(), p => sqlx::query(
@@ -171,13 +179,17 @@ impl NotificationStore {
 
     /// A reminder that must not fire any more (`CANCELLED`, or `SKIPPED` when the event passed).
     pub async fn drop_reminder(&self, booking_id: &str, status: &str, now: i64) -> Result<u64, StoreError> {
-        Ok(exec!(self.db.write(), p => sqlx::query("UPDATE reminders SET status = ?, updated_at = ? WHERE booking_id = ? AND status = 'SCHEDULED'")
-            .bind(status).bind(now).bind(booking_id).execute(p))?)
+        Ok(
+            exec!(self.db.write(), p => sqlx::query("UPDATE reminders SET status = ?, updated_at = ? WHERE booking_id = ? AND status = 'SCHEDULED'")
+            .bind(status).bind(now).bind(booking_id).execute(p))?,
+        )
     }
 
     pub async fn cancel_event_reminders(&self, event_id: &str, now: i64) -> Result<u64, StoreError> {
-        Ok(exec!(self.db.write(), p => sqlx::query("UPDATE reminders SET status = 'CANCELLED', updated_at = ? WHERE event_id = ? AND status = 'SCHEDULED'")
-            .bind(now).bind(event_id).execute(p))?)
+        Ok(
+            exec!(self.db.write(), p => sqlx::query("UPDATE reminders SET status = 'CANCELLED', updated_at = ? WHERE event_id = ? AND status = 'SCHEDULED'")
+            .bind(now).bind(event_id).execute(p))?,
+        )
     }
 
     /// The event moved: its reminders not yet fired move with it.

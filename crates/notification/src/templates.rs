@@ -43,7 +43,8 @@ impl Kind {
             Kind::EventCancelled => "Event cancelled: {{ event_name }}",
         }
     }
-    pub const ALL: [Kind; 5] = [Kind::BookingConfirmed, Kind::BookingCancelled, Kind::PaymentFailed, Kind::EventReminder, Kind::EventCancelled];
+    pub const ALL: [Kind; 5] =
+        [Kind::BookingConfirmed, Kind::BookingCancelled, Kind::PaymentFailed, Kind::EventReminder, Kind::EventCancelled];
 }
 
 /// Everything a template may show.
@@ -125,9 +126,7 @@ impl Default for Templates {
 
 /// `2030-06-01T20:00:00Z` -> `Saturday 1 June 2030, 20:00 UTC`.
 pub fn human_date(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .map(|d| d.format("%A %-d %B %Y, %H:%M UTC").to_string())
-        .unwrap_or_default()
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|d| d.format("%A %-d %B %Y, %H:%M UTC").to_string()).unwrap_or_default()
 }
 
 /// Cents and a currency -> `100.00 USD`.

@@ -61,7 +61,8 @@ struct Harness {
 impl Harness {
     async fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let db = store::Db::open(&store::StoreConfig::Sqlite { dir: dir.path().into() }, "notification", crate::migrations()).await.unwrap();
+        let db =
+            store::Db::open(&store::StoreConfig::Sqlite { dir: dir.path().into() }, "notification", crate::migrations()).await.unwrap();
         let fakes = Arc::new(Fakes::default());
         *fakes.event_date.lock().unwrap() = "2030-06-01T20:00:00Z".into();
         let clock = Arc::new(ManualClock::new(common::time::now_ms()));
@@ -129,7 +130,9 @@ async fn an_outbox_row_read_again_makes_no_second_notification() {
     let files: Vec<_> = std::fs::read_dir(h.dir.path().join("mail")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let eml = std::fs::read_to_string(&files[0]).unwrap();
-    for want in ["To: u1@example.com", "From: Tickets <tickets@example.org>", "REF23456", "text/plain", "text/html", "multipart/alternative"] {
+    for want in
+        ["To: u1@example.com", "From: Tickets <tickets@example.org>", "REF23456", "text/plain", "text/html", "multipart/alternative"]
+    {
         assert!(eml.contains(want), "missing {want}:\n{eml}");
     }
     // Another user sees nothing of it.
@@ -243,8 +246,12 @@ async fn a_moved_event_moves_its_reminders_and_a_past_one_is_dropped() {
     // Moved a week later.
     *h.fakes.event_date.lock().unwrap() = "2030-06-08T20:00:00Z".into();
     h.fakes.event_rows.lock().unwrap().push(OutboxRecord {
-        id: 1, aggregate_type: "event".into(), aggregate_id: "ev1".into(), event_type: "EventUpdated".into(),
-        payload: json!({"eventId": "ev1", "eventDate": "2030-06-08T20:00:00Z"}), created_at: 0,
+        id: 1,
+        aggregate_type: "event".into(),
+        aggregate_id: "ev1".into(),
+        event_type: "EventUpdated".into(),
+        payload: json!({"eventId": "ev1", "eventDate": "2030-06-08T20:00:00Z"}),
+        created_at: 0,
     });
     let mut ec = store::outbox::Cursor::new(h.db.clone(), "events");
     svc.follow_events_once(&mut ec).await.unwrap();
@@ -261,20 +268,43 @@ async fn an_event_cancellation_reaches_each_holder_once() {
     let h = Harness::new().await;
     let svc = h.service(None, NotificationConfig::default());
     *h.fakes.holders.lock().unwrap() = vec![
-        BookingHolder { booking_id: "b1".into(), booking_reference: "REF1AAAA".into(), user_id: "u1".into(), status: "CONFIRMED".into(), seat_numbers: vec![] },
-        BookingHolder { booking_id: "b2".into(), booking_reference: "REF2BBBB".into(), user_id: "u1".into(), status: "CANCELLED".into(), seat_numbers: vec![] },
-        BookingHolder { booking_id: "b3".into(), booking_reference: "REF3CCCC".into(), user_id: "u2".into(), status: "CONFIRMED".into(), seat_numbers: vec![] },
+        BookingHolder {
+            booking_id: "b1".into(),
+            booking_reference: "REF1AAAA".into(),
+            user_id: "u1".into(),
+            status: "CONFIRMED".into(),
+            seat_numbers: vec![],
+        },
+        BookingHolder {
+            booking_id: "b2".into(),
+            booking_reference: "REF2BBBB".into(),
+            user_id: "u1".into(),
+            status: "CANCELLED".into(),
+            seat_numbers: vec![],
+        },
+        BookingHolder {
+            booking_id: "b3".into(),
+            booking_reference: "REF3CCCC".into(),
+            user_id: "u2".into(),
+            status: "CONFIRMED".into(),
+            seat_numbers: vec![],
+        },
     ];
     let row = OutboxRecord {
-        id: 7, aggregate_type: "event".into(), aggregate_id: "ev1".into(), event_type: "EventCancelled".into(),
-        payload: json!({"eventId": "ev1", "status": "CANCELLED"}), created_at: 0,
+        id: 7,
+        aggregate_type: "event".into(),
+        aggregate_id: "ev1".into(),
+        event_type: "EventCancelled".into(),
+        payload: json!({"eventId": "ev1", "status": "CANCELLED"}),
+        created_at: 0,
     };
     svc.on_event_record(&row).await.unwrap();
     svc.on_event_record(&row).await.unwrap();
     assert_eq!(h.statuses("u1").await, vec![("EVENT_CANCELLED".to_string(), "PENDING".to_string())]);
     assert_eq!(h.statuses("u2").await.len(), 1);
     svc.dispatch_once().await.unwrap();
-    let mails: Vec<String> = std::fs::read_dir(h.dir.path().join("mail")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    let mails: Vec<String> =
+        std::fs::read_dir(h.dir.path().join("mail")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
     let u1 = mails.iter().find(|m| m.contains("To: u1@example.com")).expect("u1's mail");
     assert!(u1.contains("REF1AAAA") && u1.contains("REF2BBBB"), "{u1}");
     let _ = h.clock.now_ms();

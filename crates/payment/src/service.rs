@@ -157,7 +157,10 @@ impl PaymentService {
         match self.store.insert(&row, t).await {
             Ok(()) => {}
             Err(e) if e.is_unique_violation() => {
-                let existing = self.store.by_key(&req.idempotency_key).await?
+                let existing = self
+                    .store
+                    .by_key(&req.idempotency_key)
+                    .await?
                     .ok_or_else(|| ApiError::unavailable("the payment could not be recorded; nothing was charged"))?;
                 return self.existing(existing, req).await;
             }
@@ -179,7 +182,8 @@ impl PaymentService {
             // Decided meanwhile by someone else (the stale-charge sweep): theirs is the answer.
             self.store.get(&row.payment_id).await?.ok_or_else(|| ApiError::not_found("payment"))?
         };
-        metrics::counter!("payments_total", "outcome" => if done.status == PaymentStatus::Success { "success" } else { "failed" }).increment(1);
+        metrics::counter!("payments_total", "outcome" => if done.status == PaymentStatus::Success { "success" } else { "failed" })
+            .increment(1);
         tracing::debug!(payment_id = %done.payment_id, status = %done.status, last4 = %done.card_last4, "charge processed");
         Ok(done.view())
     }
@@ -212,8 +216,15 @@ impl PaymentService {
             PaymentStatus::Pending => return None,
         };
         let body = WebhookBody {
-            id: &id, kind, payment_id: &row.payment_id, booking_id: row.booking_id.as_deref(), status: status.as_str(),
-            amount: Money(row.amount), currency: &row.currency, decline_code: decline, created_at: common::time::to_rfc3339(t),
+            id: &id,
+            kind,
+            payment_id: &row.payment_id,
+            booking_id: row.booking_id.as_deref(),
+            status: status.as_str(),
+            amount: Money(row.amount),
+            currency: &row.currency,
+            decline_code: decline,
+            created_at: common::time::to_rfc3339(t),
         };
         let payload = serde_json::to_string(&body).ok()?;
         Some(Webhook { delivery_id: id, event_type: event_type(status), payload })
@@ -237,10 +248,19 @@ impl PaymentService {
             // charge request still on its way cannot go through after we answered "not charged".
             let t = now();
             let tomb = PaymentRow {
-                payment_id: common::ids::new_id(), idempotency_key: req.idempotency_key.clone(), user_id: req.user_id.clone(),
-                booking_id: Some(req.booking_id.clone()), amount: 0, currency: "USD".into(), card_last4: String::new(),
-                status: PaymentStatus::Failed, decline_code: Some("ABANDONED".into()), transaction_id: None,
-                created_at: t, processed_at: Some(t), refunded_at: None,
+                payment_id: common::ids::new_id(),
+                idempotency_key: req.idempotency_key.clone(),
+                user_id: req.user_id.clone(),
+                booking_id: Some(req.booking_id.clone()),
+                amount: 0,
+                currency: "USD".into(),
+                card_last4: String::new(),
+                status: PaymentStatus::Failed,
+                decline_code: Some("ABANDONED".into()),
+                transaction_id: None,
+                created_at: t,
+                processed_at: Some(t),
+                refunded_at: None,
             };
             match self.store.insert(&tomb, t).await {
                 Ok(()) => return Ok(tomb.view()),
@@ -350,7 +370,7 @@ impl PaymentService {
                     Err(e) => tracing::warn!(error = %e, "webhook delivery pass failed"),
                 }
                 ticks += 1;
-                if ticks % 100 == 0 {
+                if ticks.is_multiple_of(100) {
                     if let Err(e) = svc.sweep_stale_once().await {
                         tracing::warn!(error = %e, "stale charge sweep failed");
                     }

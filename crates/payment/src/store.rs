@@ -109,14 +109,17 @@ impl PaymentStore {
     /// Insert a new payment; a unique violation (the key exists) is the caller's to handle.
     pub async fn insert(&self, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
         // A unique violation is this unit's answer, not the group's failure.
-        let inserted = self.group.run(r.clone(), move |tx, r| {
-            Box::pin(async move {
-                match Self::insert_in(tx, r, now).await {
-                    Err(e) if e.is_unique_violation() => Ok(Err(e)),
-                    other => other.map(Ok),
-                }
+        let inserted = self
+            .group
+            .run(r.clone(), move |tx, r| {
+                Box::pin(async move {
+                    match Self::insert_in(tx, r, now).await {
+                        Err(e) if e.is_unique_violation() => Ok(Err(e)),
+                        other => other.map(Ok),
+                    }
+                })
             })
-        }).await?;
+            .await?;
         inserted
     }
 
@@ -184,8 +187,10 @@ impl PaymentStore {
     /// the deliveries that carry it afterwards are the ones this call took.
     pub async fn claim_deliveries(&self, ds: &[Delivery], lease_until: i64, now: i64) -> Result<Vec<String>, StoreError> {
         let ids = store::placeholders(ds.len());
-        let claim = format!("UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
-             WHERE delivery_id IN ({ids}) AND delivered_at IS NULL AND next_attempt_at <= ?");
+        let claim = format!(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? \
+             WHERE delivery_id IN ({ids}) AND delivered_at IS NULL AND next_attempt_at <= ?"
+        );
         let n = exec!(self.db.write(), p => {
             let mut q = sqlx::query(&claim).bind(lease_until);
             for d in ds {
@@ -212,8 +217,10 @@ impl PaymentStore {
         if ids.is_empty() {
             return Ok(());
         }
-        let sql = format!("UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE delivery_id IN ({})",
-            store::placeholders(ids.len()));
+        let sql = format!(
+            "UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE delivery_id IN ({})",
+            store::placeholders(ids.len())
+        );
         exec!(self.db.write(), p => {
             let mut q = sqlx::query(&sql).bind(now);
             for id in ids {

@@ -33,9 +33,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Routes for other services of the platform (service token only; never routed by the gateway).
 pub fn internal_router(svc: Arc<QueueService>) -> Router {
-    Router::new()
-        .route("/internal/queue/events/{event_id}/admissions/{user_id}", get(admission))
-        .with_state(svc)
+    Router::new().route("/internal/queue/events/{event_id}/admissions/{user_id}", get(admission)).with_state(svc)
 }
 
 /// Join the event's waiting room; joining again returns the same place.
@@ -95,6 +93,10 @@ async fn control(State(s): S, _: AdminUser, Path(id): Path<String>, Json(c): Jso
     Ok(axum::Json(s.control(&id, c).await?))
 }
 
-async fn admission(State(s): S, _: ServiceCaller, Path((event_id, user_id)): Path<(String, String)>) -> Result<impl IntoResponse, ApiError> {
+async fn admission(
+    State(s): S,
+    _: ServiceCaller,
+    Path((event_id, user_id)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.admission(&event_id, &user_id).await?))
 }

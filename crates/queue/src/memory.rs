@@ -90,7 +90,7 @@ impl MemoryBackend {
         let mut admitted_times: HashMap<String, Vec<i64>> = HashMap::new();
         let mut pre_order: HashMap<String, Vec<(i64, Arc<str>)>> = HashMap::new();
         for p in places {
-            let room = rooms.entry(p.event_id.clone()).or_insert_with(Room::new);
+            let room = rooms.entry(p.event_id.clone()).or_default();
             let user: Arc<str> = p.user_id.as_str().into();
             let place = Place { position: p.position.max(0) as u64, joined_at: p.joined_at, admitted_at: p.admitted_at };
             if place.position == 0 {
@@ -184,7 +184,7 @@ impl Backend for MemoryBackend {
         let (snap, ack) = {
             let mut rooms = self.lock();
             let created = !rooms.contains_key(event);
-            let room = rooms.entry(event.to_string()).or_insert_with(Room::new);
+            let room = rooms.entry(event.to_string()).or_default();
             if let Some(p) = room.places.get(user) {
                 if !p.expired(now, window_ms) {
                     return Ok((Snapshot { place: *p, room: room.head() }, false));
@@ -204,7 +204,10 @@ impl Backend for MemoryBackend {
             if created {
                 self.send(Op::Room(room.row(event)));
             }
-            let op = Op::Places { event: event.to_string(), places: vec![PlaceOf { user: key, position: place.position, joined_at: now, admitted_at: 0 }] };
+            let op = Op::Places {
+                event: event.to_string(),
+                places: vec![PlaceOf { user: key, position: place.position, joined_at: now, admitted_at: 0 }],
+            };
             (Snapshot { place, room: room.head() }, self.send_acked(Some(op)))
         };
         match ack.await {
@@ -237,7 +240,7 @@ impl Backend for MemoryBackend {
     async fn set_controls(&self, event: &str, rate: Option<i64>, paused: Option<bool>, now: i64) -> Result<(), ApiError> {
         let ack = {
             let mut rooms = self.lock();
-            let room = rooms.entry(event.to_string()).or_insert_with(Room::new);
+            let room = rooms.entry(event.to_string()).or_default();
             if let Some(r) = rate {
                 room.rate_override = Some(r);
             }
@@ -257,7 +260,7 @@ impl Backend for MemoryBackend {
 
     async fn open(&self, event: &str, now: i64) -> Result<Option<u64>, ApiError> {
         let mut rooms = self.lock();
-        let room = rooms.entry(event.to_string()).or_insert_with(Room::new);
+        let room = rooms.entry(event.to_string()).or_default();
         if room.opened {
             return Ok(None);
         }

@@ -92,7 +92,15 @@ impl PlaceView {
             }
         } else if !p.expired(now, window_ms) {
             let left = (p.admitted_at + window_ms - now).max(0) as u64;
-            (PlaceStatus::Admitted, Some(p.position), Some(0), Some(0), at(p.admitted_at), at(p.admitted_at + window_ms), left.clamp(1_000, 30_000))
+            (
+                PlaceStatus::Admitted,
+                Some(p.position),
+                Some(0),
+                Some(0),
+                at(p.admitted_at),
+                at(p.admitted_at + window_ms),
+                left.clamp(1_000, 30_000),
+            )
         } else {
             (PlaceStatus::Expired, Some(p.position), None, None, at(p.admitted_at), at(p.admitted_at + window_ms), 30_000)
         };
@@ -172,7 +180,10 @@ mod tests {
     use super::*;
 
     fn snap(position: u64, admitted_at: i64, upto: u64) -> Snapshot {
-        Snapshot { place: Place { position, joined_at: 0, admitted_at }, room: RoomHead { opened: true, admitted_upto: upto, ..Default::default() } }
+        Snapshot {
+            place: Place { position, joined_at: 0, admitted_at },
+            room: RoomHead { opened: true, admitted_upto: upto, ..Default::default() },
+        }
     }
 
     #[test]

@@ -19,8 +19,8 @@ use crate::model::{Place, RoomHead, RoomState, Snapshot};
 use async_trait::async_trait;
 use common::clients::Admissions;
 use common::ApiError;
-use store::redis_conn::RedisConn;
 use redis::Script;
+use store::redis_conn::RedisConn;
 
 const ROOMS: &str = "queue:rooms";
 
@@ -179,12 +179,20 @@ impl Backend for RedisBackend {
     async fn place(&self, event: &str, user: &str) -> Result<Option<Snapshot>, ApiError> {
         let mut c = self.conn.clone();
         // One round trip: the place and its room's head together.
-        let (cur, (opened, paused, rate, upto)): (Option<String>, (Option<String>, Option<String>, Option<String>, Option<String>)) = redis::pipe()
-            .cmd("HGET").arg(key(event, "places")).arg(user)
-            .cmd("HMGET").arg(key(event, "meta")).arg("opened").arg("paused").arg("rate_override").arg("admitted_upto")
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+        let (cur, (opened, paused, rate, upto)): (Option<String>, (Option<String>, Option<String>, Option<String>, Option<String>)) =
+            redis::pipe()
+                .cmd("HGET")
+                .arg(key(event, "places"))
+                .arg(user)
+                .cmd("HMGET")
+                .arg(key(event, "meta"))
+                .arg("opened")
+                .arg("paused")
+                .arg("rate_override")
+                .arg("admitted_upto")
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?;
         Ok(cur.map(|s| Snapshot { place: parse_place(&s), room: head(opened, paused, rate, upto) }))
     }
 
@@ -192,10 +200,21 @@ impl Backend for RedisBackend {
         let mut c = self.conn.clone();
         type Meta = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
         let (meta, pre, line, admitted): (Meta, u64, u64, u64) = redis::pipe()
-            .cmd("HMGET").arg(key(event, "meta")).arg("opened").arg("paused").arg("rate_override").arg("admitted_upto").arg("admitted_total")
-            .cmd("ZCARD").arg(key(event, "pre"))
-            .cmd("ZCARD").arg(key(event, "line"))
-            .cmd("ZCOUNT").arg(key(event, "admitted")).arg(format!("({}", now - window_ms)).arg("+inf")
+            .cmd("HMGET")
+            .arg(key(event, "meta"))
+            .arg("opened")
+            .arg("paused")
+            .arg("rate_override")
+            .arg("admitted_upto")
+            .arg("admitted_total")
+            .cmd("ZCARD")
+            .arg(key(event, "pre"))
+            .cmd("ZCARD")
+            .arg(key(event, "line"))
+            .cmd("ZCOUNT")
+            .arg(key(event, "admitted"))
+            .arg(format!("({}", now - window_ms))
+            .arg("+inf")
             .query_async(&mut c)
             .await
             .map_err(unavailable)?;
@@ -219,8 +238,16 @@ impl Backend for RedisBackend {
         if let Some(p) = paused {
             cmd.arg("paused").arg(if p { "1" } else { "0" });
         }
-        let _: () = redis::pipe().add_command(cmd).ignore().cmd("SADD").arg(ROOMS).arg(event).ignore()
-            .query_async(&mut c).await.map_err(unavailable)?;
+        let _: () = redis::pipe()
+            .add_command(cmd)
+            .ignore()
+            .cmd("SADD")
+            .arg(ROOMS)
+            .arg(event)
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 

@@ -110,7 +110,10 @@ impl QueueService {
 
     /// The caller's place; `404` when they have not joined.
     pub async fn me(&self, user_id: &str, event_id: &str) -> Result<PlaceView, ApiError> {
-        let snap = self.backend.place(event_id, user_id).await?
+        let snap = self
+            .backend
+            .place(event_id, user_id)
+            .await?
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "you have not joined the queue of this event"))?;
         let info = self.sale_info(event_id).await?.ok_or_else(|| ApiError::not_found("event"))?;
         Ok(PlaceView::new(event_id, &snap, Self::rate_of(&info, snap.room.rate_override), self.now(), window_ms(&self.cfg)))

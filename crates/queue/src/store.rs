@@ -7,10 +7,18 @@ use store::{run, tx_exec, Db, StoreError};
 #[derive(Debug, Clone)]
 pub enum Op {
     /// Places taken or moved (a join, or the pre-queue's shuffled positions at the opening).
-    Places { event: String, places: Vec<PlaceOf> },
+    Places {
+        event: String,
+        places: Vec<PlaceOf>,
+    },
     Room(RoomRow),
     /// Positions `from..=to` were admitted at `at`.
-    Admit { event: String, from: u64, to: u64, at: i64 },
+    Admit {
+        event: String,
+        from: u64,
+        to: u64,
+        at: i64,
+    },
 }
 
 /// One fan's place, as stored.

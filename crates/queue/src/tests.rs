@@ -34,7 +34,13 @@ async fn db(dir: &std::path::Path) -> store::Db {
 
 async fn fixture(rate: i64, window_secs: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let info = EventSaleInfo { event_id: "ev".into(), status: "UPCOMING".into(), max_tickets_per_user: None, waiting_room_enabled: true, admit_per_minute: Some(rate) };
+    let info = EventSaleInfo {
+        event_id: "ev".into(),
+        status: "UPCOMING".into(),
+        max_tickets_per_user: None,
+        waiting_room_enabled: true,
+        admit_per_minute: Some(rate),
+    };
     let events = Arc::new(FakeEvents(Mutex::new(info)));
     let clock = Arc::new(ManualClock::new(T0));
     let backend = MemoryBackend::open(db(dir.path()).await).await.unwrap();

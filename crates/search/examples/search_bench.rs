@@ -12,15 +12,69 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WORDS: &[&str] = &[
-    "midnight", "summer", "electric", "golden", "velvet", "festival", "orchestra", "symphony", "acoustic", "session",
-    "legends", "revival", "tribute", "harmony", "rhythm", "thunder", "crystal", "shadow", "horizon", "paradise",
-    "opera", "ballet", "comedy", "derby", "classic", "marathon", "championship", "gala", "carnival", "sunset",
+    "midnight",
+    "summer",
+    "electric",
+    "golden",
+    "velvet",
+    "festival",
+    "orchestra",
+    "symphony",
+    "acoustic",
+    "session",
+    "legends",
+    "revival",
+    "tribute",
+    "harmony",
+    "rhythm",
+    "thunder",
+    "crystal",
+    "shadow",
+    "horizon",
+    "paradise",
+    "opera",
+    "ballet",
+    "comedy",
+    "derby",
+    "classic",
+    "marathon",
+    "championship",
+    "gala",
+    "carnival",
+    "sunset",
 ];
 const ARTISTS: &[&str] = &["Beyoncé", "Coldplay", "Metallica", "Rosalía", "Adele", "Muse", "Björk", "Shakira", "Queen", "Radiohead"];
 const CITIES: &[&str] = &[
-    "Lisbon", "Porto", "Madrid", "Barcelona", "Paris", "Lyon", "Berlin", "Munich", "Rome", "Milan", "London", "Dublin",
-    "Amsterdam", "Brussels", "Vienna", "Prague", "Warsaw", "Oslo", "Stockholm", "Helsinki", "Copenhagen", "Zürich",
-    "São Paulo", "Montréal", "New York", "Chicago", "Austin", "Seattle", "Tokyo", "Seoul",
+    "Lisbon",
+    "Porto",
+    "Madrid",
+    "Barcelona",
+    "Paris",
+    "Lyon",
+    "Berlin",
+    "Munich",
+    "Rome",
+    "Milan",
+    "London",
+    "Dublin",
+    "Amsterdam",
+    "Brussels",
+    "Vienna",
+    "Prague",
+    "Warsaw",
+    "Oslo",
+    "Stockholm",
+    "Helsinki",
+    "Copenhagen",
+    "Zürich",
+    "São Paulo",
+    "Montréal",
+    "New York",
+    "Chicago",
+    "Austin",
+    "Seattle",
+    "Tokyo",
+    "Seoul",
 ];
 const CATEGORIES: &[&str] = &["CONCERT", "THEATER", "SPORTS", "COMEDY", "FESTIVAL", "OPERA", "DANCE", "FAMILY"];
 
@@ -51,7 +105,7 @@ fn event(i: usize, r: &mut Lcg) -> EventDoc {
         venue_name: format!("{} Arena", r.pick(WORDS)),
         city: r.pick(CITIES).to_string(),
         event_date: date,
-        status: if r.next() % 5 == 0 { "UPCOMING".into() } else { "ON_SALE".into() },
+        status: if r.next().is_multiple_of(5) { "UPCOMING".into() } else { "ON_SALE".into() },
         tags: vec![r.pick(WORDS).to_string(), r.pick(WORDS).to_string()],
         total_seats: total,
         available_seats: (r.next() as i64) % (total + 1),
@@ -68,22 +122,28 @@ fn queries(per_kind: usize, r: &mut Lcg) -> Vec<(&'static str, SearchParams)> {
         let word = if i % 3 == 0 { word[..word.len() - 1].to_string() } else { word };
         let q = if i % 2 == 0 { format!("{} {}", r.pick(ARTISTS), word) } else { word };
         out.push(("text", SearchParams { q: Some(q.clone()), ..Default::default() }));
-        out.push(("text+filters", SearchParams {
-            q: Some(q),
-            city: Some(r.pick(CITIES).to_string()),
-            price_max: Some(format!("{}", 50 + r.next() % 150)),
-            date_from: Some("2030-03-01".into()),
-            sort: Some(["date", "price_asc", "relevance"][i % 3].into()),
-            ..Default::default()
-        }));
-        out.push(("filters", SearchParams {
-            category: Some(r.pick(CATEGORIES).to_string()),
-            status: Some("ON_SALE".into()),
-            price_min: Some(format!("{}", r.next() % 100)),
-            sort: Some("price_desc".into()),
-            page: Some(format!("{}", i % 5)),
-            ..Default::default()
-        }));
+        out.push((
+            "text+filters",
+            SearchParams {
+                q: Some(q),
+                city: Some(r.pick(CITIES).to_string()),
+                price_max: Some(format!("{}", 50 + r.next() % 150)),
+                date_from: Some("2030-03-01".into()),
+                sort: Some(["date", "price_asc", "relevance"][i % 3].into()),
+                ..Default::default()
+            },
+        ));
+        out.push((
+            "filters",
+            SearchParams {
+                category: Some(r.pick(CATEGORIES).to_string()),
+                status: Some("ON_SALE".into()),
+                price_min: Some(format!("{}", r.next() % 100)),
+                sort: Some("price_desc".into()),
+                page: Some(format!("{}", i % 5)),
+                ..Default::default()
+            },
+        ));
         out.push(("facets", SearchParams { page: Some(format!("{}", i % 10)), size: Some("100".into()), ..Default::default() }));
     }
     out

@@ -33,6 +33,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (status = 429, description = "RATE_LIMITED", body = ErrorBody),
         (status = 503, description = "UNAVAILABLE: the index is not ready", body = ErrorBody),
     ))]
-async fn search(State(s): State<Arc<SearchService>>, Query(p): Query<SearchParams>) -> Result<axum::Json<crate::model::SearchResponse>, ApiError> {
+async fn search(
+    State(s): State<Arc<SearchService>>,
+    Query(p): Query<SearchParams>,
+) -> Result<axum::Json<crate::model::SearchResponse>, ApiError> {
     Ok(axum::Json(s.search(&p).await?))
 }

@@ -216,7 +216,9 @@ impl SearchRequest {
             None => None,
         };
         let sort = match nonempty(&p.sort) {
-            Some(s) => Sort::parse(s).ok_or_else(|| ApiError::validation("sort", "must be one of relevance, date, price_asc, price_desc"))?,
+            Some(s) => {
+                Sort::parse(s).ok_or_else(|| ApiError::validation("sort", "must be one of relevance, date, price_asc, price_desc"))?
+            }
             None => Sort::Relevance,
         };
         let date_from = time_param("dateFrom", &p.date_from, false)?;
@@ -337,9 +339,16 @@ mod tests {
     #[test]
     fn good_input_is_normalized() {
         let r = SearchRequest::parse(&params(&[
-            ("city", " São Paulo "), ("category", "Concert"), ("status", "on_sale"), ("sort", "PRICE_ASC"),
-            ("dateFrom", "2030-01-01"), ("dateTo", "2030-01-01"), ("priceMin", "10"), ("priceMax", "25.5"),
-            ("page", "2"), ("size", "100"),
+            ("city", " São Paulo "),
+            ("category", "Concert"),
+            ("status", "on_sale"),
+            ("sort", "PRICE_ASC"),
+            ("dateFrom", "2030-01-01"),
+            ("dateTo", "2030-01-01"),
+            ("priceMin", "10"),
+            ("priceMax", "25.5"),
+            ("page", "2"),
+            ("size", "100"),
         ]))
         .unwrap();
         assert_eq!(r.filters.city.as_deref(), Some("sao paulo"));

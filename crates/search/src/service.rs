@@ -8,8 +8,8 @@
 use crate::index::{IndexError, SearchIndex};
 use crate::model::{FacetValue, Facets, ResultPage, SearchHit, SearchResponse};
 use crate::query::{SearchParams, SearchRequest};
-use common::ApiError;
 use common::extract::Paging;
+use common::ApiError;
 use moka::future::Cache;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -98,12 +98,13 @@ async fn long_words_tolerate_one_typo() {
     assert_eq!(ids(&f.svc, &[("q", "symphny")]).await, vec!["e5"]); // deletion
     assert_eq!(ids(&f.svc, &[("q", "footbal")]).await, vec!["e4"]);
     assert_eq!(ids(&f.svc, &[("q", "hamelt")]).await, vec!["e2"]); // transposition
-    // Two typos are too many; short words must be exact.
+                                                                   // Two typos are too many; short words must be exact.
     assert!(ids(&f.svc, &[("q", "bayonse")]).await.is_empty());
     assert!(ids(&f.svc, &[("q", "jaz")]).await.is_empty());
     assert!(ids(&f.svc, &[("q", "jazy")]).await.is_empty());
     // The exact word outranks a typo match.
-    let f = fixture(&[ev("a", "Hamlet", "X", "T", "2030-01-01T00:00:00Z", None), ev("b", "Hamlot", "X", "T", "2030-01-01T00:00:00Z", None)]);
+    let f =
+        fixture(&[ev("a", "Hamlet", "X", "T", "2030-01-01T00:00:00Z", None), ev("b", "Hamlot", "X", "T", "2030-01-01T00:00:00Z", None)]);
     assert_eq!(ids(&f.svc, &[("q", "hamlet")]).await, vec!["a", "b"]);
 }
 
@@ -125,7 +126,10 @@ async fn filters_combine_with_the_text() {
     assert_eq!(ids(&f.svc, &by_date(vec![("q", "live"), ("priceMax", "30")])).await, vec!["e2", "e3"]);
     assert_eq!(ids(&f.svc, &by_date(vec![("priceMin", "35"), ("priceMax", "60")])).await, vec!["e2", "e1"]);
     assert_eq!(ids(&f.svc, &by_date(vec![("priceMin", "0")])).await, vec!["e2", "e1", "e3", "e5"]);
-    assert_eq!(ids(&f.svc, &by_date(vec![("q", "live"), ("status", "on_sale"), ("city", "Porto"), ("category", "THEATER")])).await, vec!["e2"]);
+    assert_eq!(
+        ids(&f.svc, &by_date(vec![("q", "live"), ("status", "on_sale"), ("city", "Porto"), ("category", "THEATER")])).await,
+        vec!["e2"]
+    );
     assert!(ids(&f.svc, &by_date(vec![("q", "live"), ("status", "CANCELLED")])).await.is_empty());
 }
 

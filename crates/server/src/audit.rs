@@ -92,7 +92,9 @@ impl Sources {
             }
         }
         Ok(Sources {
-            inventory: InventoryStore::new(db(cfg, running.inventory.as_ref().map(|s| s.db()), "inventory", inventory::migrations()).await?),
+            inventory: InventoryStore::new(
+                db(cfg, running.inventory.as_ref().map(|s| s.db()), "inventory", inventory::migrations()).await?,
+            ),
             bookings: db(cfg, running.booking.as_ref().map(|s| s.db()), "bookings", booking::migrations()).await?,
             payments: db(cfg, running.payment.as_ref().map(|s| s.db()), "payment", payment::migrations()).await?,
             events: db(cfg, running.events.as_ref().map(|s| s.db()), "events", events::migrations()).await?,
@@ -150,10 +152,18 @@ pub fn check(s: &Snapshot) -> Report {
         for seat in its {
             sold_in.entry(seat.seat_id.as_str()).or_default().push(b.booking_id.as_str());
             let on_map = seats.get(seat.seat_id.as_str());
-            let booked_for_it = on_map.is_some_and(|m| m.status == "BOOKED" && m.hold_reservation_id.as_deref() == Some(seat.reservation_id.as_str()));
+            let booked_for_it =
+                on_map.is_some_and(|m| m.status == "BOOKED" && m.hold_reservation_id.as_deref() == Some(seat.reservation_id.as_str()));
             if !booked_for_it && b.step != Step::Cancelling {
-                v("map_disagrees_with_bookings", format!("seat {} of confirmed booking {} is {} on the map",
-                    seat.seat_number, b.booking_id, on_map.map_or("missing", |m| m.status.as_str())));
+                v(
+                    "map_disagrees_with_bookings",
+                    format!(
+                        "seat {} of confirmed booking {} is {} on the map",
+                        seat.seat_number,
+                        b.booking_id,
+                        on_map.map_or("missing", |m| m.status.as_str())
+                    ),
+                );
             }
         }
     }
@@ -167,8 +177,15 @@ pub fn check(s: &Snapshot) -> Report {
         let owner = m.hold_reservation_id.as_deref().and_then(|r| reservations.get(r)).and_then(|r| r.booking_id.as_deref());
         let fine = owner.and_then(|id| bookings.get(id)).is_some_and(|b| b.status == BookingStatus::Confirmed || running(b));
         if !fine {
-            v("map_disagrees_with_bookings", format!("seat {} ({}) is BOOKED on the map but no confirmed or running booking has it (booking {})",
-                m.seat_number, m.seat_id, owner.unwrap_or("none")));
+            v(
+                "map_disagrees_with_bookings",
+                format!(
+                    "seat {} ({}) is BOOKED on the map but no confirmed or running booking has it (booking {})",
+                    m.seat_number,
+                    m.seat_id,
+                    owner.unwrap_or("none")
+                ),
+            );
         }
     }
     // Sold + held within the venue.
@@ -193,19 +210,37 @@ pub fn check(s: &Snapshot) -> Report {
     for p in s.payments.iter().filter(|p| p.status == PaymentStatus::Success) {
         let b = p.booking_id.as_deref().and_then(|id| bookings.get(id));
         if !b.is_some_and(|b| b.status == BookingStatus::Confirmed || running(b)) {
-            v("charge_without_booking", format!("payment {} was charged ({} cents) but its booking {} is {}",
-                p.payment_id, p.amount, p.booking_id.as_deref().unwrap_or("none"), b.map_or("missing".to_string(), |b| b.status.to_string())));
+            v(
+                "charge_without_booking",
+                format!(
+                    "payment {} was charged ({} cents) but its booking {} is {}",
+                    p.payment_id,
+                    p.amount,
+                    p.booking_id.as_deref().unwrap_or("none"),
+                    b.map_or("missing".to_string(), |b| b.status.to_string())
+                ),
+            );
         }
     }
     for b in confirmed.iter().filter(|b| b.step == Step::Done) {
         let paid = b.payment_id.as_deref().and_then(|id| payments.get(id)).is_some_and(|p| p.status == PaymentStatus::Success);
         if !paid {
-            v("booking_without_charge", format!("booking {} is CONFIRMED without a successful payment ({})", b.booking_id, b.payment_id.as_deref().unwrap_or("none")));
+            v(
+                "booking_without_charge",
+                format!(
+                    "booking {} is CONFIRMED without a successful payment ({})",
+                    b.booking_id,
+                    b.payment_id.as_deref().unwrap_or("none")
+                ),
+            );
         }
     }
     // Sagas and holds that time should have ended.
     for b in s.bookings.iter().filter(|b| running(b) && b.lease_until < s.now - STUCK_AFTER_MS) {
-        v("stuck_saga", format!("booking {} has been at {} since its lease ran out {} s ago", b.booking_id, b.step, (s.now - b.lease_until) / 1000));
+        v(
+            "stuck_saga",
+            format!("booking {} has been at {} since its lease ran out {} s ago", b.booking_id, b.step, (s.now - b.lease_until) / 1000),
+        );
     }
     for r in s.reservations.iter().filter(|r| r.status == "ACTIVE" && r.expires_at < s.now - STALE_HOLD_AFTER_MS) {
         v("stale_hold", format!("reservation {} expired {} s ago and is still ACTIVE", r.reservation_id, (s.now - r.expires_at) / 1000));
@@ -288,34 +323,86 @@ mod tests {
 
     fn seat(id: &str, status: &str, hold: Option<&str>) -> SeatRow {
         SeatRow {
-            seat_id: id.into(), event_id: "e".into(), seat_number: id.into(), section: "A".into(), section_order: 0, row_no: 1, seat_index: 0,
-            row_size: 3, seat_type: "REGULAR".into(), price: 1000, status: status.into(), hold_reservation_id: hold.map(Into::into),
-            hold_user_id: None, reserved_until: None, version: 0,
+            seat_id: id.into(),
+            event_id: "e".into(),
+            seat_number: id.into(),
+            section: "A".into(),
+            section_order: 0,
+            row_no: 1,
+            seat_index: 0,
+            row_size: 3,
+            seat_type: "REGULAR".into(),
+            price: 1000,
+            status: status.into(),
+            hold_reservation_id: hold.map(Into::into),
+            hold_user_id: None,
+            reserved_until: None,
+            version: 0,
         }
     }
 
     fn reservation(id: &str, seat: &str, status: &str, booking: Option<&str>) -> ReservationRow {
         ReservationRow {
-            reservation_id: id.into(), event_id: "e".into(), seat_id: seat.into(), seat_number: seat.into(), section: "A".into(), row_no: 1,
-            price: 1000, user_id: "u".into(), status: status.into(), expires_at: NOW + 60_000, booking_id: booking.map(Into::into), created_at: NOW,
+            reservation_id: id.into(),
+            event_id: "e".into(),
+            seat_id: seat.into(),
+            seat_number: seat.into(),
+            section: "A".into(),
+            row_no: 1,
+            price: 1000,
+            user_id: "u".into(),
+            status: status.into(),
+            expires_at: NOW + 60_000,
+            booking_id: booking.map(Into::into),
+            created_at: NOW,
         }
     }
 
     fn booking(id: &str, status: BookingStatus, step: Step, seats: &[(&str, &str)], payment: Option<&str>) -> BookingRow {
-        let seats: Vec<serde_json::Value> = seats.iter().map(|(s, r)| serde_json::json!({
-            "seatId": s, "seatNumber": s, "section": "A", "rowNumber": 1, "price": 10, "reservationId": r})).collect();
+        let seats: Vec<serde_json::Value> = seats
+            .iter()
+            .map(|(s, r)| {
+                serde_json::json!({
+            "seatId": s, "seatNumber": s, "section": "A", "rowNumber": 1, "price": 10, "reservationId": r})
+            })
+            .collect();
         BookingRow {
-            booking_id: id.into(), booking_reference: "REF".into(), user_id: "u".into(), event_id: Some("e".into()), reservation_ids: "[]".into(),
-            seats: serde_json::to_string(&seats).unwrap(), total_amount: 1000, currency: "USD".into(), status, step, payment_id: payment.map(Into::into),
-            payment_status: if payment.is_some() { PaymentStatus::Success } else { PaymentStatus::Pending }, error: None, lease_owner: None,
-            lease_until: NOW, created_at: NOW, confirmed_at: None, cancelled_at: None,
+            booking_id: id.into(),
+            booking_reference: "REF".into(),
+            user_id: "u".into(),
+            event_id: Some("e".into()),
+            reservation_ids: "[]".into(),
+            seats: serde_json::to_string(&seats).unwrap(),
+            total_amount: 1000,
+            currency: "USD".into(),
+            status,
+            step,
+            payment_id: payment.map(Into::into),
+            payment_status: if payment.is_some() { PaymentStatus::Success } else { PaymentStatus::Pending },
+            error: None,
+            lease_owner: None,
+            lease_until: NOW,
+            created_at: NOW,
+            confirmed_at: None,
+            cancelled_at: None,
         }
     }
 
     fn paid(id: &str, booking: &str, status: PaymentStatus) -> payment::PaymentRow {
         payment::PaymentRow {
-            payment_id: id.into(), idempotency_key: format!("booking:{booking}"), user_id: "u".into(), booking_id: Some(booking.into()), amount: 1000,
-            currency: "USD".into(), card_last4: "4242".into(), status, decline_code: None, transaction_id: None, created_at: NOW, processed_at: Some(NOW), refunded_at: None,
+            payment_id: id.into(),
+            idempotency_key: format!("booking:{booking}"),
+            user_id: "u".into(),
+            booking_id: Some(booking.into()),
+            amount: 1000,
+            currency: "USD".into(),
+            card_last4: "4242".into(),
+            status,
+            decline_code: None,
+            transaction_id: None,
+            created_at: NOW,
+            processed_at: Some(NOW),
+            refunded_at: None,
         }
     }
 

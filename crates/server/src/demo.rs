@@ -31,25 +31,32 @@ pub async fn load(s: &Services) -> Result<Vec<String>, String> {
         v
     };
     let demos = vec![
-        (json!({"eventName": "Aurora Skies World Tour", "description": "Arena pop spectacle with a 360-degree stage.",
+        (
+            json!({"eventName": "Aurora Skies World Tour", "description": "Arena pop spectacle with a 360-degree stage.",
                 "category": "CONCERT", "venueName": "Harbour Arena", "city": "Lisbon", "eventDate": day(45),
-                "saleStartTime": day(-1), "tags": ["pop", "arena", "tour"], "maxTicketsPerUser": 8}), arena_sections),
-        (json!({"eventName": "Hamlet", "description": "The Royal Company's new staging of Shakespeare's tragedy.",
+                "saleStartTime": day(-1), "tags": ["pop", "arena", "tour"], "maxTicketsPerUser": 8}),
+            arena_sections,
+        ),
+        (
+            json!({"eventName": "Hamlet", "description": "The Royal Company's new staging of Shakespeare's tragedy.",
                 "category": "THEATER", "venueName": "Old Vic Playhouse", "city": "London", "eventDate": day(20),
                 "saleStartTime": day(-3), "tags": ["shakespeare", "drama"]}),
-         vec![
-            json!({"section": "STALLS", "seatType": "PREMIUM", "price": 85.00, "rows": (1..=15).map(|r| json!({"rowNumber": r, "seats": 28})).collect::<Vec<_>>()}),
-            json!({"section": "DRESS-CIRCLE", "seatType": "REGULAR", "price": 55.00, "rows": (1..=8).map(|r| json!({"rowNumber": r, "seats": 30})).collect::<Vec<_>>()}),
-            json!({"section": "BOX", "seatType": "VIP", "price": 150.00, "rows": (1..=4).map(|r| json!({"rowNumber": r, "seats": 4})).collect::<Vec<_>>()}),
-         ]),
-        (json!({"eventName": "Lakers vs Celtics", "description": "The classic rivalry, regular season.",
+            vec![
+                json!({"section": "STALLS", "seatType": "PREMIUM", "price": 85.00, "rows": (1..=15).map(|r| json!({"rowNumber": r, "seats": 28})).collect::<Vec<_>>()}),
+                json!({"section": "DRESS-CIRCLE", "seatType": "REGULAR", "price": 55.00, "rows": (1..=8).map(|r| json!({"rowNumber": r, "seats": 30})).collect::<Vec<_>>()}),
+                json!({"section": "BOX", "seatType": "VIP", "price": 150.00, "rows": (1..=4).map(|r| json!({"rowNumber": r, "seats": 4})).collect::<Vec<_>>()}),
+            ],
+        ),
+        (
+            json!({"eventName": "Lakers vs Celtics", "description": "The classic rivalry, regular season.",
                 "category": "SPORTS", "venueName": "Crypto Court", "city": "Los Angeles", "eventDate": day(10),
                 "saleStartTime": day(-2), "tags": ["basketball", "nba"]}),
-         vec![
-            json!({"section": "COURTSIDE", "seatType": "VIP", "price": 950.00, "rows": [{"rowNumber": 1, "seats": 40}]}),
-            json!({"section": "LOWER", "seatType": "PREMIUM", "price": 180.00, "rows": (1..=12).map(|r| json!({"rowNumber": r, "seats": 40})).collect::<Vec<_>>()}),
-            json!({"section": "UPPER", "seatType": "REGULAR", "price": 45.00, "rows": (1..=15).map(|r| json!({"rowNumber": r, "seats": 50})).collect::<Vec<_>>()}),
-         ]),
+            vec![
+                json!({"section": "COURTSIDE", "seatType": "VIP", "price": 950.00, "rows": [{"rowNumber": 1, "seats": 40}]}),
+                json!({"section": "LOWER", "seatType": "PREMIUM", "price": 180.00, "rows": (1..=12).map(|r| json!({"rowNumber": r, "seats": 40})).collect::<Vec<_>>()}),
+                json!({"section": "UPPER", "seatType": "REGULAR", "price": 45.00, "rows": (1..=15).map(|r| json!({"rowNumber": r, "seats": 50})).collect::<Vec<_>>()}),
+            ],
+        ),
     ];
     let mut ids = Vec::new();
     for (event, sections) in demos {

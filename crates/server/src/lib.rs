@@ -15,8 +15,8 @@ use auth::AuthService;
 use booking::{BookingConfig, BookingService};
 use common::auth::JwtKeys;
 use common::clients::{
-    EventsApi, EventsOutbox, HttpEventsClient, HttpInventoryClient, HttpInventoryHolds, HttpPaymentsClient, HttpWebhookSink,
-    InventoryApi, InventoryHolds, OutboxRecord, PaymentsApi, ServiceHttp, WebhookSink,
+    EventsApi, EventsOutbox, HttpEventsClient, HttpInventoryClient, HttpInventoryHolds, HttpPaymentsClient, HttpWebhookSink, InventoryApi,
+    InventoryHolds, OutboxRecord, PaymentsApi, ServiceHttp, WebhookSink,
 };
 use common::config::{Config, Secret, Service};
 use common::ApiError;
@@ -210,11 +210,8 @@ async fn start_booking_and_payment(cfg: &Config, keys: &Arc<JwtKeys>, services: 
     let secret = webhook_secret(cfg)?;
     if cfg.runs(Service::Payment) {
         let db = open(cfg, "payment", payment::migrations()).await?;
-        let pcfg = PaymentConfig {
-            success_rate: cfg.payment_success_rate,
-            latency: cfg.payment_latency_ms,
-            webhook_secret: secret.clone(),
-        };
+        let pcfg =
+            PaymentConfig { success_rate: cfg.payment_success_rate, latency: cfg.payment_latency_ms, webhook_secret: secret.clone() };
         services.payment = Some(Arc::new(PaymentService::new(db, pcfg)));
     }
     if cfg.runs(Service::Booking) {
@@ -325,7 +322,8 @@ async fn start_search(cfg: &Config, keys: &Arc<JwtKeys>, services: &mut Services
     }
     let svc = Arc::new(SearchService::new(Arc::new(index)));
     let feed = events_feed(cfg, keys, services)?;
-    let ix = Arc::new(Indexer::new(db, svc.clone(), feed).await.map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {}", e.message)))?);
+    let ix =
+        Arc::new(Indexer::new(db, svc.clone(), feed).await.map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {}", e.message)))?);
     ix.spawn();
     services.search = Some(svc);
     services.indexer = Some(ix);
@@ -486,7 +484,16 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
 
     let app = if cfg.runs(Service::Gateway) {
         let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
-        for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment, Service::Notification, Service::Search, Service::Queue] {
+        for s in [
+            Service::Auth,
+            Service::Events,
+            Service::Inventory,
+            Service::Booking,
+            Service::Payment,
+            Service::Notification,
+            Service::Search,
+            Service::Queue,
+        ] {
             if !cfg.runs(s) {
                 // Validated for the core services; booking and payment are optional upstreams.
                 if let Some(base) = cfg.url_of(s) {
@@ -503,11 +510,15 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
             }
             None => gateway::ratelimit::RateLimiter::local(cfg.rate_limit_per_minute),
         };
-        gateway::build(ups, keys.clone(), gateway::GatewayConfig {
-            rate_limiter: Arc::new(limiter),
-            cors_origins: cfg.cors_origins.clone(),
-            web_dir: cfg.web_dir.clone(),
-        })
+        gateway::build(
+            ups,
+            keys.clone(),
+            gateway::GatewayConfig {
+                rate_limiter: Arc::new(limiter),
+                cors_origins: cfg.cors_origins.clone(),
+                web_dir: cfg.web_dir.clone(),
+            },
+        )
     } else {
         service_routes.into_iter().fold(axum::Router::new(), |acc, (_, r)| acc.merge(r))
     };
@@ -578,10 +589,9 @@ pub async fn start(cfg: Config) -> Result<Node, StartError> {
         }
     });
     let handle = tokio::spawn(async move {
-        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
+        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "server stopped");
         }

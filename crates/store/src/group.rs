@@ -42,7 +42,11 @@ pub const LINGER_BELOW: usize = 16;
 
 /// How long a group-commit writer on `db` lingers (see [`MYSQL_LINGER`]).
 pub fn linger(db: &crate::Db) -> Duration {
-    if db.is_mysql() { MYSQL_LINGER } else { Duration::ZERO }
+    if db.is_mysql() {
+        MYSQL_LINGER
+    } else {
+        Duration::ZERO
+    }
 }
 
 /// Wait for the next group: whatever is waiting (at least one item, at most `max`), plus, when

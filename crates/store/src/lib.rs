@@ -18,8 +18,8 @@
 
 pub mod group;
 pub mod locks;
-pub mod redis_conn;
 pub mod outbox;
+pub mod redis_conn;
 
 use common::{ApiError, ErrorCode};
 use sqlx::migrate::Migrator;
@@ -143,7 +143,8 @@ fn sample_pools(db: &'static str, pools: Vec<(&'static str, Pool)>) -> tokio::ta
         loop {
             for (name, pool) in &pools {
                 let (size, idle, max) = pool.stats();
-                metrics::gauge!("db_pool_connections", "db" => db, "pool" => *name, "state" => "in_use").set(size.saturating_sub(idle as u32) as f64);
+                metrics::gauge!("db_pool_connections", "db" => db, "pool" => *name, "state" => "in_use")
+                    .set(size.saturating_sub(idle as u32) as f64);
                 metrics::gauge!("db_pool_connections", "db" => db, "pool" => *name, "state" => "idle").set(idle as f64);
                 metrics::gauge!("db_pool_max_connections", "db" => db, "pool" => *name).set(max as f64);
             }
@@ -191,7 +192,7 @@ impl Checkpointer {
 fn db_label(service: &str) -> &'static str {
     static LABELS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, &'static str>>> = std::sync::OnceLock::new();
     let mut m = LABELS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    *m.entry(service.to_string()).or_insert_with(|| Box::leak(service.to_string().into_boxed_str()))
+    m.entry(service.to_string()).or_insert_with(|| Box::leak(service.to_string().into_boxed_str()))
 }
 
 /// `?, ?, ?` for an `IN (...)` list or a row of `n` values.
@@ -274,8 +275,13 @@ impl StoreError {
             StoreError::Sql(sqlx::Error::Database(d)) => {
                 let code = d.code().unwrap_or_default();
                 // MySQL 1213 deadlock / 1205 lock wait timeout (SQLSTATE 40001 / HY000); SQLite busy.
-                code == "40001" || code == "1213" || code == "1205" || code == "5" || code == "517"
-                    || d.message().contains("Deadlock") || d.message().contains("database is locked")
+                code == "40001"
+                    || code == "1213"
+                    || code == "1205"
+                    || code == "5"
+                    || code == "517"
+                    || d.message().contains("Deadlock")
+                    || d.message().contains("database is locked")
             }
             StoreError::Sql(sqlx::Error::PoolTimedOut) => true,
             _ => false,
@@ -291,7 +297,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable, nothing was changed")
             }
             // MySQL 1040: the server has no connection left for us.
-            StoreError::Sql(sqlx::Error::Database(d)) if d.code().as_deref() == Some("08004") || d.message().contains("Too many connections") => {
+            StoreError::Sql(sqlx::Error::Database(d))
+                if d.code().as_deref() == Some("08004") || d.message().contains("Too many connections") =>
+            {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable, nothing was changed")
             }
@@ -332,7 +340,9 @@ impl Db {
                 let (server, prefix) = mysql_parts(url);
                 let name = format!("{prefix}_{service}");
                 if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                    return Err(StoreError::Config(format!("TICKETING_MYSQL_URL: database name '{name}' may hold only letters, digits and _")));
+                    return Err(StoreError::Config(format!(
+                        "TICKETING_MYSQL_URL: database name '{name}' may hold only letters, digits and _"
+                    )));
                 }
                 let opts = MySqlConnectOptions::from_str(&server)?;
                 let mut conn = opts.clone().connect().await?;
@@ -387,7 +397,8 @@ impl Db {
             .await?;
         let checkpoints = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
         let (read, write) = (Pool::Sqlite(read), Pool::Sqlite(write));
-        let jobs = Jobs(vec![Checkpointer::start(checkpoints), sample_pools(label, vec![("read", read.clone()), ("write", write.clone())])]);
+        let jobs =
+            Jobs(vec![Checkpointer::start(checkpoints), sample_pools(label, vec![("read", read.clone()), ("write", write.clone())])]);
         Ok(Db { read, write, label, _jobs: Arc::new(jobs) })
     }
 
@@ -446,6 +457,12 @@ pub fn store_config(cfg: &common::config::Config) -> StoreConfig {
     }
 }
 
+/// Only the shared migrations (for this crate's own tests).
+#[cfg(test)]
+pub(crate) fn migrations_for_tests() -> Migrations {
+    Migrations { sqlite: sqlx::migrate!("migrations/sqlite"), mysql: sqlx::migrate!("migrations/mysql") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::mysql_parts;
@@ -456,10 +473,4 @@ mod tests {
         assert_eq!(mysql_parts("mysql://root@h"), ("mysql://root@h".into(), "ticketing".into()));
         assert_eq!(mysql_parts("mariadb://u:p@h/x?ssl-mode=disabled"), ("mysql://u:p@h?ssl-mode=disabled".into(), "x".into()));
     }
-}
-
-/// Only the shared migrations (for this crate's own tests).
-#[cfg(test)]
-pub(crate) fn migrations_for_tests() -> Migrations {
-    Migrations { sqlite: sqlx::migrate!("migrations/sqlite"), mysql: sqlx::migrate!("migrations/mysql") }
 }

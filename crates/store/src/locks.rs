@@ -281,8 +281,10 @@ mod tests {
     #[async_trait]
     impl LockManager for PrefixedLocks {
         async fn acquire(&self, keys: Vec<String>, ttl: Duration, wait: Duration) -> Result<Lease, LockError> {
-            self.inner.acquire(keys.iter().map(|k| format!("{}:{k}", self.prefix)).collect(), ttl, wait).await
-                .map_err(|e| match e { LockError::Busy(k) => LockError::Busy(k.split_once(':').map(|x| x.1.to_string()).unwrap_or(k)), o => o })
+            self.inner.acquire(keys.iter().map(|k| format!("{}:{k}", self.prefix)).collect(), ttl, wait).await.map_err(|e| match e {
+                LockError::Busy(k) => LockError::Busy(k.split_once(':').map(|x| x.1.to_string()).unwrap_or(k)),
+                o => o,
+            })
         }
         async fn release(&self, lease: Lease) {
             self.inner.release(lease).await

@@ -42,7 +42,12 @@ pub struct Announcement {
 }
 
 impl Announcement {
-    pub fn new(aggregate_type: &'static str, aggregate_id: impl Into<String>, event_type: impl Into<String>, payload: serde_json::Value) -> Self {
+    pub fn new(
+        aggregate_type: &'static str,
+        aggregate_id: impl Into<String>,
+        event_type: impl Into<String>,
+        payload: serde_json::Value,
+    ) -> Self {
         Announcement { aggregate_type, aggregate_id: aggregate_id.into(), event_type: event_type.into(), payload }
     }
 }
@@ -175,7 +180,14 @@ mod tests {
     use super::*;
 
     fn rec(id: i64) -> OutboxRecord {
-        OutboxRecord { id, aggregate_type: "a".into(), aggregate_id: "x".into(), event_type: "e".into(), payload: serde_json::Value::Null, created_at: 0 }
+        OutboxRecord {
+            id,
+            aggregate_type: "a".into(),
+            aggregate_id: "x".into(),
+            event_type: "e".into(),
+            payload: serde_json::Value::Null,
+            created_at: 0,
+        }
     }
 
     #[tokio::test]

@@ -66,8 +66,9 @@ impl RedisConn {
     /// Connect to `url` (see the module docs for the two forms).
     pub async fn connect(url: &str) -> RedisResult<Self> {
         if url.starts_with("redis+sentinel://") {
-            let (addresses, primary) = parse_sentinel_url(url)
-                .ok_or_else(|| RedisError::from((ErrorKind::InvalidClientConfig, "expected redis+sentinel://host:port,host:port/primary-name")))?;
+            let (addresses, primary) = parse_sentinel_url(url).ok_or_else(|| {
+                RedisError::from((ErrorKind::InvalidClientConfig, "expected redis+sentinel://host:port,host:port/primary-name"))
+            })?;
             let sentinels = Sentinels { addresses, primary, asked: tokio::sync::Mutex::new(None) };
             let cm = manager(sentinels.primary_client().await?).await?;
             return Ok(RedisConn { current: Arc::new(RwLock::new(cm)), sentinel: Some(Arc::new(sentinels)) });
@@ -84,8 +85,8 @@ impl RedisConn {
     /// ask the sentinels where the primary is now and switch to it.
     async fn after(&self, e: &RedisError) {
         let Some(s) = &self.sentinel else { return };
-        let primary_gone = e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
-            || e.kind() == ErrorKind::ReadOnly;
+        let primary_gone =
+            e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout() || e.kind() == ErrorKind::ReadOnly;
         if !primary_gone {
             return;
         }

@@ -243,7 +243,11 @@ impl Stats {
 
 /// The outcome of a request that got no answer.
 fn transport_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() { "timeout".into() } else { "connect".into() }
+    if e.is_timeout() {
+        "timeout".into()
+    } else {
+        "connect".into()
+    }
 }
 
 struct Ctx {
@@ -332,10 +336,16 @@ async fn status_of(req: reqwest::RequestBuilder) -> Result<StatusCode, String> {
 async fn setup_event(args: &LoadgenArgs, http: &reqwest::Client, admin: &str) -> anyhow::Result<String> {
     anyhow::ensure!(args.seats >= 1, "--seats must be at least 1");
     let base = &args.url;
-    let (s, ev) = post(http, format!("{base}/api/events"), Some(admin), json!({
+    let (s, ev) = post(
+        http,
+        format!("{base}/api/events"),
+        Some(admin),
+        json!({
         "eventName": format!("Flash sale {}", chrono::Utc::now().format("%H:%M:%S")), "category": "CONCERT",
         "venueName": "Loadgen Arena", "city": "Loadtown", "eventDate": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
-        "saleStartTime": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(), "tags": ["loadgen"]})).await?;
+        "saleStartTime": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(), "tags": ["loadgen"]}),
+    )
+    .await?;
     anyhow::ensure!(s == StatusCode::CREATED, "creating the event: {s} {ev}");
     let id = ev["eventId"].as_str().unwrap_or_default().to_string();
     const PER_ROW: i64 = 50;
@@ -385,11 +395,17 @@ async fn buyers(args: &LoadgenArgs, http: &reqwest::Client, n: usize) -> anyhow:
         .map(|i| {
             let (http, base, email) = (http.clone(), args.url.clone(), format!("buyer{i}-{run}@loadgen.example"));
             async move {
-                let (s, b) = post_through_outage(&http, format!("{base}/api/auth/register"),
-                    json!({"email": email, "password": "loadgen-pass", "name": format!("Buyer {i}")})).await?;
+                let (s, b) = post_through_outage(
+                    &http,
+                    format!("{base}/api/auth/register"),
+                    json!({"email": email, "password": "loadgen-pass", "name": format!("Buyer {i}")}),
+                )
+                .await?;
                 // A register that went through before an outage cut its answer: the retry finds the email taken.
                 anyhow::ensure!(s == StatusCode::CREATED || s == StatusCode::CONFLICT, "register: {s} {b}");
-                let (s, b) = post_through_outage(&http, format!("{base}/api/auth/login"), json!({"email": email, "password": "loadgen-pass"})).await?;
+                let (s, b) =
+                    post_through_outage(&http, format!("{base}/api/auth/login"), json!({"email": email, "password": "loadgen-pass"}))
+                        .await?;
                 anyhow::ensure!(s == StatusCode::OK, "login: {s} {b}");
                 Ok(b["accessToken"].as_str().unwrap_or_default().to_string())
             }
@@ -624,7 +640,10 @@ impl Row {
 fn print_table(rows: &[Row]) {
     let ratios = rows.iter().any(|r| r.ratio_to_health.is_some());
     let ratio_head = if ratios { format!(" {:>8}", "x health") } else { String::new() };
-    println!("\n{:<13} {:>9} {:>10}{ratio_head} {:>8} {:>8} {:>8} {:>8}  outcomes", "endpoint", "count", "per sec", "p50 ms", "p95 ms", "p99 ms", "max ms");
+    println!(
+        "\n{:<13} {:>9} {:>10}{ratio_head} {:>8} {:>8} {:>8} {:>8}  outcomes",
+        "endpoint", "count", "per sec", "p50 ms", "p95 ms", "p99 ms", "max ms"
+    );
     for r in rows {
         let ratio_col = match r.ratio_to_health {
             Some(x) => format!(" {x:>8.3}"),
@@ -632,8 +651,17 @@ fn print_table(rows: &[Row]) {
             None => String::new(),
         };
         let outcomes: Vec<String> = r.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        println!("{:<13} {:>9} {:>10.1}{ratio_col} {:>8.2} {:>8.2} {:>8.2} {:>8.2}  {}",
-            r.endpoint, r.count, r.per_sec, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, outcomes.join(", "));
+        println!(
+            "{:<13} {:>9} {:>10.1}{ratio_col} {:>8.2} {:>8.2} {:>8.2} {:>8.2}  {}",
+            r.endpoint,
+            r.count,
+            r.per_sec,
+            r.p50_ms,
+            r.p95_ms,
+            r.p99_ms,
+            r.max_ms,
+            outcomes.join(", ")
+        );
     }
 }
 
@@ -644,7 +672,8 @@ async fn measure_health(args: &LoadgenArgs, http: &reqwest::Client) -> Row {
     eprintln!("/health for {} s, {} in flight...", args.health_secs, args.concurrency.max(1));
     let url = format!("{}/health", args.url);
     let until = Instant::now() + Duration::from_secs(args.health_secs);
-    let mut row = blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
+    let mut row =
+        blast(Model::Closed(args.concurrency.max(1)), usize::MAX, Some(until), |_| status_of(http.get(&url))).await.row("/health");
     row.ratio_to_health = ratio(row.per_sec, row.per_sec);
     println!("/health: {:.1} requests/s (p50 {:.2} ms, p99 {:.2} ms)", row.per_sec, row.p50_ms, row.p99_ms);
     row
@@ -720,7 +749,11 @@ fn plot(path: Option<&std::path::Path>, rows: &[Row]) -> anyhow::Result<()> {
         .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())?;
     let percentile = |nines: &f64| {
         let p = 100.0 * (1.0 - 10f64.powf(-nines));
-        if nines.fract() == 0.0 { format!("{}%", (p * 1000.0).round() / 1000.0) } else { String::new() }
+        if nines.fract() == 0.0 {
+            format!("{}%", (p * 1000.0).round() / 1000.0)
+        } else {
+            String::new()
+        }
     };
     chart.configure_mesh().x_desc("percentile").y_desc("ms").x_labels(2 * x_max as usize + 1).x_label_formatter(&percentile).draw()?;
     for (i, r) in rows.iter().enumerate() {
@@ -730,7 +763,12 @@ fn plot(path: Option<&std::path::Path>, rows: &[Row]) -> anyhow::Result<()> {
             .label(format!("{}  p50 {:.2} ms  p99 {:.2} ms", r.endpoint, r.p50_ms, r.p99_ms))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).position(SeriesLabelPosition::UpperLeft).draw()?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
     root.present()?;
     println!("latency plot: {}", path.display());
     Ok(())
@@ -739,13 +777,11 @@ fn plot(path: Option<&std::path::Path>, rows: &[Row]) -> anyhow::Result<()> {
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
     anyhow::ensure!(args.rate.is_none_or(|r| r > 0.0) && args.poll_rate.is_none_or(|r| r > 0.0), "--rate and --poll-rate must be above 0");
     anyhow::ensure!(args.declined.is_none_or(|d| (0.0..=1.0).contains(&d)), "--declined must be between 0 and 1");
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(4096)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(4096).timeout(Duration::from_secs(60)).build()?;
     let base = args.url.trim_end_matches('/').to_string();
     let args = LoadgenArgs { url: base.clone(), ..args };
-    let (s, login) = post(&http, format!("{base}/api/auth/login"), None, json!({"email": args.admin_email, "password": args.admin_password})).await?;
+    let (s, login) =
+        post(&http, format!("{base}/api/auth/login"), None, json!({"email": args.admin_email, "password": args.admin_password})).await?;
     anyhow::ensure!(s == StatusCode::OK, "admin login at {base} failed ({s}): set --admin-email/--admin-password");
     let admin = login["accessToken"].as_str().unwrap_or_default().to_string();
     match args.scenario {

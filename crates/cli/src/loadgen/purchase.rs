@@ -102,7 +102,14 @@ impl Purchase {
             Some((s, b)) if *s == StatusCode::CREATED => b["seats"].as_array().map_or(0, Vec::len),
             _ => 0,
         };
-        self.confirms.lock().expect("confirms").push(Confirm { buyer: j.buyer, idempotency_key: key, declined: j.declined, outcome, booking_id, seats });
+        self.confirms.lock().expect("confirms").push(Confirm {
+            buyer: j.buyer,
+            idempotency_key: key,
+            declined: j.declined,
+            outcome,
+            booking_id,
+            seats,
+        });
     }
 }
 
@@ -139,7 +146,12 @@ async fn bookings_of(http: &reqwest::Client, base: &str, token: &str) -> anyhow:
 }
 
 /// The bookings of these buyers, 32 lists read at a time.
-async fn read_bookings(http: &reqwest::Client, base: &str, tokens: &[String], buyers: &[usize]) -> anyhow::Result<Vec<(usize, Vec<Booking>)>> {
+async fn read_bookings(
+    http: &reqwest::Client,
+    base: &str,
+    tokens: &[String],
+    buyers: &[usize],
+) -> anyhow::Result<Vec<(usize, Vec<Booking>)>> {
     let lists: Vec<anyhow::Result<(usize, Vec<Booking>)>> = futures::stream::iter(buyers)
         .map(|&b| async move { Ok((b, bookings_of(http, base, &tokens[b]).await?)) })
         .buffer_unordered(32)
@@ -174,7 +186,13 @@ struct BookingAudit {
 /// `before` and `after`: the seat map at the start and at the end (after the wait); `confirms`:
 /// every confirm the run sent; `bookings`: every booking of the run, with its buyer; `own_event`:
 /// the run created the event, so every booking of it is the run's.
-fn audit_bookings(before: &[MapSeat], after: &[MapSeat], confirms: &[Confirm], bookings: &[(usize, Booking)], own_event: bool) -> BookingAudit {
+fn audit_bookings(
+    before: &[MapSeat],
+    after: &[MapSeat],
+    confirms: &[Confirm],
+    bookings: &[(usize, Booking)],
+    own_event: bool,
+) -> BookingAudit {
     let booked = |map: &[MapSeat]| map.iter().filter(|s| s.status == "BOOKED").count();
     let mut a = BookingAudit {
         capacity: before.len(),
@@ -210,7 +228,11 @@ fn audit_bookings(before: &[MapSeat], after: &[MapSeat], confirms: &[Confirm], b
     }
     a.charged_without_seats = charged.len();
     if !charged.is_empty() {
-        a.problems.push(format!("{} bookings were charged (paymentStatus SUCCESS) but are not CONFIRMED, e.g. {}", charged.len(), examples(charged)));
+        a.problems.push(format!(
+            "{} bookings were charged (paymentStatus SUCCESS) but are not CONFIRMED, e.g. {}",
+            charged.len(),
+            examples(charged)
+        ));
     }
     let twice: Vec<&str> = sold.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
     a.seats_sold_twice = twice.len();
@@ -221,9 +243,14 @@ fn audit_bookings(before: &[MapSeat], after: &[MapSeat], confirms: &[Confirm], b
     let not_booked: Vec<&str> = sold.keys().filter(|id| !booked_now.contains(*id)).copied().collect();
     a.confirmed_but_not_booked_on_map = not_booked.len();
     if !not_booked.is_empty() {
-        a.problems.push(format!("{} seats of CONFIRMED bookings are not BOOKED on the map, e.g. {}", not_booked.len(), examples(not_booked)));
+        a.problems.push(format!(
+            "{} seats of CONFIRMED bookings are not BOOKED on the map, e.g. {}",
+            not_booked.len(),
+            examples(not_booked)
+        ));
     }
-    let listed: HashMap<(usize, &str), &str> = bookings.iter().map(|(buyer, b)| ((*buyer, b.booking_id.as_str()), b.status.as_str())).collect();
+    let listed: HashMap<(usize, &str), &str> =
+        bookings.iter().map(|(buyer, b)| ((*buyer, b.booking_id.as_str()), b.status.as_str())).collect();
     let mut unconfirmed = Vec::new();
     for c in confirms.iter().filter(|c| c.outcome == "201") {
         let id = c.booking_id.as_deref().unwrap_or("(none in the answer)");
@@ -237,12 +264,16 @@ fn audit_bookings(before: &[MapSeat], after: &[MapSeat], confirms: &[Confirm], b
     if !unconfirmed.is_empty() {
         let n = unconfirmed.len();
         unconfirmed.truncate(3);
-        a.problems.push(format!("{n} confirms answered 201 but their booking is not CONFIRMED in the buyer's list: {}", unconfirmed.join("; ")));
+        a.problems
+            .push(format!("{n} confirms answered 201 but their booking is not CONFIRMED in the buyer's list: {}", unconfirmed.join("; ")));
     }
     a.booked_difference = (a.booked_on_map as i64 - a.booked_before_run as i64) - a.seats_in_confirmed_bookings as i64;
     if own_event && a.booked_difference != 0 {
-        a.problems.push(format!("the map booked {} seats during the run, the run's CONFIRMED bookings hold {}",
-            a.booked_on_map as i64 - a.booked_before_run as i64, a.seats_in_confirmed_bookings));
+        a.problems.push(format!(
+            "the map booked {} seats during the run, the run's CONFIRMED bookings hold {}",
+            a.booked_on_map as i64 - a.booked_before_run as i64,
+            a.seats_in_confirmed_bookings
+        ));
     }
     a
 }
@@ -263,7 +294,11 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
     let model = Model::new(args.rate, args.concurrency);
     if let Some(rate) = args.rate {
         if rate * args.duration as f64 * 2.5 > seats.len() as f64 {
-            eprintln!("note: {} free seats, fewer than 2.5 x rate x duration ({:.0}): the run stops when they run out", seats.len(), 2.5 * rate * args.duration as f64);
+            eprintln!(
+                "note: {} free seats, fewer than 2.5 x rate x duration ({:.0}): the run stops when they run out",
+                seats.len(),
+                2.5 * rate * args.duration as f64
+            );
         }
     }
     // Fresh identities each run: every booking the buyers have is then this run's, which the audit
@@ -328,7 +363,11 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
     let (bookings_ratio, seats_ratio) = (ratio(bookings_per_sec, health_rate), ratio(seats_per_sec, health_rate));
     let confirm_row = rows.iter().find(|r| r.endpoint == "confirm");
     let [p50, p95, p99] = confirm_row.map_or([0.0; 3], |r| [r.p50_ms, r.p95_ms, r.p99_ms]);
-    println!("\npurchase: {bookings_per_sec:.1} confirmed bookings/s (201; {} in {secs:.1} s) = {} x /health", sold.len(), fmt_ratio(bookings_ratio));
+    println!(
+        "\npurchase: {bookings_per_sec:.1} confirmed bookings/s (201; {} in {secs:.1} s) = {} x /health",
+        sold.len(),
+        fmt_ratio(bookings_ratio)
+    );
     println!("purchase: {seats_per_sec:.1} seats sold/s ({seats_sold} seats) = {} x /health; confirm p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms",
         fmt_ratio(seats_ratio));
     let listed: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
@@ -337,7 +376,10 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
         println!("the free seats ran out: the run stopped after {secs:.1} s");
     }
     if driven.not_sent > 0 {
-        println!("{} journeys fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not started: the platform answers slower than --rate", driven.not_sent);
+        println!(
+            "{} journeys fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not started: the platform answers slower than --rate",
+            driven.not_sent
+        );
     }
 
     // Every buyer that sent a confirm; the first read takes all of them, later ones only those
@@ -360,33 +402,43 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
         println!("\nwaited {:.1} s for the run's PENDING bookings to settle", waited.elapsed().as_secs_f64());
     }
     let truncated: Vec<usize> = lists.iter().filter(|(_, l)| l.len() >= LISTED_AT_MOST).map(|(b, _)| *b).collect();
-    let bookings: Vec<(usize, Booking)> = lists.into_iter().flat_map(|(buyer, l)| l.into_iter().filter(|b| of_run(b)).map(move |b| (buyer, b))).collect();
+    let bookings: Vec<(usize, Booking)> =
+        lists.into_iter().flat_map(|(buyer, l)| l.into_iter().filter(|b| of_run(b)).map(move |b| (buyer, b))).collect();
     let after = seat_map(&http, &base, &event).await?;
     let mut a = audit_bookings(&before, &after, &confirms, &bookings, args.event.is_none());
     if !truncated.is_empty() {
-        a.problems.push(format!("{} buyers have {LISTED_AT_MOST} bookings listed, the most GET /api/bookings/me lists: the audit cannot see all of them \
-            (run with more --buyers)", truncated.len()));
+        a.problems.push(format!(
+            "{} buyers have {LISTED_AT_MOST} bookings listed, the most GET /api/bookings/me lists: the audit cannot see all of them \
+            (run with more --buyers)",
+            truncated.len()
+        ));
     }
     println!("\naudit: {} seats, {} booked before the run, {} now; the run's {} bookings: {} confirmed holding {} seats, {} failed, {} cancelled, {} pending; \
         {} seats sold twice; {} confirmed seats not booked on the map; {} charged without seats; {} 201 answers not confirmed in the list",
         a.capacity, a.booked_before_run, a.booked_on_map, a.bookings, a.confirmed_bookings, a.seats_in_confirmed_bookings, a.failed_bookings,
         a.cancelled_bookings, a.pending_bookings, a.seats_sold_twice, a.confirmed_but_not_booked_on_map, a.charged_without_seats, a.answered_201_but_not_confirmed);
     if args.event.is_some() && a.booked_difference != 0 {
-        println!("the map booked {} more seats during the run than the run's confirmed bookings hold (--event: other buyers may share it)", a.booked_difference);
+        println!(
+            "the map booked {} more seats during the run than the run's confirmed bookings hold (--event: other buyers may share it)",
+            a.booked_difference
+        );
     }
     let ok = report_problems(&a.problems);
     plot(args.plot.as_deref(), &rows)?;
-    write_json(args.json.as_deref(), json!({
-        "scenario": "purchase", "url": base, "event": event, "model": journeys, "seconds": secs,
-        "settings": {"concurrency": args.concurrency, "rate": args.rate, "seats": before.len(), "declined": declined,
-            "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(), "duration": args.duration, "requests": args.requests,
-            "health_secs": args.health_secs, "seed": args.seed},
-        "health": rows[0], "endpoints": &rows[1..],
-        "headline": {"bookings_per_sec": bookings_per_sec, "bookings_ratio_to_health": bookings_ratio, "bookings": sold.len(),
-            "seats_per_sec": seats_per_sec, "seats_ratio_to_health": seats_ratio, "seats": seats_sold,
-            "confirm_p50_ms": p50, "confirm_p95_ms": p95, "confirm_p99_ms": p99},
-        "errors": errors, "not_sent": driven.not_sent, "audit": a,
-    }))?;
+    write_json(
+        args.json.as_deref(),
+        json!({
+            "scenario": "purchase", "url": base, "event": event, "model": journeys, "seconds": secs,
+            "settings": {"concurrency": args.concurrency, "rate": args.rate, "seats": before.len(), "declined": declined,
+                "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(), "duration": args.duration, "requests": args.requests,
+                "health_secs": args.health_secs, "seed": args.seed},
+            "health": rows[0], "endpoints": &rows[1..],
+            "headline": {"bookings_per_sec": bookings_per_sec, "bookings_ratio_to_health": bookings_ratio, "bookings": sold.len(),
+                "seats_per_sec": seats_per_sec, "seats_ratio_to_health": seats_ratio, "seats": seats_sold,
+                "confirm_p50_ms": p50, "confirm_p95_ms": p95, "confirm_p99_ms": p99},
+            "errors": errors, "not_sent": driven.not_sent, "audit": a,
+        }),
+    )?;
     Ok(ok)
 }
 
@@ -409,7 +461,14 @@ mod tests {
     }
 
     fn confirm(buyer: usize, booking: &str, outcome: &str, seats: usize) -> Confirm {
-        Confirm { buyer, idempotency_key: format!("key-{booking}"), declined: outcome != "201", outcome: outcome.into(), booking_id: Some(booking.into()), seats }
+        Confirm {
+            buyer,
+            idempotency_key: format!("key-{booking}"),
+            declined: outcome != "201",
+            outcome: outcome.into(),
+            booking_id: Some(booking.into()),
+            seats,
+        }
     }
 
     #[test]

@@ -12,20 +12,28 @@ fn rss_bytes(pid: u32) -> Option<u64> {
 /// The waiting-room scenario: many fans join before the opening, then poll their place.
 pub(super) async fn run_queue(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
     let base = args.url.clone();
-    let secret = args.jwt_secret.clone().ok_or_else(|| anyhow::anyhow!("the queue scenario needs --jwt-secret (or TICKETING_JWT_SECRET)"))?;
+    let secret =
+        args.jwt_secret.clone().ok_or_else(|| anyhow::anyhow!("the queue scenario needs --jwt-secret (or TICKETING_JWT_SECRET)"))?;
     let keys = Arc::new(common::auth::JwtKeys::new(secret.as_bytes(), 86_400));
-    let (s, ev) = post(&http, format!("{base}/api/events"), Some(&admin), json!({
+    let (s, ev) = post(
+        &http,
+        format!("{base}/api/events"),
+        Some(&admin),
+        json!({
         "eventName": format!("Queue test {}", chrono::Utc::now().format("%H:%M:%S")), "category": "CONCERT",
         "venueName": "Loadgen Arena", "city": "Loadtown", "eventDate": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
         "saleStartTime": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
-        "waitingRoom": {"enabled": true, "admitPerMinute": 60000}})).await?;
+        "waitingRoom": {"enabled": true, "admitPerMinute": 60000}}),
+    )
+    .await?;
     anyhow::ensure!(s == StatusCode::CREATED, "creating the event: {s} {ev}");
     let event = ev["eventId"].as_str().unwrap_or_default().to_string();
     let token = |i: usize| keys.issue(&format!("loadgen-fan-{i}"), common::auth::Role::User);
     let rss_before = args.server_pid.and_then(rss_bytes);
     eprintln!("event {event}: {} fans join the waiting room, {} in flight...", args.users, args.concurrency);
     let join_url = format!("{base}/api/queue/events/{event}/join");
-    let joins = blast(Model::Closed(args.concurrency.max(1)), args.users, None, |i| status_of(http.post(&join_url).bearer_auth(token(i)))).await;
+    let joins =
+        blast(Model::Closed(args.concurrency.max(1)), args.users, None, |i| status_of(http.post(&join_url).bearer_auth(token(i)))).await;
     let rss_after = args.server_pid.and_then(rss_bytes);
     let resp = http.put(format!("{base}/api/events/{event}/status")).bearer_auth(&admin).json(&json!({"status": "ON_SALE"})).send().await?;
     anyhow::ensure!(resp.status().is_success(), "opening the sale: {}", resp.text().await.unwrap_or_default());
@@ -40,12 +48,16 @@ pub(super) async fn run_queue(args: LoadgenArgs, http: reqwest::Client, admin: S
     eprintln!("sale open: {polls_n} polls, {}...", poll_model.describe());
     let me_url = format!("{base}/api/queue/events/{event}/me");
     let polls = blast(poll_model, polls_n, None, |i| status_of(http.get(&me_url).bearer_auth(token((i * stride) % args.users)))).await;
-    let view: Value = http.get(format!("{base}/api/queue/events/{event}")).bearer_auth(&admin).send().await?.json().await.unwrap_or(Value::Null);
+    let view: Value =
+        http.get(format!("{base}/api/queue/events/{event}")).bearer_auth(&admin).send().await?.json().await.unwrap_or(Value::Null);
     let rows = [joins.row("join"), polls.row("poll")];
     print_table(&rows);
     println!("joins: {}; polls: {}", Model::Closed(args.concurrency.max(1)).describe(), poll_model.describe());
     if polls.driven.not_sent > 0 {
-        println!("{} polls fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --poll-rate", polls.driven.not_sent);
+        println!(
+            "{} polls fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --poll-rate",
+            polls.driven.not_sent
+        );
     }
     println!("queue after opening: {view}");
     plot(args.plot.as_deref(), &rows)?;
@@ -58,12 +70,15 @@ pub(super) async fn run_queue(args: LoadgenArgs, http: reqwest::Client, admin: S
     }
     let ok = joins.outcomes.keys().all(|k| k == "200") && polls.outcomes.keys().all(|k| k == "200");
     let (join_row, poll_row) = (&rows[0], &rows[1]);
-    write_json(args.json.as_deref(), json!({
-        "scenario": "queue", "users": args.users, "concurrency": args.concurrency,
-        "joins_per_sec": join_row.per_sec, "join_p50_ms": join_row.p50_ms, "join_p99_ms": join_row.p99_ms,
-        "polls_per_sec": poll_row.per_sec, "poll_p50_ms": poll_row.p50_ms, "poll_p99_ms": poll_row.p99_ms,
-        "poll_model": poll_model.describe(), "poll_rate": args.poll_rate, "polls_not_sent": polls.driven.not_sent,
-        "bytes_per_fan": per_fan, "join_outcomes": joins.outcomes, "poll_outcomes": polls.outcomes,
-    }))?;
+    write_json(
+        args.json.as_deref(),
+        json!({
+            "scenario": "queue", "users": args.users, "concurrency": args.concurrency,
+            "joins_per_sec": join_row.per_sec, "join_p50_ms": join_row.p50_ms, "join_p99_ms": join_row.p99_ms,
+            "polls_per_sec": poll_row.per_sec, "poll_p50_ms": poll_row.p50_ms, "poll_p99_ms": poll_row.p99_ms,
+            "poll_model": poll_model.describe(), "poll_rate": args.poll_rate, "polls_not_sent": polls.driven.not_sent,
+            "bytes_per_fan": per_fan, "join_outcomes": joins.outcomes, "poll_outcomes": polls.outcomes,
+        }),
+    )?;
     Ok(ok)
 }

@@ -22,7 +22,11 @@ async fn journey(ctx: Arc<Ctx>, token: String) {
     if ctx.done() {
         return;
     }
-    let Some((s, r)) = ctx.call("reserve", ctx.http.post(format!("{base}/api/inventory/reservations")).bearer_auth(&token).json(&body)).await else { return };
+    let Some((s, r)) =
+        ctx.call("reserve", ctx.http.post(format!("{base}/api/inventory/reservations")).bearer_auth(&token).json(&body)).await
+    else {
+        return;
+    };
     if s != StatusCode::CREATED || abandon || ctx.done() {
         return;
     }
@@ -30,7 +34,11 @@ async fn journey(ctx: Arc<Ctx>, token: String) {
     let card = if declined { "4000000000000002" } else { "4242424242424242" };
     let key = common::ids::new_id();
     let pay = json!({"reservationIds": ids, "paymentMethod": {"type": "CREDIT_CARD", "cardNumber": card, "expiryMonth": 12, "expiryYear": 2035, "cvv": "123"}});
-    ctx.call("confirm", ctx.http.post(format!("{base}/api/bookings/confirm")).bearer_auth(&token).header("Idempotency-Key", key).json(&pay)).await;
+    ctx.call(
+        "confirm",
+        ctx.http.post(format!("{base}/api/bookings/confirm")).bearer_auth(&token).header("Idempotency-Key", key).json(&pay),
+    )
+    .await;
 }
 
 #[derive(serde::Serialize, Default)]
@@ -84,7 +92,8 @@ async fn audit(ctx: &Ctx, tokens: &[String]) -> anyhow::Result<Audit> {
         a.problems.push(format!("{} seats sold twice", a.seats_sold_twice));
     }
     if a.seats_in_confirmed_bookings != a.booked_on_map {
-        a.problems.push(format!("the map shows {} booked seats but confirmed bookings hold {}", a.booked_on_map, a.seats_in_confirmed_bookings));
+        a.problems
+            .push(format!("the map shows {} booked seats but confirmed bookings hold {}", a.booked_on_map, a.seats_in_confirmed_bookings));
     }
     for seat in sold.keys() {
         if status_of.get(seat.as_str()).copied() != Some("BOOKED") {
@@ -150,8 +159,11 @@ pub(super) async fn run_sale(args: LoadgenArgs, http: reqwest::Client, admin: St
         a.seats, a.booked_on_map, a.held_on_map, a.confirmed_bookings, a.seats_in_confirmed_bookings, a.failed_bookings, a.charges_without_seats, a.seats_sold_twice);
     let ok = report_problems(&a.problems);
     plot(args.plot.as_deref(), &rows)?;
-    write_json(args.json.as_deref(), json!({
-        "url": base, "event": event, "seconds": secs, "endpoints": rows, "audit": a, "baseline": baseline,
-    }))?;
+    write_json(
+        args.json.as_deref(),
+        json!({
+            "url": base, "event": event, "seconds": secs, "endpoints": rows, "audit": a, "baseline": baseline,
+        }),
+    )?;
     Ok(ok)
 }

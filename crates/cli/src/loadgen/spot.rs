@@ -27,9 +27,15 @@ impl Mode {
 /// One request of a `hotspot`, `field` or `contended` run, chosen before it is sent, and the
 /// process (`--url`, `--also-url`) it goes to.
 enum Pick {
-    Availability { to: usize },
+    Availability {
+        to: usize,
+    },
     /// Seats by their index in `Ctx::seats`, for the buyer of this index.
-    Reserve { to: usize, buyer: usize, seats: Vec<usize> },
+    Reserve {
+        to: usize,
+        buyer: usize,
+        seats: Vec<usize>,
+    },
 }
 
 /// The URLs of one process of the platform.
@@ -90,10 +96,15 @@ impl Spot {
             }
             Pick::Reserve { to, buyer, seats } => {
                 let numbers: Vec<&str> = seats.iter().map(|&k| c.seats[k].as_str()).collect();
-                let req = c.http.post(&self.targets[to].reserve).bearer_auth(&self.tokens[buyer]).json(&json!({"eventId": c.event, "seatNumbers": numbers}));
+                let req = c
+                    .http
+                    .post(&self.targets[to].reserve)
+                    .bearer_auth(&self.tokens[buyer])
+                    .json(&json!({"eventId": c.event, "seatNumbers": numbers}));
                 if let Some((s, body)) = c.call("reserve", req).await {
                     if s == StatusCode::CREATED {
-                        let ids = body["reservations"].as_array().into_iter().flatten().filter_map(|r| r["seatId"].as_str().map(String::from));
+                        let ids =
+                            body["reservations"].as_array().into_iter().flatten().filter_map(|r| r["seatId"].as_str().map(String::from));
                         self.held.lock().expect("held").extend(ids);
                     }
                 }
@@ -149,14 +160,21 @@ fn audit_holds(before: &[MapSeat], after: &[MapSeat], held: &[String], shared: b
     let answered = held.len() as i64;
     if shared {
         if new_on_map < answered {
-            a.problems.push(format!("the map holds {new_on_map} more seats than before the run, fewer than this run's 201 answers ({answered})"));
+            a.problems
+                .push(format!("the map holds {new_on_map} more seats than before the run, fewer than this run's 201 answers ({answered})"));
         }
     } else if new_on_map < answered {
-        a.problems.push(format!("the map holds {new_on_map} more seats than before the run, the 201 answers {answered}: \
-            {} holds are missing (lost, or expired during the run)", answered - new_on_map));
+        a.problems.push(format!(
+            "the map holds {new_on_map} more seats than before the run, the 201 answers {answered}: \
+            {} holds are missing (lost, or expired during the run)",
+            answered - new_on_map
+        ));
     } else if new_on_map > answered {
-        a.problems.push(format!("the map holds {new_on_map} more seats than before the run, the 201 answers only {answered}: \
-            {} holds nobody was told about (a request that failed on this side may have succeeded)", new_on_map - answered));
+        a.problems.push(format!(
+            "the map holds {new_on_map} more seats than before the run, the 201 answers only {answered}: \
+            {} holds nobody was told about (a request that failed on this side may have succeeded)",
+            new_on_map - answered
+        ));
     }
     if taken_now > a.capacity {
         a.problems.push(format!("held + booked ({taken_now}) exceeds the capacity ({})", a.capacity));
@@ -166,6 +184,9 @@ fn audit_holds(before: &[MapSeat], after: &[MapSeat], held: &[String], shared: b
 
 /// `hotspot`, `field` and `contended` (see the module doc): /health, the scenario, the table, the
 /// audit.
+// The stats' guard is dropped (`drop(stats)`) before the first await that follows it; clippy does not
+// see an explicit drop (rust-clippy#6446).
+#[allow(clippy::await_holding_lock)]
 pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: String) -> anyhow::Result<bool> {
     let mode = match args.scenario {
         Scenario::Field => Mode::Field,
@@ -196,7 +217,11 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
     let model = Model::new(args.rate, args.concurrency);
     if let (true, Some(rate)) = (field, args.rate) {
         if rate * args.duration as f64 > seats.len() as f64 {
-            eprintln!("note: {} free seats, fewer than rate x duration ({:.0}): the run stops when they run out", seats.len(), rate * args.duration as f64);
+            eprintln!(
+                "note: {} free seats, fewer than rate x duration ({:.0}): the run stops when they run out",
+                seats.len(),
+                rate * args.duration as f64
+            );
         }
     }
     let tokens = buyer_tokens(&args, &http, "loadgen-buyer").await?;
@@ -205,13 +230,24 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
         Mode::Contended => format!("1-4 seats each out of all {} free, at random", seats.len()),
         Mode::Hotspot => format!("1-2 seats out of the first {}", seats.len()),
     };
-    println!("{name}: event {event}, {} seats; {asks}; {:.0}% availability reads; {} buyers ({}); {}; {} s or {} requests; seed {}",
-        before.len(), args.availability_share * 100.0, args.buyers, if args.jwt_secret.is_some() { "minted tokens" } else { "registered" },
-        model.describe(), args.duration, args.requests, args.seed);
+    println!(
+        "{name}: event {event}, {} seats; {asks}; {:.0}% availability reads; {} buyers ({}); {}; {} s or {} requests; seed {}",
+        before.len(),
+        args.availability_share * 100.0,
+        args.buyers,
+        if args.jwt_secret.is_some() { "minted tokens" } else { "registered" },
+        model.describe(),
+        args.duration,
+        args.requests,
+        args.seed
+    );
     let health = measure_health(&args, &http).await;
 
     let targets = processes(&args)
-        .map(|u| Target { reserve: format!("{u}/api/inventory/reservations"), availability: format!("{u}/api/inventory/events/{event}/availability") })
+        .map(|u| Target {
+            reserve: format!("{u}/api/inventory/reservations"),
+            availability: format!("{u}/api/inventory/events/{event}/availability"),
+        })
         .collect();
     let spot = Spot {
         ctx: Ctx::new(&args, &http, &event, seats),
@@ -271,13 +307,18 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
     let listed: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     println!("errors: {}", if listed.is_empty() { "none".to_string() } else { listed.join(", ") });
     if field && refused > 0 {
-        println!("{refused} reservations refused (409 SEAT_UNAVAILABLE): no seat is asked for twice, so those were taken before this run asked");
+        println!(
+            "{refused} reservations refused (409 SEAT_UNAVAILABLE): no seat is asked for twice, so those were taken before this run asked"
+        );
     }
     if field && spot.next_seat.load(Ordering::Relaxed) > spot.ctx.seats.len() {
         println!("the free seats ran out: the run stopped after {secs:.1} s");
     }
     if driven.not_sent > 0 {
-        println!("{} requests fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --rate", driven.not_sent);
+        println!(
+            "{} requests fell due while {OPEN_MAX_IN_FLIGHT} were in flight and were not sent: the platform answers slower than --rate",
+            driven.not_sent
+        );
     }
 
     let baseline = match (&args.baseline, field) {
@@ -296,15 +337,18 @@ pub(super) async fn run_spot(args: LoadgenArgs, http: reqwest::Client, admin: St
         a.capacity, a.taken_before_run, a.reserved_on_map, a.booked_on_map, a.seats_in_201_answers, a.seats_held_twice, a.answered_but_not_held_on_map);
     let ok = report_problems(&a.problems);
     plot(args.plot.as_deref(), &rows)?;
-    write_json(args.json.as_deref(), json!({
-        "scenario": name, "url": base, "event": event, "model": model.describe(), "seconds": secs,
-        "settings": {"concurrency": args.concurrency, "rate": args.rate, "seats": before.len(), "hot_seats": args.hot_seats,
-            "availability_share": args.availability_share, "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(),
-            "duration": args.duration, "requests": args.requests, "health_secs": args.health_secs, "seed": args.seed},
-        "health": rows[0], "endpoints": &rows[1..],
-        "headline": headline,
-        "errors": errors, "not_sent": driven.not_sent, "audit": a, "baseline": baseline,
-    }))?;
+    write_json(
+        args.json.as_deref(),
+        json!({
+            "scenario": name, "url": base, "event": event, "model": model.describe(), "seconds": secs,
+            "settings": {"concurrency": args.concurrency, "rate": args.rate, "seats": before.len(), "hot_seats": args.hot_seats,
+                "availability_share": args.availability_share, "buyers": args.buyers, "minted_tokens": args.jwt_secret.is_some(),
+                "duration": args.duration, "requests": args.requests, "health_secs": args.health_secs, "seed": args.seed},
+            "health": rows[0], "endpoints": &rows[1..],
+            "headline": headline,
+            "errors": errors, "not_sent": driven.not_sent, "audit": a, "baseline": baseline,
+        }),
+    )?;
     Ok(ok)
 }
 

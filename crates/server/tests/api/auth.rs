@@ -77,7 +77,8 @@ async fn the_same_email_in_any_case_or_spacing_is_email_taken() {
     let app = spawn_app().await;
     let (s, b) = register(&app, "fan@example.com", "password123", "Fan").await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    for again in ["fan@example.com", "FAN@EXAMPLE.COM", "Fan@Example.Com", "  fan@example.com", "fan@example.com  ", "\tFan@example.com\n"] {
+    for again in ["fan@example.com", "FAN@EXAMPLE.COM", "Fan@Example.Com", "  fan@example.com", "fan@example.com  ", "\tFan@example.com\n"]
+    {
         let (s, b) = register(&app, again, "another-password", "Someone").await;
         assert_error(s, &b, 409, "EMAIL_TAKEN");
     }
@@ -344,22 +345,41 @@ async fn forged_expired_and_malformed_tokens_are_401() {
         ("alg none", format!("{}.{}.", enc(&json!({"alg": "none", "typ": "JWT"})), enc(&admin_claims))),
         ("alg none with signature", format!("{}.{}.{}", enc(&json!({"alg": "none", "typ": "JWT"})), enc(&admin_claims), parts[2])),
         ("another secret", sign(&admin_claims, "another-secret-another-secret-0123456789")),
-        ("role changed, old signature", format!("{}.{}.{}", parts[0], enc(&{
-            let mut c = claims_of(&user_access);
-            c["role"] = json!("ADMIN");
-            c
-        }), parts[2])),
-        ("sub changed, old signature", format!("{}.{}.{}", parts[0], enc(&{
-            let mut c = claims_of(&user_access);
-            c["sub"] = json!("someone-else");
-            c
-        }), parts[2])),
+        (
+            "role changed, old signature",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                enc(&{
+                    let mut c = claims_of(&user_access);
+                    c["role"] = json!("ADMIN");
+                    c
+                }),
+                parts[2]
+            ),
+        ),
+        (
+            "sub changed, old signature",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                enc(&{
+                    let mut c = claims_of(&user_access);
+                    c["sub"] = json!("someone-else");
+                    c
+                }),
+                parts[2]
+            ),
+        ),
         ("wrong issuer", sign(&json!({"sub": user_id, "role": "ADMIN", "iat": t, "exp": t + 600, "iss": "evil"}), JWT_SECRET)),
         ("no issuer", sign(&json!({"sub": user_id, "role": "ADMIN", "iat": t, "exp": t + 600}), JWT_SECRET)),
         ("expired", sign(&json!({"sub": user_id, "role": "USER", "iat": t - 7200, "exp": t - 5, "iss": "ticketing"}), JWT_SECRET)),
         ("no exp", sign(&json!({"sub": user_id, "role": "USER", "iat": t, "iss": "ticketing"}), JWT_SECRET)),
         ("unknown role", sign(&json!({"sub": user_id, "role": "ROOT", "iat": t, "exp": t + 600, "iss": "ticketing"}), JWT_SECRET)),
-        ("HS512", jsonwebtoken::encode(&Header::new(Algorithm::HS512), &admin_claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap()),
+        (
+            "HS512",
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &admin_claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap(),
+        ),
         ("garbage", "not.a.token".into()),
         ("two parts", format!("{}.{}", parts[0], parts[1])),
         ("empty", String::new()),
@@ -395,8 +415,12 @@ async fn a_user_token_on_admin_endpoints_is_403() {
     let (user, _, _) = app.new_user("fan@example.com").await;
     let layout = json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 10, "rows": [{"rowNumber": 1, "seats": 2}]}]});
     let calls: Vec<(Method, String, Option<Value>)> = vec![
-        (Method::POST, "/api/events".into(), Some(json!({"eventName": "X", "category": "C", "venueName": "V", "city": "C",
-            "eventDate": "2030-01-01T00:00:00Z", "saleStartTime": "2029-01-01T00:00:00Z"}))),
+        (
+            Method::POST,
+            "/api/events".into(),
+            Some(json!({"eventName": "X", "category": "C", "venueName": "V", "city": "C",
+            "eventDate": "2030-01-01T00:00:00Z", "saleStartTime": "2029-01-01T00:00:00Z"})),
+        ),
         (Method::PUT, format!("/api/events/{id}"), Some(json!({"eventName": "Mine now"}))),
         (Method::PUT, format!("/api/events/{id}/status"), Some(json!({"status": "ON_SALE"}))),
         (Method::DELETE, format!("/api/events/{id}"), None),

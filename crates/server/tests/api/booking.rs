@@ -41,7 +41,12 @@ async fn confirm(app: &TestApp, token: &str, key: &str, ids: &[String], number: 
 async fn seat_status(app: &TestApp, event: &str) -> std::collections::HashMap<String, String> {
     let (s, b) = app.get(&format!("/api/inventory/events/{event}/seats"), None).await;
     assert_eq!(s, StatusCode::OK);
-    b["seats"].as_array().unwrap().iter().map(|s| (s["seatNumber"].as_str().unwrap().to_string(), s["status"].as_str().unwrap().to_string())).collect()
+    b["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["seatNumber"].as_str().unwrap().to_string(), s["status"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// Payments the gateway really attempted (not the fences written when settling an unknown key).
@@ -49,19 +54,22 @@ async fn payments(app: &TestApp) -> Vec<(String, String, Option<String>)> {
     let db = app.node.services.payment.as_ref().expect("payment runs here").db().clone();
     store::run!(db.read(), p => sqlx::query_as(
         "SELECT payment_id, status, booking_id FROM payments WHERE decline_code IS NULL OR decline_code <> 'ABANDONED'")
-        .fetch_all(p).await).unwrap()
+        .fetch_all(p).await)
+    .unwrap()
 }
 
 async fn outbox_count(db: &store::Db, event_type: &str) -> i64 {
     let (n,): (i64,) = store::run!(db.read(), p => sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE event_type = ?")
-        .bind(event_type).fetch_one(p).await).unwrap();
+        .bind(event_type).fetch_one(p).await)
+    .unwrap();
     n
 }
 
 /// The payment service's webhooks of one kind (`payment.refunded`): one per move of a payment.
 async fn webhook_count(db: &store::Db, event_type: &str) -> i64 {
     let (n,): (i64,) = store::run!(db.read(), p => sqlx::query_as("SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = ?")
-        .bind(event_type).fetch_one(p).await).unwrap();
+        .bind(event_type).fetch_one(p).await)
+    .unwrap();
     n
 }
 
@@ -70,7 +78,8 @@ async fn webhook_count(db: &store::Db, event_type: &str) -> i64 {
 async fn assert_ledger(app: &TestApp) {
     let bdb = app.node.services.booking.as_ref().unwrap().db().clone();
     let rows: Vec<(String, String, String, Option<String>, String)> = store::run!(bdb.read(), p => sqlx::query_as(
-        "SELECT booking_id, status, step, payment_id, payment_status FROM bookings").fetch_all(p).await).unwrap();
+        "SELECT booking_id, status, step, payment_id, payment_status FROM bookings").fetch_all(p).await)
+    .unwrap();
     let pays = payments(app).await;
     for (id, status, step, pid, pstatus) in &rows {
         assert_eq!(step, "DONE", "booking {id} left at {step}");
@@ -155,8 +164,14 @@ async fn confirm_books_the_seats_and_replays_after_a_restart() {
     let (s, again) = confirm(&app, &token, "key-1", &ids, OK).await;
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again["bookingId"], booking_id.as_str());
-    let (s, again) = confirm_raw(&app.http, &app.url, &token, None,
-        json!({"idempotencyKey": "key-1", "reservationIds": ids, "paymentMethod": card(OK)})).await;
+    let (s, again) = confirm_raw(
+        &app.http,
+        &app.url,
+        &token,
+        None,
+        json!({"idempotencyKey": "key-1", "reservationIds": ids, "paymentMethod": card(OK)}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(payments(&app).await.len(), 1);
     // Same key, another request.
@@ -210,9 +225,15 @@ async fn bad_requests_are_refused_before_anything_happens() {
     }
     // `field` names the field, never echoes a value (a card number sent as a number included).
     for (bad, field) in [
-        (json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": "x", "expiryYear": 2099, "cvv": "123"}), "paymentMethod.expiryMonth"),
+        (
+            json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": "x", "expiryYear": 2099, "cvv": "123"}),
+            "paymentMethod.expiryMonth",
+        ),
         (json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": 1, "expiryYear": -1, "cvv": "123"}), "paymentMethod.expiryYear"),
-        (json!({"type": "CREDIT_CARD", "cardNumber": 4242424242424242u64, "expiryMonth": 1, "expiryYear": 2099, "cvv": "123"}), "paymentMethod.cardNumber"),
+        (
+            json!({"type": "CREDIT_CARD", "cardNumber": 4242424242424242u64, "expiryMonth": 1, "expiryYear": 2099, "cvv": "123"}),
+            "paymentMethod.cardNumber",
+        ),
         (json!({"type": "CREDIT_CARD", "cardNumber": OK, "expiryMonth": 1, "expiryYear": 2099}), "paymentMethod.cvv"),
     ] {
         let (s, e) = confirm_raw(&app.http, &app.url, &token, Some("k2"), json!({"reservationIds": ids, "paymentMethod": bad})).await;
@@ -220,8 +241,16 @@ async fn bad_requests_are_refused_before_anything_happens() {
         assert_eq!(e["field"], field, "{e}");
         assert!(!e.to_string().contains("4242424242424242"), "the card number is echoed: {e}");
     }
-    let resp = app.http.post(format!("{}/api/bookings/confirm", app.url)).bearer_auth(&token).header("Idempotency-Key", "k3")
-        .header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let resp = app
+        .http
+        .post(format!("{}/api/bookings/confirm", app.url))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "k3")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let (s, e) = confirm_raw(&app.http, &app.url, "bad-token", Some("k"), body).await;
     assert_error(s, &e, 401, "UNAUTHORIZED");
@@ -277,14 +306,20 @@ async fn a_client_that_drops_the_connection_mid_charge_still_gets_its_booking() 
     let ids = reserve(&app, &token, &event, &seats[..2]).await;
     let body = json!({"reservationIds": ids, "paymentMethod": card(OK)});
     let quick = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
-    let dropped = quick.post(format!("{}/api/bookings/confirm", app.url)).bearer_auth(&token)
-        .header("Idempotency-Key", "tunnel").json(&body).send().await;
+    let dropped = quick
+        .post(format!("{}/api/bookings/confirm", app.url))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "tunnel")
+        .json(&body)
+        .send()
+        .await;
     assert!(dropped.is_err_and(|e| e.is_timeout()), "the client should have given up first");
     // The saga goes on without the client: within seconds the booking is CONFIRMED.
     wait_for("the abandoned confirmation to finish", || async {
         let (_, list) = app.get("/api/bookings/me", Some(&token)).await;
         list["bookings"].as_array().is_some_and(|b| b.len() == 1 && b[0]["status"] == "CONFIRMED")
-    }).await;
+    })
+    .await;
     let status = seat_status(&app, &event).await;
     assert!(seats[..2].iter().all(|n| status[n] == "BOOKED"), "{status:?}");
     // The fan comes back with the same key and gets the final answer.
@@ -409,11 +444,16 @@ fn sign(secret: &str, ts: i64, body: &str) -> String {
 }
 
 async fn post_webhook(app: &TestApp, ts: i64, sig: &str, body: &str) -> (StatusCode, Value) {
-    let resp = app.http.post(format!("{}/api/bookings/webhooks/payment", app.url))
+    let resp = app
+        .http
+        .post(format!("{}/api/bookings/webhooks/payment", app.url))
         .header("content-type", "application/json")
         .header("X-Webhook-Timestamp", ts.to_string())
         .header("X-Webhook-Signature", sig)
-        .body(body.to_string()).send().await.unwrap();
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
     let s = resp.status();
     (s, resp.json().await.unwrap_or(Value::Null))
 }
@@ -433,7 +473,8 @@ async fn webhooks_are_signed_and_delivered_once() {
     wait_for("the payment webhook", || {
         let booking = booking.clone();
         async move { booking.webhook_count().await.unwrap() >= 1 }
-    }).await;
+    })
+    .await;
 
     let now = chrono::Utc::now().timestamp();
     let body = json!({"id": "wh-test-1", "type": "payment.succeeded", "paymentId": b["paymentId"], "bookingId": b["bookingId"], "status": "SUCCESS", "amount": 50.00, "currency": "USD"}).to_string();
@@ -529,7 +570,8 @@ async fn a_cancelled_event_cancels_and_refunds_its_bookings() {
                 let b: Value = http.get(format!("{url}/api/bookings/{id}")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
                 b["status"] == "CANCELLED" && b["paymentStatus"] == "REFUNDED"
             }
-        }).await;
+        })
+        .await;
     }
     let pdb = app.node.services.payment.as_ref().unwrap().db().clone();
     assert_eq!(webhook_count(&pdb, "PaymentRefunded").await, 3);
@@ -574,10 +616,12 @@ async fn a_saga_killed_between_steps_is_finished_or_compensated_after_restart() 
             let bdb = bdb.clone();
             async move {
                 let (n,): (i64,) = store::run!(bdb.read(), p => sqlx::query_as("SELECT COUNT(*) FROM bookings WHERE step <> 'DONE'")
-                    .fetch_one(p).await).unwrap();
+                    .fetch_one(p).await)
+                .unwrap();
                 n == 0
             }
-        }).await;
+        })
+        .await;
         let (_, list) = app.get("/api/bookings/me", Some(&token)).await;
         let bookings = list["bookings"].as_array().unwrap().clone();
         let st = seat_status(&app, &event).await;
@@ -613,7 +657,8 @@ async fn two_nodes_on_mariadb_book_and_cancel_once() {
     let ids = reserve(&a, &token, &event, &seats[..2]).await;
     let body = json!({"reservationIds": ids, "paymentMethod": card(OK)});
     let tasks = (0..10).map(|i| {
-        let (http, url, token, body) = (a.http.clone(), if i % 2 == 0 { a.url.clone() } else { b.url.clone() }, token.clone(), body.clone());
+        let (http, url, token, body) =
+            (a.http.clone(), if i % 2 == 0 { a.url.clone() } else { b.url.clone() }, token.clone(), body.clone());
         tokio::spawn(async move { confirm_raw(&http, &url, &token, Some("k"), body).await })
     });
     let results: Vec<(StatusCode, Value)> = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();

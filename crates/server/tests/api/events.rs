@@ -7,9 +7,26 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const EVENT_FIELDS: [&str; 20] = [
-    "eventId", "eventName", "description", "category", "venueName", "city", "eventDate", "saleStartTime",
-    "saleEndTime", "tags", "imageUrl", "status", "totalSeats", "availableSeats", "minPrice", "maxPrice",
-    "maxTicketsPerUser", "waitingRoom", "createdAt", "updatedAt",
+    "eventId",
+    "eventName",
+    "description",
+    "category",
+    "venueName",
+    "city",
+    "eventDate",
+    "saleStartTime",
+    "saleEndTime",
+    "tags",
+    "imageUrl",
+    "status",
+    "totalSeats",
+    "availableSeats",
+    "minPrice",
+    "maxPrice",
+    "maxTicketsPerUser",
+    "waitingRoom",
+    "createdAt",
+    "updatedAt",
 ];
 
 /// `400 VALIDATION_ERROR` that names `field` (in `field` or in the message).
@@ -126,13 +143,16 @@ async fn create_answers_201_with_the_full_event_and_its_defaults() {
 async fn create_keeps_every_optional_field() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let body = with(valid_body(), json!({
-        "description": "An evening of rock", "saleEndTime": "2030-06-01T18:00:00Z", "tags": ["rock", "live", "rock"],
-        "imageUrl": "https://img.example.com/a.png", "maxTicketsPerUser": 4,
-        "waitingRoom": {"enabled": true, "admitPerMinute": 50},
-        // Times in other offsets are normalised to UTC.
-        "eventDate": "2030-06-01T22:00:00+02:00",
-    }));
+    let body = with(
+        valid_body(),
+        json!({
+            "description": "An evening of rock", "saleEndTime": "2030-06-01T18:00:00Z", "tags": ["rock", "live", "rock"],
+            "imageUrl": "https://img.example.com/a.png", "maxTicketsPerUser": 4,
+            "waitingRoom": {"enabled": true, "admitPerMinute": 50},
+            // Times in other offsets are normalised to UTC.
+            "eventDate": "2030-06-01T22:00:00+02:00",
+        }),
+    );
     let (s, ev) = app.post("/api/events", Some(&admin), body).await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     assert_eq!(ev["description"], "An evening of rock");
@@ -164,7 +184,8 @@ async fn lists_page_through_the_catalogue_by_date() {
     let mut made = Vec::new();
     // Created out of date order; listed in date order.
     for day in [5, 1, 4, 2, 3] {
-        let ev = app.create_event(&admin, json!({"eventName": format!("Day {day}"), "eventDate": format!("2030-07-0{day}T20:00:00Z")})).await;
+        let ev =
+            app.create_event(&admin, json!({"eventName": format!("Day {day}"), "eventDate": format!("2030-07-0{day}T20:00:00Z")})).await;
         made.push((day, ev["eventId"].as_str().unwrap().to_string()));
     }
     made.sort();
@@ -293,11 +314,17 @@ async fn update_changes_only_the_fields_it_carries() {
     assert_eq!(got, up);
 
     // Every other field, and null clearing the optional ones.
-    let (s, up) = app.put(&format!("/api/events/{id}"), Some(&admin), json!({
-        "description": null, "category": "THEATRE", "venueName": "Coliseu", "eventDate": "2031-01-10T21:00:00Z",
-        "saleStartTime": "2030-12-01T09:00:00Z", "saleEndTime": "2031-01-10T20:00:00Z", "tags": ["drama"], "imageUrl": null,
-        "maxTicketsPerUser": null, "waitingRoom": {"enabled": true, "admitPerMinute": 20},
-    })).await;
+    let (s, up) = app
+        .put(
+            &format!("/api/events/{id}"),
+            Some(&admin),
+            json!({
+                "description": null, "category": "THEATRE", "venueName": "Coliseu", "eventDate": "2031-01-10T21:00:00Z",
+                "saleStartTime": "2030-12-01T09:00:00Z", "saleEndTime": "2031-01-10T20:00:00Z", "tags": ["drama"], "imageUrl": null,
+                "maxTicketsPerUser": null, "waitingRoom": {"enabled": true, "admitPerMinute": 20},
+            }),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{up}");
     assert_eq!(up["description"], Value::Null);
     assert_eq!(up["category"], "THEATRE");
@@ -321,7 +348,8 @@ async fn update_changes_only_the_fields_it_carries() {
     assert_eq!(same["eventName"], "Renamed");
 
     // A bad update changes nothing either.
-    let (s, b) = app.put(&format!("/api/events/{id}"), Some(&admin), json!({"eventName": "Nope", "saleStartTime": "2032-01-01T00:00:00Z"})).await;
+    let (s, b) =
+        app.put(&format!("/api/events/{id}"), Some(&admin), json!({"eventName": "Nope", "saleStartTime": "2032-01-01T00:00:00Z"})).await;
     assert_validation(s, &b, "saleStartTime");
     let (s, b) = app.put(&format!("/api/events/{id}"), Some(&admin), json!({"eventName": ""})).await;
     assert_validation(s, &b, "eventName");
@@ -389,7 +417,14 @@ async fn disallowed_status_moves_are_409_invalid_state_transition() {
     }
     // Unknown, mistyped and missing statuses are validation errors; an unknown event is 404.
     let id = event_in(&[]).await;
-    for body in [json!({"status": "OPEN"}), json!({"status": "on_sale "}), json!({"status": ""}), json!({"status": 1}), json!({"status": null}), json!({})] {
+    for body in [
+        json!({"status": "OPEN"}),
+        json!({"status": "on_sale "}),
+        json!({"status": ""}),
+        json!({"status": 1}),
+        json!({"status": null}),
+        json!({}),
+    ] {
         let (s, b) = app.put(&format!("/api/events/{id}/status"), Some(&admin), body).await;
         assert_validation(s, &b, "status");
     }
@@ -648,7 +683,9 @@ async fn the_catalogue_and_its_clock_on_mariadb() {
     };
     let app = spawn_shared(&fresh_mysql(&base), |_| {}).await;
     let admin = app.admin_token().await;
-    let (s, ev) = app.post("/api/events", Some(&admin), with(valid_body(), json!({"description": "d", "tags": ["a", "b"], "maxTicketsPerUser": 2}))).await;
+    let (s, ev) = app
+        .post("/api/events", Some(&admin), with(valid_body(), json!({"description": "d", "tags": ["a", "b"], "maxTicketsPerUser": 2})))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     let id = ev["eventId"].as_str().unwrap().to_string();
     assert_eq!(ev["waitingRoom"], json!({"enabled": false, "admitPerMinute": 1000}));
@@ -675,7 +712,9 @@ async fn the_catalogue_and_its_clock_on_mariadb() {
     assert_eq!(set_status(&app, &admin, &id, "ON_SALE").await.0.as_u16(), 409, "no seats yet");
     add_seats(&app, &admin, &id, 1).await;
     poll_event(&app, &id, Duration::from_secs(10), |e| e["totalSeats"] == 1).await;
-    for (to, want) in [("SOLD_OUT", 409), ("ON_SALE", 200), ("UPCOMING", 409), ("SOLD_OUT", 200), ("ON_SALE", 200), ("CANCELLED", 200), ("ON_SALE", 409)] {
+    for (to, want) in
+        [("SOLD_OUT", 409), ("ON_SALE", 200), ("UPCOMING", 409), ("SOLD_OUT", 200), ("ON_SALE", 200), ("CANCELLED", 200), ("ON_SALE", 409)]
+    {
         let (s, b) = set_status(&app, &admin, &id, to).await;
         assert_eq!(s.as_u16(), want, "-> {to}: {b}");
     }
@@ -687,7 +726,8 @@ async fn the_catalogue_and_its_clock_on_mariadb() {
     let opened = poll_event(&app, &other, Duration::from_secs(15), |e| e["status"] == "ON_SALE").await;
     assert!(chrono::Utc::now() >= start);
     assert_eq!(opened["totalSeats"], 3);
-    let (s, b) = app.put(&format!("/api/events/{other}"), Some(&admin), json!({"eventDate": in_secs(-60), "saleStartTime": in_secs(-120)})).await;
+    let (s, b) =
+        app.put(&format!("/api/events/{other}"), Some(&admin), json!({"eventDate": in_secs(-60), "saleStartTime": in_secs(-120)})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     poll_event(&app, &other, Duration::from_secs(10), |e| e["status"] == "COMPLETED").await;
     let (s, _) = app.delete(&format!("/api/events/{id}"), Some(&admin)).await;

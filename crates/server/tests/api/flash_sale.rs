@@ -35,9 +35,17 @@ async fn accounts(app: &TestApp, n: usize) -> Vec<String> {
         .map(|i| {
             let (http, url, email) = (app.http.clone(), app.url.clone(), format!("fan{i}-{run}@example.com"));
             async move {
-                let (s, b) = post(&http, format!("{url}/api/auth/register"), None, None, json!({"email": email, "password": "password123", "name": "Fan"})).await;
+                let (s, b) = post(
+                    &http,
+                    format!("{url}/api/auth/register"),
+                    None,
+                    None,
+                    json!({"email": email, "password": "password123", "name": "Fan"}),
+                )
+                .await;
                 assert_eq!(s, StatusCode::CREATED, "{b}");
-                let (s, b) = post(&http, format!("{url}/api/auth/login"), None, None, json!({"email": email, "password": "password123"})).await;
+                let (s, b) =
+                    post(&http, format!("{url}/api/auth/login"), None, None, json!({"email": email, "password": "password123"})).await;
                 assert_eq!(s, StatusCode::OK, "{b}");
                 b["accessToken"].as_str().unwrap().to_string()
             }
@@ -64,7 +72,8 @@ async fn flash_sale(nodes: &[&TestApp]) {
             pick.insert(seats[rng.gen_range(0..seats.len())].clone());
         }
         let declined = rng.gen_bool(0.25);
-        let (http, url, token, barrier, event) = (main.http.clone(), nodes[i % nodes.len()].url.clone(), token.clone(), barrier.clone(), event.clone());
+        let (http, url, token, barrier, event) =
+            (main.http.clone(), nodes[i % nodes.len()].url.clone(), token.clone(), barrier.clone(), event.clone());
         let other = nodes[(i + 1) % nodes.len()].url.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
@@ -141,7 +150,8 @@ async fn flash_sale(nodes: &[&TestApp]) {
     }
     // The payment ledger: successful charges are exactly the confirmed bookings; nothing else kept money.
     let pdb = main.node.services.payment.as_ref().unwrap().db().clone();
-    let (ok,): (i64,) = store::run!(pdb.read(), p => sqlx::query_as("SELECT COUNT(*) FROM payments WHERE status = 'SUCCESS'").fetch_one(p).await).unwrap();
+    let (ok,): (i64,) =
+        store::run!(pdb.read(), p => sqlx::query_as("SELECT COUNT(*) FROM payments WHERE status = 'SUCCESS'").fetch_one(p).await).unwrap();
     assert_eq!(ok, confirmed, "successful charges vs confirmed bookings");
     // And the platform's own audit (`ticketing audit`, shared/API.md §15) agrees.
     let cfg = common::config::Config::for_tests(main.dir.path().to_path_buf());

@@ -89,18 +89,25 @@ impl TestApp {
     }
 
     pub async fn admin_token(&self) -> String {
-        let (s, b) = self.call(Method::POST, "/api/auth/login", None, Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))).await;
+        let (s, b) =
+            self.call(Method::POST, "/api/auth/login", None, Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))).await;
         assert_eq!(s, StatusCode::OK, "{b}");
         b["accessToken"].as_str().unwrap().to_string()
     }
 
     /// Register and log in; returns (access token, user id, refresh token).
     pub async fn new_user(&self, email: &str) -> (String, String, String) {
-        let (s, b) = self.call(Method::POST, "/api/auth/register", None, Some(json!({"email": email, "password": "password123", "name": "Fan"}))).await;
+        let (s, b) = self
+            .call(Method::POST, "/api/auth/register", None, Some(json!({"email": email, "password": "password123", "name": "Fan"})))
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (s, b) = self.call(Method::POST, "/api/auth/login", None, Some(json!({"email": email, "password": "password123"}))).await;
         assert_eq!(s, StatusCode::OK, "{b}");
-        (b["accessToken"].as_str().unwrap().into(), b["user"]["userId"].as_str().unwrap().into(), b["refreshToken"].as_str().unwrap().into())
+        (
+            b["accessToken"].as_str().unwrap().into(),
+            b["user"]["userId"].as_str().unwrap().into(),
+            b["refreshToken"].as_str().unwrap().into(),
+        )
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {

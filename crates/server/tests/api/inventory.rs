@@ -14,7 +14,8 @@ async fn assert_no_double_holds(app: &TestApp) {
     let db = app.node.services.inventory.as_ref().expect("inventory runs here").db().clone();
     let dup: Vec<(String, i64)> = store::run!(db.read(), p => sqlx::query_as(
         "SELECT seat_id, COUNT(*) FROM reservations WHERE status IN ('ACTIVE', 'CONFIRMED') GROUP BY seat_id HAVING COUNT(*) > 1")
-        .fetch_all(p).await).unwrap();
+        .fetch_all(p).await)
+    .unwrap();
     // Two ACTIVE rows for one seat are legal only if all but one have expired; ask the seat who holds it.
     for (seat, _) in &dup {
         let live: Vec<(String,)> = store::run!(db.read(), p => sqlx::query_as(
@@ -37,10 +38,13 @@ async fn inventory_nodes(main: &TestApp, db: &str, n: usize) -> Vec<TestApp> {
     let mut nodes = Vec::new();
     for _ in 0..n {
         let url = main.url.clone();
-        nodes.push(spawn_shared(db, |c| {
-            c.services = vec![common::config::Service::Inventory];
-            c.events_url = Some(url);
-        }).await);
+        nodes.push(
+            spawn_shared(db, |c| {
+                c.services = vec![common::config::Service::Inventory];
+                c.events_url = Some(url);
+            })
+            .await,
+        );
     }
     nodes
 }
@@ -50,7 +54,8 @@ async fn reserve(http: &reqwest::Client, url: &str, token: &str, body: Value) ->
     let resp = http.post(format!("{url}/api/inventory/reservations")).bearer_auth(token).json(&body).send().await.expect("sent");
     let status = resp.status();
     let b: Value = resp.json().await.unwrap_or(Value::Null);
-    let seats = b["reservations"].as_array().map(|a| a.iter().map(|r| r["seatNumber"].as_str().unwrap().to_string()).collect()).unwrap_or_default();
+    let seats =
+        b["reservations"].as_array().map(|a| a.iter().map(|r| r["seatNumber"].as_str().unwrap().to_string()).collect()).unwrap_or_default();
     (status, seats, b)
 }
 
@@ -162,7 +167,8 @@ async fn redis_flushed_mid_race_still_sells_each_seat_once() {
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();
             let mut flushes = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let keys: Vec<String> = redis::cmd("KEYS").arg(format!("lock:{{*}}:seat:*")).query_async(&mut conn).await.unwrap_or_default();
+                let keys: Vec<String> =
+                    redis::cmd("KEYS").arg("lock:{*}:seat:*".to_string()).query_async(&mut conn).await.unwrap_or_default();
                 if !keys.is_empty() {
                     let _: Result<i64, _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
                 }
@@ -247,10 +253,11 @@ async fn expiry_races_never_give_a_seat_two_owners() {
             tasks.push(tokio::spawn(async move {
                 let seat = seat2;
                 b.wait().await;
-                let ok = inv.confirm(&[rid.clone()], &owner, &format!("booking-{rid}")).await.is_ok();
+                let ok = inv.confirm(std::slice::from_ref(&rid), &owner, &format!("booking-{rid}")).await.is_ok();
                 (seat, "confirm", ok)
             }));
-            let (http, url, tok, b, ev) = (app.http.clone(), app.url.clone(), app.token_for(&format!("rival-{round}-{seat}")), barrier.clone(), event.clone());
+            let (http, url, tok, b, ev) =
+                (app.http.clone(), app.url.clone(), app.token_for(&format!("rival-{round}-{seat}")), barrier.clone(), event.clone());
             tasks.push(tokio::spawn(async move {
                 b.wait().await;
                 let (s, _, _) = reserve(&http, &url, &tok, json!({"eventId": ev, "seatNumbers": [seat.clone()]})).await;
@@ -429,13 +436,15 @@ async fn buyer_limit_race(main: &TestApp, urls: Vec<String>) {
     assert_eq!(main.put(&format!("/api/events/{id}/status"), Some(&admin), json!({"status": "ON_SALE"})).await.0, StatusCode::OK);
     let u = main.token_for(&common::ids::new_id());
     let barrier = Arc::new(Barrier::new(20));
-    let tasks: Vec<_> = (0..20).map(|i| {
-        let (http, url, u, id, b) = (main.http.clone(), urls[i % urls.len()].clone(), u.clone(), id.clone(), barrier.clone());
-        tokio::spawn(async move {
-            b.wait().await;
-            reserve(&http, &url, &u, json!({"eventId": id, "quantity": 2})).await
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (http, url, u, id, b) = (main.http.clone(), urls[i % urls.len()].clone(), u.clone(), id.clone(), barrier.clone());
+            tokio::spawn(async move {
+                b.wait().await;
+                reserve(&http, &url, &u, json!({"eventId": id, "quantity": 2})).await
+            })
         })
-    }).collect();
+        .collect();
     let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
     let won: Vec<_> = results.iter().filter(|r| r.0 == StatusCode::CREATED).collect();
     assert_eq!(won.len(), 2, "two requests of 2 seats fill a limit of 4");

@@ -1,13 +1,13 @@
 //! API tests: the whole platform through the gateway, as clients see it.
 
 mod auth;
+mod booking;
 mod events;
+mod flash_sale;
 mod gateway;
 mod helpers;
 mod inventory;
-mod booking;
-mod flash_sale;
 mod notification;
-mod search;
 mod queue;
+mod search;
 mod security;

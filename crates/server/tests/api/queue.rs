@@ -129,7 +129,13 @@ async fn joining_twice_returns_the_same_place_and_bad_calls_get_the_right_4xx() 
     assert_error(s, &b, 403, "FORBIDDEN");
     let (s, b) = app.put(&format!("/api/queue/events/{id}"), Some(&a), json!({"paused": false})).await;
     assert_error(s, &b, 403, "FORBIDDEN");
-    for bad in [json!({"admitPerMinute": -5}), json!({"admitPerMinute": 0}), json!({"admitPerMinute": 1_000_000_000_000i64}), json!({"admitPerMinute": "fast"}), json!({"paused": "yes"})] {
+    for bad in [
+        json!({"admitPerMinute": -5}),
+        json!({"admitPerMinute": 0}),
+        json!({"admitPerMinute": 1_000_000_000_000i64}),
+        json!({"admitPerMinute": "fast"}),
+        json!({"paused": "yes"}),
+    ] {
         let (s, b) = app.put(&format!("/api/queue/events/{id}"), Some(&admin), bad.clone()).await;
         assert_error(s, &b, 400, "VALIDATION_ERROR");
     }

@@ -2,7 +2,7 @@
 //! seconds, by text (any case, accents, one typo), filters, facets, sorts and pages; bad input is a
 //! 400 naming the field; updates, deletes and seat counts reach the index.
 
-use crate::helpers::{assert_error, mysql_url, fresh_mysql, spawn_app, spawn_shared, TestApp};
+use crate::helpers::{assert_error, fresh_mysql, mysql_url, spawn_app, spawn_shared, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -41,15 +41,30 @@ fn id_of(ev: &Value) -> String {
 
 /// Three events: a pop concert and a jazz night in Lisbon, a play in Porto.
 async fn catalogue(app: &TestApp, admin: &str) -> (String, String, String) {
-    let a = app.create_event(admin, json!({"eventName": "Beyoncé Renaissance World Tour", "description": "The queen of pop",
+    let a = app
+        .create_event(
+            admin,
+            json!({"eventName": "Beyoncé Renaissance World Tour", "description": "The queen of pop",
         "category": "CONCERT", "venueName": "Altice Arena", "city": "Lisbon", "eventDate": "2030-06-01T20:00:00Z",
-        "saleStartTime": "2030-05-01T10:00:00Z", "tags": ["pop", "live"]})).await;
-    let b = app.create_event(admin, json!({"eventName": "Hamlet", "description": "Shakespeare's tragedy, in a new staging",
+        "saleStartTime": "2030-05-01T10:00:00Z", "tags": ["pop", "live"]}),
+        )
+        .await;
+    let b = app
+        .create_event(
+            admin,
+            json!({"eventName": "Hamlet", "description": "Shakespeare's tragedy, in a new staging",
         "category": "THEATER", "venueName": "Teatro Nacional", "city": "Porto", "eventDate": "2030-05-01T20:00:00Z",
-        "saleStartTime": "2030-04-01T10:00:00Z", "tags": ["classic", "live"]})).await;
-    let c = app.create_event(admin, json!({"eventName": "Jazz Night", "description": "Standards until late",
+        "saleStartTime": "2030-04-01T10:00:00Z", "tags": ["classic", "live"]}),
+        )
+        .await;
+    let c = app
+        .create_event(
+            admin,
+            json!({"eventName": "Jazz Night", "description": "Standards until late",
         "category": "CONCERT", "venueName": "Hot Clube", "city": "Lisbon", "eventDate": "2030-07-01T20:00:00Z",
-        "saleStartTime": "2030-06-01T10:00:00Z", "tags": ["jazz", "live"]})).await;
+        "saleStartTime": "2030-06-01T10:00:00Z", "tags": ["jazz", "live"]}),
+        )
+        .await;
     (id_of(&a), id_of(&b), id_of(&c))
 }
 
@@ -63,8 +78,21 @@ async fn a_new_event_is_found_within_two_seconds_by_any_case_accent_or_one_typo(
     assert!(created.elapsed() < Duration::from_secs(2) + Duration::from_millis(500), "took {:?}", created.elapsed());
     assert_eq!(ids(&r), vec![a.clone()]);
     let hit = &r["results"][0];
-    for field in ["eventId", "eventName", "description", "category", "city", "venueName", "eventDate", "status", "minPrice",
-        "maxPrice", "availableSeats", "totalSeats", "availability"] {
+    for field in [
+        "eventId",
+        "eventName",
+        "description",
+        "category",
+        "city",
+        "venueName",
+        "eventDate",
+        "status",
+        "minPrice",
+        "maxPrice",
+        "availableSeats",
+        "totalSeats",
+        "availability",
+    ] {
         assert!(hit.get(field).is_some(), "result without {field}: {hit}");
     }
     assert_eq!(hit["eventName"], "Beyoncé Renaissance World Tour");
@@ -129,7 +157,8 @@ async fn filters_combine_with_the_text_and_facets_count_the_whole_query() {
 
     // Prices come with the seat maps (inventory -> events -> outbox -> index).
     for (id, price) in [(&a, 120.00), (&b, 25.50)] {
-        let layout = json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": price, "rows": [{"rowNumber": 1, "seats": 20}]}]});
+        let layout =
+            json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": price, "rows": [{"rowNumber": 1, "seats": 20}]}]});
         let (s, body) = app.put(&format!("/api/inventory/events/{id}/seats"), Some(&admin), layout).await;
         assert_eq!(s, StatusCode::OK, "{body}");
     }

@@ -64,7 +64,10 @@ async fn another_users_reservation_booking_payment_and_notifications_are_out_of_
     let (s, b) = app.delete(&format!("/api/inventory/reservations/{r}"), Some(&mallory)).await;
     denied(s, &b, "cancelling another's reservation");
     let (s, b) = app.post("/api/inventory/reservations/cancel", Some(&mallory), json!({"reservationIds": [r]})).await;
-    assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND || (s == StatusCode::OK && b["cancelled"] == 0), "bulk cancel of another's: {s} {b}");
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND || (s == StatusCode::OK && b["cancelled"] == 0),
+        "bulk cancel of another's: {s} {b}"
+    );
     let (s, b) = confirm(&app, &mallory, "mallory-1", &held).await;
     assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND || s == StatusCode::CONFLICT, "paying for another's hold: {s} {b}");
     let (s, b) = app.get(&format!("/api/bookings/{booking_id}"), Some(&mallory)).await;
@@ -121,7 +124,11 @@ async fn user_and_admin_tokens_cannot_reach_internal_endpoints() {
         (Method::POST, "/internal/inventory/cleanup", Some(json!({}))),
         (Method::GET, "/internal/bookings/outbox", None),
         (Method::GET, "/internal/bookings/events/x/holders", None),
-        (Method::POST, "/internal/payment/charges", Some(json!({"idempotencyKey": "k", "userId": user_id, "bookingId": "b", "amount": 1, "currency": "USD", "card": card()}))),
+        (
+            Method::POST,
+            "/internal/payment/charges",
+            Some(json!({"idempotencyKey": "k", "userId": user_id, "bookingId": "b", "amount": 1, "currency": "USD", "card": card()})),
+        ),
         (Method::POST, "/internal/payment/charges/settle", Some(json!({"idempotencyKey": "k", "userId": user_id, "bookingId": "b"}))),
         (Method::GET, "/internal/payment/payments/x", None),
         (Method::POST, "/internal/payment/payments/x/refund", Some(json!({}))),
@@ -129,10 +136,7 @@ async fn user_and_admin_tokens_cannot_reach_internal_endpoints() {
     for (m, p, body) in &calls {
         for (who, token) in [("user", Some(user.as_str())), ("admin", Some(admin.as_str())), ("anonymous", None)] {
             let (s, b) = app.call(m.clone(), p, token, body.clone()).await;
-            assert!(
-                matches!(s.as_u16(), 401 | 403 | 404) && b["error"].is_string(),
-                "{who} reached {m} {p}: {s} {b}"
-            );
+            assert!(matches!(s.as_u16(), 401 | 403 | 404) && b["error"].is_string(), "{who} reached {m} {p}: {s} {b}");
             if token.is_some() {
                 denied(s, &b, &format!("{who} on {m} {p}"));
             }
@@ -241,7 +245,14 @@ async fn login_failures_reveal_nothing_and_are_rate_limited_per_email_and_client
 }
 
 /// A JSON call against a base URL: (status, body).
-async fn call(http: &reqwest::Client, m: Method, url: String, token: Option<&str>, body: Option<Value>, key: Option<&str>) -> (StatusCode, Value) {
+async fn call(
+    http: &reqwest::Client,
+    m: Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = http.request(m, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -302,7 +313,8 @@ async fn no_card_number_cvv_password_or_token_in_the_logs_of_a_full_flow() {
     const PASSWORD: &str = "Sup3r-Secret-Passw0rd!";
     const CVV: &str = "937";
     const NUMBER: &str = "4242424242424242";
-    let (s, b) = call(&http, Method::POST, u("/api/auth/login"), None, Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})), None).await;
+    let (s, b) =
+        call(&http, Method::POST, u("/api/auth/login"), None, Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})), None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let admin = b["accessToken"].as_str().unwrap().to_string();
     let ev = json!({"eventName": "Log Test", "category": "CONCERT", "venueName": "Arena", "city": "Lisbon",
@@ -313,14 +325,33 @@ async fn no_card_number_cvv_password_or_token_in_the_logs_of_a_full_flow() {
     let layout = json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 50, "rows": [{"rowNumber": 1, "seats": 4}]}]});
     let (s, b) = call(&http, Method::PUT, u(&format!("/api/inventory/events/{event}/seats")), Some(&admin), Some(layout), None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = call(&http, Method::PUT, u(&format!("/api/events/{event}/status")), Some(&admin), Some(json!({"status": "ON_SALE"})), None).await;
+    let (s, b) =
+        call(&http, Method::PUT, u(&format!("/api/events/{event}/status")), Some(&admin), Some(json!({"status": "ON_SALE"})), None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
-    let (s, b) = call(&http, Method::POST, u("/api/auth/register"), None, Some(json!({"email": "secret@example.com", "password": PASSWORD, "name": "Fan"})), None).await;
+    let (s, b) = call(
+        &http,
+        Method::POST,
+        u("/api/auth/register"),
+        None,
+        Some(json!({"email": "secret@example.com", "password": PASSWORD, "name": "Fan"})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, _) = call(&http, Method::POST, u("/api/auth/login"), None, Some(json!({"email": "secret@example.com", "password": "Wrong-Passw0rd-Xyz"})), None).await;
+    let (s, _) = call(
+        &http,
+        Method::POST,
+        u("/api/auth/login"),
+        None,
+        Some(json!({"email": "secret@example.com", "password": "Wrong-Passw0rd-Xyz"})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, b) = call(&http, Method::POST, u("/api/auth/login"), None, Some(json!({"email": "secret@example.com", "password": PASSWORD})), None).await;
+    let (s, b) =
+        call(&http, Method::POST, u("/api/auth/login"), None, Some(json!({"email": "secret@example.com", "password": PASSWORD})), None)
+            .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let access = b["accessToken"].as_str().unwrap().to_string();
     let refresh = b["refreshToken"].as_str().unwrap().to_string();
@@ -328,21 +359,53 @@ async fn no_card_number_cvv_password_or_token_in_the_logs_of_a_full_flow() {
     assert_eq!(s, StatusCode::OK, "{b}");
     let access2 = b["accessToken"].as_str().unwrap().to_string();
     let refresh2 = b["refreshToken"].as_str().unwrap().to_string();
-    let (s, b) = call(&http, Method::POST, u("/api/inventory/reservations"), Some(&access), Some(json!({"eventId": event, "seatNumbers": ["A-1-1", "A-1-2"]})), None).await;
+    let (s, b) = call(
+        &http,
+        Method::POST,
+        u("/api/inventory/reservations"),
+        Some(&access),
+        Some(json!({"eventId": event, "seatNumbers": ["A-1-1", "A-1-2"]})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let ids: Vec<Value> = b["reservations"].as_array().unwrap().iter().map(|r| r["reservationId"].clone()).collect();
     let card = json!({"type": "CREDIT_CARD", "cardNumber": NUMBER, "expiryMonth": 12, "expiryYear": 2099, "cvv": CVV});
-    let (s, booking) = call(&http, Method::POST, u("/api/bookings/confirm"), Some(&access2), Some(json!({"reservationIds": ids, "paymentMethod": card})), Some("log-flow-1")).await;
+    let (s, booking) = call(
+        &http,
+        Method::POST,
+        u("/api/bookings/confirm"),
+        Some(&access2),
+        Some(json!({"reservationIds": ids, "paymentMethod": card})),
+        Some("log-flow-1"),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{booking}");
     let id = booking["bookingId"].as_str().unwrap();
     let (s, b) = call(&http, Method::POST, u(&format!("/api/bookings/{id}/cancel")), Some(&access), Some(json!({})), None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     // A card the Luhn check refuses.
-    let (s, b) = call(&http, Method::POST, u("/api/inventory/reservations"), Some(&access), Some(json!({"eventId": event, "seatNumbers": ["A-1-3"]})), None).await;
+    let (s, b) = call(
+        &http,
+        Method::POST,
+        u("/api/inventory/reservations"),
+        Some(&access),
+        Some(json!({"eventId": event, "seatNumbers": ["A-1-3"]})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let ids: Vec<Value> = b["reservations"].as_array().unwrap().iter().map(|r| r["reservationId"].clone()).collect();
     let bad = json!({"type": "CREDIT_CARD", "cardNumber": "4242424242424241", "expiryMonth": 12, "expiryYear": 2099, "cvv": CVV});
-    let (s, _) = call(&http, Method::POST, u("/api/bookings/confirm"), Some(&access), Some(json!({"reservationIds": ids, "paymentMethod": bad})), Some("log-flow-2")).await;
+    let (s, _) = call(
+        &http,
+        Method::POST,
+        u("/api/bookings/confirm"),
+        Some(&access),
+        Some(json!({"reservationIds": ids, "paymentMethod": bad})),
+        Some("log-flow-2"),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = call(&http, Method::POST, u("/api/auth/logout"), Some(&access), Some(json!({"refreshToken": refresh2})), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
