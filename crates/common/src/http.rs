@@ -19,8 +19,28 @@ use tower_http::trace::TraceLayer;
 pub const REQUEST_ID: &str = "x-request-id";
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Answers `/ready`: does every dependency of this process answer?
-pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+/// One dependency of a process as `/ready` reports it: its name (`inventory database`, `redis`,
+/// `peer events`) and, when it does not answer, why.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub error: Option<String>,
+    /// A peer service: reported, but its failure does not make this process unready (that would
+    /// take every caller out of rotation with it; the caller answers 503 for that request instead).
+    pub peer: bool,
+}
+
+impl Check {
+    pub fn own(name: impl Into<String>, result: Result<(), String>) -> Self {
+        Check { name: name.into(), error: result.err(), peer: false }
+    }
+    pub fn peer(name: impl Into<String>, result: Result<(), String>) -> Self {
+        Check { name: name.into(), error: result.err(), peer: true }
+    }
+}
+
+/// Answers `/ready`: what this process depends on, and whether each answers.
+pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<Check>> + Send>> + Send + Sync>;
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -63,19 +83,28 @@ pub fn with_common_layers(router: Router, keys: Arc<JwtKeys>) -> Router {
         .layer(SetRequestIdLayer::new(header, MakeRequestUuid))
 }
 
-/// `/health` (alive), `/ready` (dependencies answer), `/metrics` (Prometheus text).
-pub fn health_router(ready: ReadyCheck) -> Router {
+/// `/health` (alive, and which services this process runs), `/ready` (each dependency and whether
+/// it answers: `200 READY` when this process's own databases and Redis do, else `503` in the error
+/// shape, with the same `checks`), `/metrics` (Prometheus text).
+pub fn health_router(ready: ReadyCheck, services: Vec<&'static str>) -> Router {
     let handle = crate::telemetry::metrics_handle();
     Router::new()
-        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "UP"})) }))
+        .route("/health", get(move || async move { axum::Json(serde_json::json!({"status": "UP", "services": services})) }))
         .route(
             "/ready",
             get(move || {
                 let ready = ready.clone();
                 async move {
-                    match ready().await {
-                        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "READY"}))).into_response(),
-                        Err(why) => ApiError::unavailable(format!("not ready: {why}")).into_response(),
+                    let checks = ready().await;
+                    let report: serde_json::Map<String, serde_json::Value> = checks
+                        .iter()
+                        .map(|c| (c.name.clone(), serde_json::json!(c.error.as_deref().map_or("UP".to_string(), |e| format!("DOWN: {e}")))))
+                        .collect();
+                    match checks.iter().find(|c| !c.peer && c.error.is_some()) {
+                        None => (StatusCode::OK, axum::Json(serde_json::json!({"status": "READY", "checks": report}))).into_response(),
+                        Some(c) => ApiError::unavailable(format!("not ready: {}: {}", c.name, c.error.as_deref().unwrap_or_default()))
+                            .with("checks", serde_json::Value::Object(report))
+                            .into_response(),
                     }
                 }
             }),

@@ -400,6 +400,62 @@ pub async fn reindex(cfg: &Config) -> Result<u64, StartError> {
     Ok(svc.index().num_docs())
 }
 
+/// What `/ready` checks: the databases and Redis of the services this process runs (they decide),
+/// and the `/health` of every peer it was told of (reported only).
+fn ready_check(cfg: &Config, s: Services) -> common::http::ReadyCheck {
+    use common::http::Check;
+    let peers: Vec<(String, String)> = Service::ALL
+        .into_iter()
+        .filter(|p| !cfg.runs(*p))
+        .filter_map(|p| cfg.url_of(p).map(|u| (format!("peer {}", p.name()), format!("{}/health", u.trim_end_matches('/')))))
+        .collect();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap_or_default();
+    Arc::new(move || {
+        let (s, peers, http) = (s.clone(), peers.clone(), http.clone());
+        Box::pin(async move {
+            let mut checks = Vec::new();
+            let db = |e: store::StoreError| e.to_string();
+            if let Some(a) = &s.auth {
+                checks.push(Check::own("auth database", a.db().ping().await.map_err(db)));
+            }
+            if let Some(e) = &s.events {
+                checks.push(Check::own("events database", e.db().ping().await.map_err(db)));
+            }
+            if let Some(i) = &s.inventory {
+                checks.push(Check::own("inventory database and locks", i.ping().await));
+            }
+            if let Some(b) = &s.booking {
+                checks.push(Check::own("bookings database", b.ping().await));
+            }
+            if let Some(p) = &s.payment {
+                checks.push(Check::own("payment database", p.db().ping().await.map_err(db)));
+            }
+            if let Some(n) = &s.notification {
+                checks.push(Check::own("notification database", n.ping().await));
+            }
+            if let Some(i) = &s.indexer {
+                checks.push(Check::own("search database", i.ping().await.map_err(|e| e.to_string())));
+            }
+            if let Some(q) = &s.queue {
+                checks.push(Check::own("queue store", q.ping().await));
+            }
+            let answers = futures::future::join_all(peers.iter().map(|(_, url)| {
+                let http = http.clone();
+                async move {
+                    match http.get(url).send().await {
+                        Ok(r) if r.status().is_success() => Ok(()),
+                        Ok(r) => Err(format!("{url} answered {}", r.status())),
+                        Err(e) => Err(format!("{url}: {e}")),
+                    }
+                }
+            }))
+            .await;
+            checks.extend(peers.iter().zip(answers).map(|((name, _), r)| Check::peer(name.clone(), r)));
+            checks
+        })
+    })
+}
+
 /// Build the services of this node and the router that serves them.
 pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services), StartError> {
     cfg.validate().map_err(StartError::Config)?;
@@ -523,38 +579,9 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
         service_routes.into_iter().fold(axum::Router::new(), |acc, (_, r)| acc.merge(r))
     };
 
-    let ready_services = services.clone();
-    let ready: common::http::ReadyCheck = Arc::new(move || {
-        let s = ready_services.clone();
-        Box::pin(async move {
-            if let Some(a) = &s.auth {
-                a.db().ping().await.map_err(|e| format!("auth database: {e}"))?;
-            }
-            if let Some(e) = &s.events {
-                e.db().ping().await.map_err(|e| format!("events database: {e}"))?;
-            }
-            if let Some(i) = &s.inventory {
-                i.ping().await?;
-            }
-            if let Some(b) = &s.booking {
-                b.ping().await?;
-            }
-            if let Some(p) = &s.payment {
-                p.db().ping().await.map_err(|e| format!("payment database: {e}"))?;
-            }
-            if let Some(n) = &s.notification {
-                n.ping().await?;
-            }
-            if let Some(i) = &s.indexer {
-                i.ping().await.map_err(|e| format!("search database: {e}"))?;
-            }
-            if let Some(q) = &s.queue {
-                q.ping().await?;
-            }
-            Ok(())
-        })
-    });
-    let app = common::http::with_common_layers(app.merge(common::http::health_router(ready)), keys.clone());
+    let ready = ready_check(cfg, services.clone());
+    let names = Service::ALL.into_iter().filter(|s| cfg.runs(*s)).map(Service::name).collect();
+    let app = common::http::with_common_layers(app.merge(common::http::health_router(ready, names)), keys.clone());
     Ok((app, keys, services))
 }
 

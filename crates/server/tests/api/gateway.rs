@@ -125,9 +125,15 @@ async fn health_ready_and_metrics_answer() {
     let (s, b) = app.get("/health", None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["status"], "UP");
+    assert!(b["services"].as_array().unwrap().iter().any(|s| s == "inventory"), "{b}");
     let (s, b) = app.get("/ready", None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["status"], "READY");
+    // Each dependency by name: one process of every service has every database.
+    for dep in ["auth database", "events database", "inventory database and locks", "bookings database", "payment database", "queue store"]
+    {
+        assert_eq!(b["checks"][dep], "UP", "{dep} in {b}");
+    }
     // Some traffic, then the counters show it.
     assert_eq!(app.get("/api/events", None).await.0, StatusCode::OK);
     assert_eq!(app.get("/api/nope", None).await.0, StatusCode::NOT_FOUND);
@@ -385,4 +391,20 @@ async fn odd_requests_get_json_errors_never_500() {
         assert!(s.is_client_error() || s == StatusCode::OK, "{p}: {s}");
         assert!(s == StatusCode::OK || b["error"].is_string(), "{p}: {b}");
     }
+}
+
+#[tokio::test]
+async fn ready_names_each_dependency_and_reports_a_dead_peer_without_failing() {
+    // A queue process whose events service is not there (nothing listens on port 9).
+    let app = spawn_app_with(|c| {
+        c.services = vec![common::config::Service::Queue];
+        c.events_url = Some("http://127.0.0.1:9".into());
+    })
+    .await;
+    let (s, b) = app.get("/health", None).await;
+    assert_eq!((s, b["services"].clone()), (StatusCode::OK, json!(["queue"])), "{b}");
+    let (s, b) = app.get("/ready", None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["checks"]["queue store"], "UP", "{b}");
+    assert!(b["checks"]["peer events"].as_str().unwrap().starts_with("DOWN: http://127.0.0.1:9/health"), "{b}");
 }
