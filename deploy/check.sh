@@ -217,7 +217,11 @@ PY
 
 step "PromQL names only metrics the platform records (deploy/check_metrics.py)"
 if [ -n "${TICKETING_BIN:-}" ]; then
-  run "metric names (static + live scrape)" "$PYTHON" deploy/check_metrics.py --binary "$TICKETING_BIN"
+  split=()
+  if [ -n "${TICKETING_TEST_MYSQL_URL:-}" ] && [ -n "${TICKETING_TEST_REDIS_URL:-}" ]; then
+    split=(--split "$TICKETING_TEST_MYSQL_URL" "$TICKETING_TEST_REDIS_URL")
+  fi
+  run "metric names (static + live scrape)" "$PYTHON" deploy/check_metrics.py --binary "$TICKETING_BIN" "${split[@]}"
 else
   run "metric names (static)" "$PYTHON" deploy/check_metrics.py
   echo "  (set TICKETING_BIN to a built binary to also scrape a running \`ticketing serve\`)"
