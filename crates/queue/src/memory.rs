@@ -19,7 +19,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
-#[derive(Default)]
 struct Room {
     opened: bool,
     paused: bool,
@@ -40,9 +39,29 @@ struct Room {
     places: HashMap<Arc<str>, Place>,
 }
 
+impl Default for Room {
+    fn default() -> Self {
+        Room::new()
+    }
+}
+
 impl Room {
     fn new() -> Room {
-        Room { next_pos: 1, ..Default::default() }
+        Room {
+            opened: false,
+            paused: false,
+            rate_override: None,
+            // Positions start at 1.
+            next_pos: 1,
+            admitted_upto: 0,
+            admitted_total: 0,
+            allowance: 0.0,
+            last_tick: 0,
+            pre: Vec::new(),
+            line: VecDeque::new(),
+            admitted: VecDeque::new(),
+            places: HashMap::new(),
+        }
     }
     fn head(&self) -> RoomHead {
         RoomHead { opened: self.opened, paused: self.paused, rate_override: self.rate_override, admitted_upto: self.admitted_upto }

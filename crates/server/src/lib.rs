@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod demo;
 pub mod openapi;
+pub mod running;
 
 use async_trait::async_trait;
 use auth::AuthService;
@@ -48,23 +49,7 @@ impl Node {
     /// Stop serving and wait for in-flight requests.
     pub async fn stop(mut self) {
         // Background jobs of the services would outlive the server otherwise.
-        if let Some(b) = &self.services.booking {
-            b.stop();
-        }
-        if let Some(p) = &self.services.payment {
-            p.stop();
-        }
-        if let Some(n) = &self.services.notification {
-            n.stop();
-        }
-        if let Some(q) = &self.services.queue {
-            // Stops admitting, and waits until every join is on disk.
-            q.stop().await;
-        }
-        if let Some(i) = &self.services.indexer {
-            // Also lets go of the index's writer, so a node started on the same data dir can take it.
-            i.stop().await;
-        }
+        self.services.stop().await;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -413,32 +398,7 @@ fn ready_check(cfg: &Config, s: Services) -> common::http::ReadyCheck {
     Arc::new(move || {
         let (s, peers, http) = (s.clone(), peers.clone(), http.clone());
         Box::pin(async move {
-            let mut checks = Vec::new();
-            let db = |e: store::StoreError| e.to_string();
-            if let Some(a) = &s.auth {
-                checks.push(Check::own("auth database", a.db().ping().await.map_err(db)));
-            }
-            if let Some(e) = &s.events {
-                checks.push(Check::own("events database", e.db().ping().await.map_err(db)));
-            }
-            if let Some(i) = &s.inventory {
-                checks.push(Check::own("inventory database and locks", i.ping().await));
-            }
-            if let Some(b) = &s.booking {
-                checks.push(Check::own("bookings database", b.ping().await));
-            }
-            if let Some(p) = &s.payment {
-                checks.push(Check::own("payment database", p.db().ping().await.map_err(db)));
-            }
-            if let Some(n) = &s.notification {
-                checks.push(Check::own("notification database", n.ping().await));
-            }
-            if let Some(i) = &s.indexer {
-                checks.push(Check::own("search database", i.ping().await.map_err(|e| e.to_string())));
-            }
-            if let Some(q) = &s.queue {
-                checks.push(Check::own("queue store", q.ping().await));
-            }
+            let mut checks = futures::future::join_all(s.running().iter().map(|r| r.ready())).await;
             let answers = futures::future::join_all(peers.iter().map(|(_, url)| {
                 let http = http.clone();
                 async move {
@@ -510,51 +470,15 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
     }
     wire_admissions(cfg, &keys, &services).await?;
 
-    // Internal routes are always mounted: other processes may call this one. They take only a
-    // service token, so an end user reaching them gets 403.
-    let mut service_routes = Vec::new();
-    if let Some(a) = &services.auth {
-        service_routes.push((Service::Auth, auth::router(a.clone()).merge(auth::internal_router(a.clone()))));
-    }
-    if let Some(e) = &services.events {
-        service_routes.push((Service::Events, events::router(e.clone()).merge(events::internal_router(e.clone()))));
-    }
-    if let Some(i) = &services.inventory {
-        service_routes.push((Service::Inventory, inventory::router(i.clone()).merge(inventory::internal_router(i.clone()))));
-    }
-    if let Some(b) = &services.booking {
-        service_routes.push((Service::Booking, booking::router(b.clone()).merge(booking::internal_router(b.clone()))));
-    }
-    if let Some(n) = &services.notification {
-        service_routes.push((Service::Notification, notification::router(n.clone())));
-    }
-    if let Some(s) = &services.search {
-        service_routes.push((Service::Search, search::router(s.clone())));
-    }
-    if let Some(q) = &services.queue {
-        service_routes.push((Service::Queue, queue::router(q.clone()).merge(queue::internal_router(q.clone()))));
-    }
-    if let Some(p) = &services.payment {
-        service_routes.push((Service::Payment, payment::router(p.clone()).merge(payment::internal_router(p.clone()))));
-    }
+    // Internal routes are always mounted: other processes may call this one (see `running`).
+    let service_routes: Vec<axum::Router> = services.running().iter().map(|s| s.routes()).collect();
 
     let app = if cfg.runs(Service::Gateway) {
-        let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(|(_, r)| gateway::Upstream::Local(r)).collect();
-        for s in [
-            Service::Auth,
-            Service::Events,
-            Service::Inventory,
-            Service::Booking,
-            Service::Payment,
-            Service::Notification,
-            Service::Search,
-            Service::Queue,
-        ] {
-            if !cfg.runs(s) {
-                // Validated for the core services; booking and payment are optional upstreams.
-                if let Some(base) = cfg.url_of(s) {
-                    ups.push(gateway::Upstream::Remote { base: base.to_string(), prefixes: public_prefixes(s) });
-                }
+        let mut ups: Vec<gateway::Upstream> = service_routes.into_iter().map(gateway::Upstream::Local).collect();
+        // The services elsewhere (validated for the core ones; booking and payment are optional).
+        for s in Service::ALL.into_iter().filter(|s| !cfg.runs(*s)) {
+            if let Some(base) = cfg.url_of(s) {
+                ups.push(gateway::Upstream::Remote { base: base.to_string(), prefixes: public_prefixes(s) });
             }
         }
         // GET /api/openapi.json and /api/docs: the description of what this gateway routes to.
@@ -576,7 +500,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
             },
         )
     } else {
-        service_routes.into_iter().fold(axum::Router::new(), |acc, (_, r)| acc.merge(r))
+        service_routes.into_iter().fold(axum::Router::new(), |acc, r| acc.merge(r))
     };
 
     let ready = ready_check(cfg, services.clone());

@@ -85,18 +85,7 @@ mod tests {
         let unrouted: Vec<&String> = described.iter().filter(|p| !public.contains(p)).collect();
         assert!(unrouted.is_empty(), "described but not routed: {unrouted:?}");
         assert!(public.len() >= 20, "too few public routes found: {public:?}");
-        if let Some(b) = &services.booking {
-            b.stop();
-        }
-        if let Some(p) = &services.payment {
-            p.stop();
-        }
-        if let Some(n) = &services.notification {
-            n.stop();
-        }
-        if let Some(i) = &services.indexer {
-            i.stop().await;
-        }
+        services.stop().await;
     }
 
     #[test]
