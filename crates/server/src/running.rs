@@ -164,10 +164,7 @@ impl Running for Arc<queue::QueueService> {
 impl Services {
     /// Every service this node runs, in one list.
     pub fn running(&self) -> Vec<Box<dyn Running>> {
-        fn boxed<S: Running + 'static>(s: &Option<S>) -> Option<Box<dyn Running>>
-        where
-            S: Clone,
-        {
+        fn boxed<S: Running + Clone + 'static>(s: &Option<S>) -> Option<Box<dyn Running>> {
             s.clone().map(|s| Box::new(s) as Box<dyn Running>)
         }
         let search = match (&self.search, &self.indexer) {
