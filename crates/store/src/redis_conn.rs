@@ -109,14 +109,35 @@ impl RedisConn {
     }
 }
 
+impl RedisConn {
+    /// Every call's latency (`redis_command_seconds{op}`) and failures
+    /// (`redis_command_errors_total{op, kind}`: `io`, `timeout`, `refused`, `response`...); a failure
+    /// may mean the primary moved (see `after`).
+    async fn measured(&self, op: &'static str, started: std::time::Instant, error: Option<&redis::RedisError>) {
+        metrics::histogram!("redis_command_seconds", "op" => op).record(started.elapsed().as_secs_f64());
+        if let Some(e) = error {
+            let kind = if e.is_timeout() {
+                "timeout"
+            } else if e.is_connection_refusal() {
+                "refused"
+            } else if e.is_io_error() || e.is_connection_dropped() {
+                "io"
+            } else {
+                "response"
+            };
+            metrics::counter!("redis_command_errors_total", "op" => op, "kind" => kind).increment(1);
+            self.after(e).await;
+        }
+    }
+}
+
 impl ConnectionLike for RedisConn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
             let mut cm = self.now_current();
+            let started = std::time::Instant::now();
             let r = cm.req_packed_command(cmd).await;
-            if let Err(e) = &r {
-                self.after(e).await;
-            }
+            self.measured("command", started, r.as_ref().err()).await;
             r
         })
     }
@@ -124,10 +145,9 @@ impl ConnectionLike for RedisConn {
     fn req_packed_commands<'a>(&'a mut self, cmd: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
             let mut cm = self.now_current();
+            let started = std::time::Instant::now();
             let r = cm.req_packed_commands(cmd, offset, count).await;
-            if let Err(e) = &r {
-                self.after(e).await;
-            }
+            self.measured("pipeline", started, r.as_ref().err()).await;
             r
         })
     }
