@@ -10,6 +10,7 @@ mod loadgen;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use common::config::Config;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -61,6 +62,12 @@ enum Command {
         /// Print the whole report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the public API's OpenAPI document (what `/api/openapi.json` serves), e.g. for the web
+    /// app's generated types (`web/scripts/gen-api.sh`).
+    Openapi {
+        #[command(flatten)]
+        config: Config,
     },
     /// Measure the reservation path of the store alone beside a raw-SQL baseline.
     Bench(bench::BenchArgs),
@@ -204,6 +211,12 @@ async fn main() -> ExitCode {
                 }
                 Err(e) => fail(e),
             }
+        }
+        Command::Openapi { config } => {
+            let doc: serde_json::Value = serde_json::from_str(&server::openapi::document_json(&config)).unwrap_or_default();
+            // A closed pipe (`| head`) ends the output quietly.
+            let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            ExitCode::SUCCESS
         }
         Command::Audit { config, json } => {
             if let Err(e) = config.validate() {

@@ -119,11 +119,28 @@ pub fn document(parts: impl IntoIterator<Item = OpenApi>) -> OpenApi {
         doc.merge(p);
     }
     utoipa::Modify::modify(&BearerAuth, &mut doc);
+    unique_operation_ids(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.entry(ErrorBody::name().into_owned()).or_insert_with(ErrorBody::schema);
     components.schemas.entry(ErrorCode::name().into_owned()).or_insert_with(ErrorCode::schema);
     components.schemas.entry(Money::name().into_owned()).or_insert_with(Money::schema);
     doc
+}
+
+/// An operation's id is its handler's name, which several services share (`mine`, `one`...); an
+/// OpenAPI operation id must be unique (generated clients name their methods by it), so each is
+/// prefixed by its tag: `bookings_mine`, `inventory_one`.
+fn unique_operation_ids(doc: &mut OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options];
+        for op in ops.into_iter().flatten() {
+            if let (Some(id), Some(tag)) = (&op.operation_id, op.tags.as_ref().and_then(|t| t.first())) {
+                if !id.starts_with(&format!("{tag}_")) {
+                    op.operation_id = Some(format!("{tag}_{id}"));
+                }
+            }
+        }
+    }
 }
 
 /// The (METHOD, path) pairs a document describes, e.g. `("GET", "/api/events/{eventId}")`.

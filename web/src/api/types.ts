@@ -1,4 +1,8 @@
-// Shapes of shared/API.md (the public contract). Only what the app reads is typed strictly.
+// Shapes of shared/API.md (the public contract). Only what the app reads is typed strictly. Where the
+// server's OpenAPI document describes a shape exactly, the type is the generated one (schema.ts).
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
 
 export type Role = 'USER' | 'ADMIN';
 export interface User {
@@ -155,21 +159,10 @@ export interface ConfirmRequest {
   reservationIds: string[];
   paymentMethod: PaymentMethod;
 }
-export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'FAILED';
-export interface Booking {
-  bookingId: string;
-  bookingReference: string;
-  eventId: string;
-  userId: string;
-  seats: { seatId: string; seatNumber: string; section: string; rowNumber: number; price: number }[];
-  totalAmount: number;
-  currency: string;
-  status: BookingStatus;
-  paymentId: string | null;
-  paymentStatus: 'PENDING' | 'SUCCESS' | 'FAILED' | 'REFUNDED' | null;
-  createdAt: string;
-  confirmedAt: string | null;
-}
+// Generated from the server's OpenAPI document (scripts/gen-api.sh): the contract's shapes, one source.
+export type BookingStatus = Schemas['BookingStatus'];
+export type PaymentStatus = Schemas['PaymentStatus'];
+export type Booking = Schemas['BookingView'];
 
 export interface SearchParams {
   q?: string;

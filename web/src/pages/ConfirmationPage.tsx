@@ -9,7 +9,7 @@ export function ConfirmationPage() {
   const { bookingId = '' } = useParams();
   const state = useLocation().state as { booking?: Booking; justBooked?: boolean } | null;
   const q = useQuery({ queryKey: ['booking', bookingId], queryFn: () => getBooking(bookingId), initialData: state?.booking });
-  const ev = useQuery({ queryKey: ['event', q.data?.eventId], queryFn: () => getEvent(q.data!.eventId), enabled: !!q.data?.eventId });
+  const ev = useQuery({ queryKey: ['event', q.data?.eventId], queryFn: () => getEvent(q.data!.eventId!), enabled: !!q.data?.eventId });
   if (q.isLoading) return <Spinner label="Loading your booking…" />;
   if (q.error) return <ErrorBox error={q.error} title="We could not load this booking." onRetry={() => q.refetch()} />;
   const b = q.data!;

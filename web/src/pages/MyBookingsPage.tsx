@@ -18,11 +18,12 @@ export function splitBookings(list: readonly Booking[]): { real: Booking[]; fail
 export function MyBookingsPage() {
   const qc = useQueryClient();
   const q = useQuery({ queryKey: ['bookings', 'me'], queryFn: myBookings });
-  const eventIds = [...new Set(q.data?.bookings.map((b) => b.eventId) ?? [])];
+  // A booking that failed before its seats were known has no event.
+  const eventIds = [...new Set(q.data?.bookings.flatMap((b) => (b.eventId ? [b.eventId] : [])) ?? [])];
   const events = useQueries({
     queries: eventIds.map((id) => ({ queryKey: ['event', id], queryFn: () => getEvent(id), staleTime: 60_000 })),
   });
-  const eventOf = (id: string) => events[eventIds.indexOf(id)]?.data;
+  const eventOf = (id?: string | null) => (id ? events[eventIds.indexOf(id)]?.data : undefined);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const cancel = useMutation({
@@ -113,7 +114,7 @@ export function MyBookingsPage() {
 }
 
 /** Declined payments are not bookings: listed apart, folded away, and said to have cost nothing. */
-function FailedAttempts({ failed, eventOf }: { failed: Booking[]; eventOf: (id: string) => TicketEvent | undefined }) {
+function FailedAttempts({ failed, eventOf }: { failed: Booking[]; eventOf: (id?: string | null) => TicketEvent | undefined }) {
   return (
     <details className="mt-8 rounded-xl border border-slate-200 bg-slate-50 p-4" data-testid="failed-attempts">
       <summary className="cursor-pointer font-semibold text-slate-800">

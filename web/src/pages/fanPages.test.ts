@@ -6,7 +6,7 @@ import { searchPublic } from '../api/endpoints';
 import type { Booking } from '../api/types';
 import { jsonResponse } from '../test/fixtures';
 
-const b = (id: string, status: Booking['status'], paymentStatus: Booking['paymentStatus'] = null): Booking => ({
+const b = (id: string, status: Booking['status'], paymentStatus: Booking['paymentStatus'] = 'SUCCESS'): Booking => ({
   bookingId: id,
   bookingReference: id.toUpperCase(),
   eventId: 'e1',
