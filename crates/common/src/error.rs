@@ -90,10 +90,10 @@ impl ErrorCode {
         }
     }
 
-    /// The code named `code` on the wire (`SEAT_UNAVAILABLE`).
-    pub fn parse(code: &str) -> Option<Self> {
+    /// Every code, in the order of shared/API.md §2.
+    pub const ALL: [ErrorCode; 22] = {
         use ErrorCode::*;
-        const ALL: [ErrorCode; 22] = [
+        [
             ValidationError,
             IdempotencyKeyMissing,
             Unauthorized,
@@ -116,8 +116,12 @@ impl ErrorCode {
             RateLimited,
             Unavailable,
             Internal,
-        ];
-        ALL.into_iter().find(|c| c.as_str() == code)
+        ]
+    };
+
+    /// The code named `code` on the wire (`SEAT_UNAVAILABLE`).
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
     }
 }
 

@@ -26,17 +26,9 @@ pub fn of_service(s: Service) -> Option<utoipa::openapi::OpenApi> {
 
 /// Every service whose routes this node's gateway serves: in process, or forwarded to its URL.
 pub fn document(cfg: &Config) -> utoipa::openapi::OpenApi {
-    const ALL: [Service; 8] = [
-        Service::Auth,
-        Service::Events,
-        Service::Inventory,
-        Service::Booking,
-        Service::Payment,
-        Service::Notification,
-        Service::Search,
-        Service::Queue,
-    ];
-    common::openapi::document(ALL.into_iter().filter(|s| cfg.runs(*s) || cfg.url_of(*s).is_some()).filter_map(of_service))
+    common::openapi::document(
+        Service::ALL.into_iter().filter(|s| *s != Service::Gateway && (cfg.runs(*s) || cfg.url_of(*s).is_some())).filter_map(of_service),
+    )
 }
 
 pub fn document_json(cfg: &Config) -> String {

@@ -5,7 +5,8 @@ import { cancelReservations } from '../api/endpoints';
 import { CheckoutForm } from '../components/CheckoutForm';
 import { HoldCountdown } from '../components/HoldCountdown';
 import { Button, Empty, PageTitle } from '../components/ui';
-import { money, seatName } from '../lib/format';
+import { SeatLines } from '../components/SeatLines';
+import { money } from '../lib/format';
 import { clearHold, getHold, rotateIdempotencyKey, useHold } from '../lib/hold';
 
 export function CheckoutPage() {
@@ -69,14 +70,7 @@ export function CheckoutPage() {
         </section>
         <aside className="h-fit rounded-2xl border border-slate-200 bg-white p-5 shadow-sm">
           <h2 className="font-semibold">Order summary</h2>
-          <ul className="mt-2 divide-y divide-slate-100 text-sm">
-            {hold.reservations.map((r) => (
-              <li key={r.reservationId} className="flex justify-between py-1.5">
-                <span>{seatName(r)}</span>
-                <span>{money(r.price, currency)}</span>
-              </li>
-            ))}
-          </ul>
+          <SeatLines reservations={hold.reservations} currency={currency} />
           <p className="mt-2 flex justify-between border-t border-slate-200 pt-2 font-semibold">
             <span>Total</span>
             <span>{money(hold.totalAmount, currency)}</span>

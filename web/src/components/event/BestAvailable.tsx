@@ -3,8 +3,9 @@
 import { useEffect, useRef } from 'react';
 import type { SectionAvailability } from '../../api/types';
 import type { Hold } from '../../lib/hold';
-import { money, seatName } from '../../lib/format';
+import { money } from '../../lib/format';
 import { HoldCountdown } from '../HoldCountdown';
+import { SeatLines } from '../SeatLines';
 import { Button, inputCls, labelCls } from '../ui';
 
 export function BestAvailableForm({
@@ -119,14 +120,7 @@ export function BestAvailableOffer({
       <div className="mt-3">
         <HoldCountdown key={hold.expiresAt} expiresAt={hold.expiresAt} onExpire={onExpire} />
       </div>
-      <ul className="mt-3 divide-y divide-slate-100 text-sm" aria-label="Seats found">
-        {hold.reservations.map((r) => (
-          <li key={r.reservationId} className="flex justify-between py-1.5">
-            <span>{seatName(r)}</span>
-            <span>{money(r.price, currency)}</span>
-          </li>
-        ))}
-      </ul>
+      <SeatLines reservations={hold.reservations} currency={currency} label="Seats found" />
       <p className="mt-2 flex justify-between border-t border-slate-200 pt-2 font-semibold" data-testid="offer-total">
         <span>Total</span>
         <span>{money(hold.totalAmount, currency)}</span>

@@ -1,6 +1,7 @@
 import { Link } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
 import { listEvents } from '../../api/endpoints';
+import type { TicketEvent } from '../../api/types';
 import { Empty, PageTitle, Spinner, StatusBadge } from '../../components/ui';
 import { AdminError } from '../../components/admin/AdminError';
 import { priceRange, when } from '../../lib/format';
@@ -51,12 +52,7 @@ export default function AdminEventsPage() {
                   <dd>{priceRange(e.minPrice, e.maxPrice)}</dd>
                 </dl>
                 <div className="mt-2 flex gap-2 border-t border-slate-100 pt-2 text-sm">
-                  <Link to={`/admin/events/${e.eventId}`} className={linkCls}>
-                    Edit<span className="sr-only"> {e.eventName}</span>
-                  </Link>
-                  <Link to={`/admin/events/${e.eventId}/sales`} className={linkCls}>
-                    Sales<span className="sr-only"> of {e.eventName}</span>
-                  </Link>
+                  <EventLinks event={e} />
                 </div>
               </li>
             ))}
@@ -104,12 +100,7 @@ export default function AdminEventsPage() {
                     </td>
                     <td className="px-4 py-2">{priceRange(e.minPrice, e.maxPrice)}</td>
                     <td className="whitespace-nowrap px-4 py-2 text-right">
-                      <Link to={`/admin/events/${e.eventId}`} className={linkCls}>
-                        Edit<span className="sr-only"> {e.eventName}</span>
-                      </Link>
-                      <Link to={`/admin/events/${e.eventId}/sales`} className={linkCls}>
-                        Sales<span className="sr-only"> of {e.eventName}</span>
-                      </Link>
+                      <EventLinks event={e} />
                     </td>
                   </tr>
                 ))}
@@ -119,5 +110,19 @@ export default function AdminEventsPage() {
         </>
       )}
     </div>
+  );
+}
+
+/** An event's Edit and Sales links, named for screen readers ("Edit <event>", "Sales of <event>"). */
+function EventLinks({ event: e }: { event: TicketEvent }) {
+  return (
+    <>
+      <Link to={`/admin/events/${e.eventId}`} className={linkCls}>
+        Edit<span className="sr-only"> {e.eventName}</span>
+      </Link>
+      <Link to={`/admin/events/${e.eventId}/sales`} className={linkCls}>
+        Sales<span className="sr-only"> of {e.eventName}</span>
+      </Link>
+    </>
   );
 }
