@@ -9,6 +9,7 @@ use common::auth::AuthUser;
 use common::clients::{BookingsFeed, EventDoc, EventsFeed, OutboxRecord, UserDirectory};
 use common::time::{opt_rfc3339, to_rfc3339};
 use common::ApiError;
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +19,9 @@ use store::outbox::Cursor;
 use tokio::sync::Notify;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Notifications one dispatcher pass takes, and how many of them it sends at once.
+const DISPATCH_BATCH: i64 = 200;
+const SENDS_AT_ONCE: usize = 16;
 
 #[derive(Clone)]
 pub struct NotificationConfig {
@@ -478,12 +482,23 @@ impl NotificationService {
         let t = now();
         let age = self.store.oldest_pending().await?.map(|c| (t - c).max(0) as f64 / 1000.0).unwrap_or(0.0);
         metrics::gauge!("notification_queue_age_seconds").set(age);
+        // Several at once: a send waits on the mail server (or the spool's disk), and one at a time
+        // the mails of a sale fell behind it (about 700 a second on the embedded spool). Each
+        // mail is still claimed, sent and marked by itself, so two senders never send one twice.
+        let due = self.store.due(t, DISPATCH_BATCH).await?;
+        let answers: Vec<Result<bool, ApiError>> = futures::stream::iter(due)
+            .map(|id| async move {
+                if self.dead.load(Ordering::SeqCst) {
+                    return Ok(false);
+                }
+                self.send_one(&id).await
+            })
+            .buffer_unordered(SENDS_AT_ONCE)
+            .collect()
+            .await;
         let mut sent = 0;
-        for id in self.store.due(t, 50).await? {
-            if self.dead.load(Ordering::SeqCst) {
-                break;
-            }
-            if self.send_one(&id).await? {
+        for a in answers {
+            if a? {
                 sent += 1;
             }
         }
