@@ -8,7 +8,6 @@ use crate::Services;
 use auth::AuthService;
 use axum::Router;
 use booking::BookingService;
-use common::config::Service;
 use common::http::Check;
 use events::EventsService;
 use futures::future::BoxFuture;
@@ -21,7 +20,6 @@ use std::sync::Arc;
 
 /// A service running in this process.
 pub trait Running: Send + Sync {
-    fn service(&self) -> Service;
     /// Its routes; internal ones take only a service token (an end user gets 403).
     fn routes(&self) -> Router {
         Router::new()
@@ -40,9 +38,6 @@ fn db_check(name: &'static str, db: &store::Db) -> BoxFuture<'static, Check> {
 }
 
 impl Running for Arc<AuthService> {
-    fn service(&self) -> Service {
-        Service::Auth
-    }
     fn routes(&self) -> Router {
         auth::router(self.clone()).merge(auth::internal_router(self.clone()))
     }
@@ -52,9 +47,6 @@ impl Running for Arc<AuthService> {
 }
 
 impl Running for Arc<EventsService> {
-    fn service(&self) -> Service {
-        Service::Events
-    }
     fn routes(&self) -> Router {
         events::router(self.clone()).merge(events::internal_router(self.clone()))
     }
@@ -64,9 +56,6 @@ impl Running for Arc<EventsService> {
 }
 
 impl Running for Arc<InventoryService> {
-    fn service(&self) -> Service {
-        Service::Inventory
-    }
     fn routes(&self) -> Router {
         inventory::router(self.clone()).merge(inventory::internal_router(self.clone()))
     }
@@ -76,9 +65,6 @@ impl Running for Arc<InventoryService> {
 }
 
 impl Running for Arc<BookingService> {
-    fn service(&self) -> Service {
-        Service::Booking
-    }
     fn routes(&self) -> Router {
         booking::router(self.clone()).merge(booking::internal_router(self.clone()))
     }
@@ -92,9 +78,6 @@ impl Running for Arc<BookingService> {
 }
 
 impl Running for Arc<PaymentService> {
-    fn service(&self) -> Service {
-        Service::Payment
-    }
     fn routes(&self) -> Router {
         payment::router(self.clone()).merge(payment::internal_router(self.clone()))
     }
@@ -108,9 +91,6 @@ impl Running for Arc<PaymentService> {
 }
 
 impl Running for Arc<NotificationService> {
-    fn service(&self) -> Service {
-        Service::Notification
-    }
     fn routes(&self) -> Router {
         notification::router(self.clone())
     }
@@ -130,9 +110,6 @@ pub struct SearchWithIndexer {
 }
 
 impl Running for SearchWithIndexer {
-    fn service(&self) -> Service {
-        Service::Search
-    }
     fn routes(&self) -> Router {
         search::router(self.search.clone())
     }
@@ -146,9 +123,6 @@ impl Running for SearchWithIndexer {
 }
 
 impl Running for Arc<queue::QueueService> {
-    fn service(&self) -> Service {
-        Service::Queue
-    }
     fn routes(&self) -> Router {
         queue::router(self.clone()).merge(queue::internal_router(self.clone()))
     }
