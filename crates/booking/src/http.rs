@@ -28,13 +28,14 @@ fn routes() -> OpenApiRouter<Arc<BookingService>> {
         .routes(routes!(webhook))
         .routes(routes!(one))
         .routes(routes!(cancel))
+        .merge(crate::tickets::http::routes())
 }
 
 pub fn router(svc: Arc<BookingService>) -> Router {
     routes().with_state(svc).split_for_parts().0
 }
 
-/// The description of the public routes (shared/API.md §6).
+/// The description of the public routes (shared/API.md §6 and §13).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }

@@ -54,14 +54,20 @@
 //! With Redis configured, replays of finished confirmations are answered from a Redis fast path
 //! (`replay`); the database record stays the truth and decides every race.
 //!
+//! # Tickets
+//!
+//! Each seat of a confirmed booking is a ticket with a signed code, admitted at the door exactly
+//! once; a cancelled booking's tickets are revoked with it (see [`tickets`]).
+//!
 //! Layout: `http` (routes) -> `service` (saga, recovery, jobs) -> `store` (SQL); `model` (rows,
-//! wire shapes).
+//! wire shapes); `tickets` (tickets and check-in, with their own routes and SQL).
 
 mod http;
 pub mod model;
 mod replay;
 mod service;
 mod store;
+pub mod tickets;
 
 pub use http::{internal_router, openapi, router};
 pub use service::{BookingConfig, BookingService};

@@ -45,6 +45,8 @@ pub struct BookingService {
     /// Bookings whose saga runs in this process now: their leases are renewed by a heartbeat
     /// (`spawn_jobs`), so a live process keeps them and a dead one's run out after one lease.
     in_flight: Arc<Mutex<HashSet<String>>>,
+    /// The tickets of confirmed bookings, and check-in at the doors.
+    tickets: crate::tickets::Tickets,
 }
 
 /// What a confirmation's task found: the key already used, or the saga it ran.
@@ -114,8 +116,10 @@ fn ids_of(raw: &[String]) -> Result<Vec<String>, ApiError> {
 
 impl BookingService {
     pub fn new(db: store::Db, inventory: Arc<dyn InventoryHolds>, payments: Arc<dyn PaymentsApi>, cfg: BookingConfig) -> Self {
+        let store = BookingStore::new(db);
         Self {
-            store: BookingStore::new(db),
+            tickets: crate::tickets::Tickets::new(store.clone()),
+            store,
             inventory,
             payments,
             cfg,
@@ -151,6 +155,10 @@ impl BookingService {
             let r = crate::replay::Remembered { request_hash: hash.to_string(), booking_id: booking_id.to_string() };
             cache.put(user_id, key, &r).await;
         }
+    }
+
+    pub fn tickets(&self) -> &crate::tickets::Tickets {
+        &self.tickets
     }
 
     pub fn db(&self) -> &store::Db {

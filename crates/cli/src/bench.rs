@@ -175,6 +175,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             cleanup_interval: Duration::from_secs(3600),
             lock_ttl: Duration::from_secs(30),
             lock_wait: Duration::from_secs(5),
+            waitlist_offer: Duration::from_secs(900),
         },
     ));
     let n = args.seats as usize;

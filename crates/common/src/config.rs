@@ -207,6 +207,9 @@ pub struct Config {
     /// How long a seat hold lasts.
     #[arg(long, env = "TICKETING_RESERVATION_TTL_SECS", default_value = "600", value_parser = parse_positive)]
     pub reservation_ttl_secs: u64,
+    /// How long the seats offered to a waitlisted fan stay held for them (shared/API.md §14).
+    #[arg(long, env = "TICKETING_WAITLIST_OFFER_SECS", default_value = "900", value_parser = parse_positive)]
+    pub waitlist_offer_secs: u64,
     /// How often the cleanup job expires holds.
     #[arg(long, env = "TICKETING_CLEANUP_INTERVAL_SECS", default_value = "60", value_parser = parse_positive)]
     pub cleanup_interval_secs: u64,

@@ -5,6 +5,7 @@
 
 use crate::model::{LayoutInput, ReservationView, ReserveInput};
 use crate::service::{Availability, InventoryService, ReservationList, Reserved, SeatList};
+use crate::waitlist::{EntryList, EntryView, JoinInput};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -65,13 +66,16 @@ fn routes() -> OpenApiRouter<Arc<InventoryService>> {
         .routes(routes!(mine))
         .routes(routes!(cancel_many))
         .routes(routes!(one, cancel_one))
+        .routes(routes!(join_waitlist))
+        .routes(routes!(my_waitlist))
+        .routes(routes!(leave_waitlist))
 }
 
 pub fn router(svc: Arc<InventoryService>) -> Router {
     routes().with_state(svc).split_for_parts().0
 }
 
-/// The description of the public routes (shared/API.md §5).
+/// The description of the public routes (shared/API.md §5 and the waitlist's of §14).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }
@@ -229,4 +233,42 @@ async fn free(State(s): S, _: ServiceCaller, Json(r): Json<HoldReq>) -> Result<i
 
 async fn cleanup(State(s): S, _: ServiceCaller) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(serde_json::json!({"expired": s.cleanup_once().await?})))
+}
+
+/// Join a sold-out event's waitlist; freed seats are offered in order of joining.
+#[utoipa::path(post, path = "/api/events/{eventId}/waitlist", tag = "waitlist", params(("eventId" = String, Path, description = "The event id")),
+    request_body = JoinInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new entry (OFFERED at once if seats were free)", body = EntryView),
+        (status = 200, description = "The caller's live entry for this event (one per account and event)", body = EntryView),
+        (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND: no such event", body = ErrorBody),
+        (status = 409, description = "INVALID_STATE_TRANSITION: the event is neither SOLD_OUT nor ON_SALE; TICKET_LIMIT_EXCEEDED", body = ErrorBody),
+    ))]
+async fn join_waitlist(State(s): S, user: AuthUser, Path(id): Path<String>, Json(input): Json<JoinInput>) -> Result<impl IntoResponse, ApiError> {
+    let (status, entry) = s.join_waitlist(&user.user_id, &id, input).await?;
+    Ok((status, axum::Json(entry)))
+}
+
+#[utoipa::path(get, path = "/api/waitlist/me", tag = "waitlist", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's entries, newest first", body = EntryList),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+    ))]
+async fn my_waitlist(State(s): S, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
+    Ok(axum::Json(s.my_waitlist(&user.user_id).await?))
+}
+
+/// Leave the waitlist; an open offer's seats go to the next entries.
+#[utoipa::path(delete, path = "/api/waitlist/{entryId}", tag = "waitlist", params(("entryId" = String, Path, description = "The entry id")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+async fn leave_waitlist(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    s.leave_waitlist(&user.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

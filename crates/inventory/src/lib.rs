@@ -43,9 +43,13 @@
 //! map. It only ever says *no* or proposes candidates; the guarded transaction above still decides
 //! every hold, so a board that is behind costs a retry, never a seat sold twice.
 //!
+//! **A sold-out event's freed seats go to its waitlist first** (shared/API.md §14): the transaction
+//! that frees a seat offers it, in order of joining, to the first waiting fan it can serve
+//! (`store/waitlist.rs`), so no other buyer ever sees it free in between.
+//!
 //! Layout: `http` (routes) -> `service` (rules, locks, jobs) -> `store` (SQL); `board` (seats in
 //! memory), `model` (rows, wire shapes, request parsing), `allocate` (best-available selection, a
-//! pure function).
+//! pure function), `waitlist` (the waitlist's rules and shapes).
 
 mod allocate;
 mod batch;
@@ -56,6 +60,7 @@ mod http;
 pub mod model;
 mod service;
 pub mod store;
+pub mod waitlist;
 
 pub use allocate::{best_available, Slot};
 pub use events_cache::CachedEvents;

@@ -82,6 +82,10 @@ pub struct ReservationRow {
     pub expires_at: i64,
     pub booking_id: Option<String>,
     pub created_at: i64,
+    /// The waitlist entry this hold was offered to; read only where it matters (confirming and
+    /// letting go of holds), so the column is not in every query.
+    #[sqlx(default)]
+    pub waitlist_entry_id: Option<String>,
 }
 
 impl ReservationRow {
@@ -100,6 +104,7 @@ impl ReservationRow {
             expires_at,
             booking_id: None,
             created_at: now,
+            waitlist_entry_id: None,
         }
     }
 

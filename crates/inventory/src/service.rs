@@ -4,7 +4,7 @@ use crate::allocate::{best_available, Slot};
 use crate::batch::Batcher;
 use crate::board::Board;
 use crate::model::{LayoutInput, ReservationRow, ReservationView, ReserveInput, SeatRow, SeatView, Wanted};
-use crate::store::{HoldRequest, InventoryStore, Refusal, SectionCounts};
+use crate::store::{HoldRequest, InventoryStore, Refusal, Released, SectionCounts};
 use async_trait::async_trait;
 use common::clients::{Admissions, EventsApi, InventoryApi, OutboxRecord, SeatCounts};
 use common::money::Money;
@@ -20,10 +20,12 @@ pub struct InventoryConfig {
     pub cleanup_interval: Duration,
     pub lock_ttl: Duration,
     pub lock_wait: Duration,
+    /// How long a waitlist offer's seats are held (`TICKETING_WAITLIST_OFFER_SECS`).
+    pub waitlist_offer: Duration,
 }
 
 pub struct InventoryService {
-    store: InventoryStore,
+    pub(crate) store: InventoryStore,
     events: Arc<dyn EventsApi>,
     locks: Arc<dyn LockManager>,
     cfg: InventoryConfig,
@@ -90,7 +92,7 @@ fn refusal(r: Refusal) -> ApiError {
     }
 }
 
-fn limit_exceeded(limit: i64, held: i64) -> ApiError {
+pub(crate) fn limit_exceeded(limit: i64, held: i64) -> ApiError {
     ApiError::new(ErrorCode::TicketLimitExceeded, format!("at most {limit} tickets per buyer for this event; you hold {held}"))
         .with("limit", limit)
         .with("held", held)
@@ -141,7 +143,7 @@ impl InventoryService {
     pub fn new(db: store::Db, events: Arc<dyn EventsApi>, locks: Arc<dyn LockManager>, cfg: InventoryConfig) -> Self {
         let board = Board::new(!db.is_mysql());
         Self {
-            store: InventoryStore::new(db),
+            store: InventoryStore::new(db).with_waitlist_offer(cfg.waitlist_offer.as_millis() as i64),
             events,
             locks,
             cfg,
@@ -172,7 +174,7 @@ impl InventoryService {
         &self.store.db
     }
 
-    async fn event(&self, event_id: &str) -> Result<common::clients::EventSaleInfo, ApiError> {
+    pub(crate) async fn event(&self, event_id: &str) -> Result<common::clients::EventSaleInfo, ApiError> {
         self.events.sale_info(event_id).await?.ok_or_else(|| ApiError::not_found("event"))
     }
 
@@ -240,7 +242,9 @@ impl InventoryService {
     pub async fn reserve(&self, user_id: &str, input: ReserveInput) -> Result<Reserved, ApiError> {
         let (event_id, wanted) = input.parse()?;
         let ev = self.event(&event_id).await?;
-        if !ev.on_sale() {
+        // SOLD_OUT is the events service's view, a moment behind the seats: the seats decide (a
+        // seat that came back can be held at once; one offered to the waitlist is SEAT_UNAVAILABLE).
+        if !ev.on_sale() && ev.status != "SOLD_OUT" {
             return Err(ApiError::new(ErrorCode::EventNotOnSale, format!("the event is not on sale (it is {})", ev.status)));
         }
         if ev.waiting_room_enabled {
@@ -428,10 +432,17 @@ impl InventoryService {
         self.release(ids, user_id).await
     }
 
-    /// Seats given back: the board follows.
-    fn freed(&self, rows: Vec<ReservationRow>) -> u64 {
-        self.board.freed(&rows);
-        rows.len() as u64
+    /// Seats given back, and those handed on to the waitlist at once: the board follows.
+    pub(crate) fn board_released(&self, r: &Released) -> u64 {
+        self.board.freed(&r.freed);
+        self.board_held(&r.offered);
+        r.freed.len() as u64
+    }
+
+    pub(crate) fn board_held(&self, rows: &[ReservationRow]) {
+        if !rows.is_empty() {
+            self.board.held(rows);
+        }
     }
 
     // --- internal calls for the booking service ---
@@ -446,14 +457,14 @@ impl InventoryService {
 
     pub async fn release(&self, ids: &[String], user_id: &str) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        let rows = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)?;
-        Ok(self.freed(rows))
+        let released = self.store.release(&ids, Some(user_id), now()).await?.map_err(refusal)?;
+        Ok(self.board_released(&released))
     }
 
     pub async fn free_booked(&self, ids: &[String], booking_id: &str) -> Result<u64, ApiError> {
         let ids = check_ids("reservationIds", ids)?;
-        let rows = self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal)?;
-        Ok(self.freed(rows))
+        let released = self.store.free_booked(&ids, booking_id, now()).await?.map_err(refusal)?;
+        Ok(self.board_released(&released))
     }
 
     /// One pass of the cleanup job. Returns how many holds it expired.
@@ -461,7 +472,9 @@ impl InventoryService {
         let started = Instant::now();
         let mut total = 0;
         loop {
-            let n = self.store.expire_due(now(), 1000).await?;
+            let released = self.store.expire_due(now(), 1000).await?;
+            self.board_held(&released.offered);
+            let n = released.freed.len() as u64;
             total += n;
             if n < 1000 {
                 break;
@@ -472,14 +485,23 @@ impl InventoryService {
         Ok(total)
     }
 
-    /// Run the cleanup job every `cleanup_interval`; safe on every replica at once.
+    /// Run the cleanup job every `cleanup_interval`, and every second where a waitlist waits for
+    /// the seats of run-out holds (`store/waitlist.rs`); safe on every replica at once.
     pub fn spawn_cleanup(self: &Arc<Self>) {
         let svc = self.clone();
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(svc.cfg.cleanup_interval);
+            let mut every = tokio::time::interval(Duration::from_secs(1));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_full: Option<Instant> = None;
             loop {
                 every.tick().await;
+                let due = last_full.is_none_or(|t| t.elapsed() >= svc.cfg.cleanup_interval);
+                if !due && !svc.store.waitlisted_due(now()).await.unwrap_or(false) {
+                    continue;
+                }
+                if due {
+                    last_full = Some(Instant::now());
+                }
                 match svc.cleanup_once().await {
                     Ok(n) if n > 0 => tracing::info!(expired = n, "expired holds"),
                     Ok(_) => {}

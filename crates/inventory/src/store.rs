@@ -9,6 +9,9 @@ use store::group::Group;
 use store::outbox::Announcement;
 use store::{placeholders, run, tx_exec, tx_run, Db, StoreError, Tx};
 
+mod waitlist;
+pub use waitlist::{audit_entries, EntryRow, Joined, Released};
+
 const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
     price, status, hold_reservation_id, hold_user_id, reserved_until, version";
 const RES_COLS: &str = "reservation_id, event_id, seat_id, seat_number, section, row_no, price, user_id, status, expires_at, \
@@ -16,6 +19,16 @@ const RES_COLS: &str = "reservation_id, event_id, seat_id, seat_number, section,
 
 /// A seat counts as free when it is AVAILABLE or its hold has run out (lazy expiry).
 const FREE: &str = "(status = 'AVAILABLE' OR (status = 'RESERVED' AND reserved_until <= ?))";
+
+/// Whether a buyer may take this seat. `strict` when the event's waitlist has someone waiting: then
+/// a hold that has run out is not free yet (the cleanup job hands its seat to the waitlist first).
+fn free_to_buyers(s: &SeatRow, now: i64, strict: bool) -> bool {
+    if strict {
+        s.status == "AVAILABLE"
+    } else {
+        s.is_free(now)
+    }
+}
 
 /// One buyer's request in a group commit: these seats of one event, all or none.
 pub struct HoldRequest {
@@ -43,12 +56,19 @@ pub struct InventoryStore {
     /// The booking saga's confirmations, grouped (`store::group`); holds have their own group
     /// commit (`crate::batch`).
     group: Group,
+    /// How long a waitlist offer's seats are held, in ms (`TICKETING_WAITLIST_OFFER_SECS`).
+    waitlist_offer_ms: i64,
 }
 
 impl InventoryStore {
     pub fn new(db: Db) -> Self {
         let group = Group::start(db.clone(), "inventory");
-        InventoryStore { db, group }
+        InventoryStore { db, group, waitlist_offer_ms: 900_000 }
+    }
+
+    pub fn with_waitlist_offer(mut self, ms: i64) -> Self {
+        self.waitlist_offer_ms = ms;
+        self
     }
 
     /// Replace the layout of an event that has no live hold and no booking.
@@ -190,7 +210,8 @@ impl InventoryStore {
             }
             q.fetch_all(c).await
         })?;
-        let taken: Vec<String> = rows.iter().filter(|s| !s.is_free(now)).map(|s| s.seat_number.clone()).collect();
+        let strict = !waitlist::waiting_events(&mut tx, &[event_id]).await?.is_empty();
+        let taken: Vec<String> = rows.iter().filter(|s| !free_to_buyers(s, now, strict)).map(|s| s.seat_number.clone()).collect();
         if !taken.is_empty() || rows.len() != seat_ids.len() {
             return Ok(Err(Refusal::Unavailable(taken)));
         }
@@ -258,6 +279,10 @@ impl InventoryStore {
             q.fetch_all(c).await
         })?;
         let seats: HashMap<&str, &SeatRow> = rows.iter().map(|s| (s.seat_id.as_str(), s)).collect();
+        let mut events: Vec<&str> = reqs.iter().map(|r| r.event_id.as_str()).collect();
+        events.sort_unstable();
+        events.dedup();
+        let strict = waitlist::waiting_events(&mut tx, &events).await?;
         let mut taken_here: HashSet<&str> = HashSet::new();
         let mut decided = Vec::with_capacity(reqs.len());
         let mut held: Vec<ReservationRow> = Vec::new();
@@ -268,7 +293,7 @@ impl InventoryStore {
             for id in &r.seat_ids {
                 match seats.get(id.as_str()) {
                     Some(s) if s.event_id == r.event_id => {
-                        if !s.is_free(now) || taken_here.contains(id.as_str()) {
+                        if !free_to_buyers(s, now, strict.contains(&r.event_id)) || taken_here.contains(id.as_str()) {
                             refused.push(s.seat_number.clone());
                         }
                     }
@@ -388,7 +413,7 @@ impl InventoryStore {
         // On MySQL the rows stay locked until the commit, so what is decided from them stays true.
         let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
         let sql = format!(
-            "SELECT {RES_COLS} FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}",
+            "SELECT {RES_COLS}, waitlist_entry_id FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}",
             placeholders(ids.len())
         );
         let rows: Vec<ReservationRow> = tx_run!(tx, c => {
@@ -416,7 +441,7 @@ impl InventoryStore {
         ids: &[String],
         user_id: Option<&str>,
         now: i64,
-    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    ) -> Result<Result<Released, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, user_id).await? {
             Ok(r) => r,
@@ -428,9 +453,24 @@ impl InventoryStore {
                 done.push(r.clone());
             }
         }
-        Self::announce(&mut tx, &rows, "SeatsReleased").await?;
+        let released = self.hand_on(&mut tx, done, Self::announcements(&rows, "SeatsReleased"), now).await?;
         tx.commit().await?;
-        Ok(Ok(done))
+        Ok(Ok(released))
+    }
+
+    /// After seats were freed in `tx`: the offers they belonged to have ended, and the waitlist
+    /// gets the seats first ([`waitlist::offer_free`]); then everything is announced.
+    async fn hand_on(&self, tx: &mut Tx, freed: Vec<ReservationRow>, mut said: Vec<Announcement>, now: i64) -> Result<Released, StoreError> {
+        waitlist::offers_ended(tx, &freed, now).await?;
+        let mut events: Vec<&str> = freed.iter().map(|r| r.event_id.as_str()).collect();
+        events.sort_unstable();
+        events.dedup();
+        let mut offered = Vec::new();
+        for e in events {
+            offered.extend(waitlist::offer_free(tx, e, now, self.waitlist_offer_ms, &mut said).await?);
+        }
+        store::outbox::append_many(tx, &said).await?;
+        Ok(Released { freed, offered })
     }
 
     /// Cancel a reservation that is still in state `from.0` and free its seat if the seat is still
@@ -459,10 +499,6 @@ impl InventoryStore {
                 Announcement::new("event_seats", e, what, serde_json::json!({"eventId": e, "reservationIds": ids}))
             })
             .collect()
-    }
-
-    async fn announce(tx: &mut Tx, rows: &[ReservationRow], what: &str) -> Result<(), StoreError> {
-        store::outbox::append_many(tx, &Self::announcements(rows, what)).await
     }
 
     /// Check that every hold is live (not expired, still `ACTIVE`); used by confirm.
@@ -555,6 +591,8 @@ impl InventoryStore {
             r.status = "CONFIRMED".into();
             r.booking_id = Some(booking_id.to_string());
         }
+        // Holds a waitlist offered: the entry is served (no statement for ordinary holds).
+        waitlist::offers_taken(tx, &rows, now).await?;
         said.extend(Self::announcements(&rows, "SeatsBooked"));
         Ok(Ok(rows))
     }
@@ -565,7 +603,7 @@ impl InventoryStore {
         ids: &[String],
         booking_id: &str,
         now: i64,
-    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
+    ) -> Result<Result<Released, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, None).await? {
             Ok(r) => r,
@@ -577,19 +615,19 @@ impl InventoryStore {
                 done.push(r.clone());
             }
         }
-        Self::announce(&mut tx, &rows, "SeatsFreed").await?;
+        let released = self.hand_on(&mut tx, done, Self::announcements(&rows, "SeatsFreed"), now).await?;
         tx.commit().await?;
-        Ok(Ok(done))
+        Ok(Ok(released))
     }
 
     /// The cleanup job: mark up to `limit` run-out holds `EXPIRED` and free their seats. The same
     /// conditional updates as everywhere, so it races harmlessly with reserve and confirm, and
     /// with itself on other processes.
-    pub async fn expire_due(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
+    pub async fn expire_due(&self, now: i64, limit: i64) -> Result<Released, StoreError> {
         let due: Vec<ReservationRow> = run!(self.db.read(), p => sqlx::query_as(&format!(
-            "SELECT {RES_COLS} FROM reservations WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?"))
+            "SELECT {RES_COLS}, waitlist_entry_id FROM reservations WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?"))
             .bind(now).bind(limit).fetch_all(p).await)?;
-        let mut expired = 0;
+        let mut expired = Released::default();
         for chunk in due.chunks(100) {
             let mut tx = self.db.begin().await?;
             let mut done = Vec::new();
@@ -605,9 +643,11 @@ impl InventoryStore {
                     done.push(r.clone());
                 }
             }
-            Self::announce(&mut tx, &done, "HoldsExpired").await?;
+            let said = Self::announcements(&done, "HoldsExpired");
+            let released = self.hand_on(&mut tx, done, said, now).await?;
             tx.commit().await?;
-            expired += done.len() as u64;
+            expired.freed.extend(released.freed);
+            expired.offered.extend(released.offered);
         }
         Ok(expired)
     }

@@ -355,6 +355,7 @@ mod tests {
             expires_at: NOW + 60_000,
             booking_id: booking.map(Into::into),
             created_at: NOW,
+            waitlist_entry_id: None,
         }
     }
 

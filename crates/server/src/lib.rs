@@ -229,6 +229,17 @@ async fn start_booking_and_payment(cfg: &Config, keys: &Arc<JwtKeys>, services: 
             currency: "USD".into(),
         };
         let svc = Arc::new(BookingService::new(db, holds, payments, bcfg));
+        // The event's name and venue on a ticket's PDF.
+        let info: Option<Arc<dyn common::clients::EventsFeed>> = match &services.events {
+            Some(e) => Some(e.clone()),
+            None => match cfg.url_of(Service::Events) {
+                Some(_) => Some(Arc::new(HttpEventsClient(remote(cfg, keys, Service::Events, "booking")?))),
+                None => None,
+            },
+        };
+        if let Some(info) = info {
+            svc.tickets().set_event_info(info);
+        }
         if let Some(url) = &cfg.redis_url {
             let conn = store::locks::connect_redis(url.expose()).await.map_err(|e| StartError::Config(e.to_string()))?;
             svc.set_replay_cache(conn);
@@ -444,6 +455,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
             cleanup_interval: Duration::from_secs(cfg.cleanup_interval_secs),
             lock_ttl: Duration::from_millis(cfg.lock_ttl_ms),
             lock_wait: Duration::from_millis(cfg.lock_wait_ms),
+            waitlist_offer: Duration::from_secs(cfg.waitlist_offer_secs),
         };
         let svc = Arc::new(InventoryService::new(db, events_api, lock_manager.clone().expect("set above"), icfg));
         svc.spawn_cleanup();
@@ -514,8 +526,8 @@ fn public_prefixes(s: Service) -> Vec<&'static str> {
     match s {
         Service::Auth => vec!["/api/auth"],
         Service::Events => vec!["/api/events"],
-        Service::Inventory => vec!["/api/inventory"],
-        Service::Booking => vec!["/api/bookings"],
+        Service::Inventory => vec!["/api/inventory", "/api/waitlist", "/api/events/{eventId}/waitlist"],
+        Service::Booking => vec!["/api/bookings", "/api/tickets", "/api/checkin"],
         Service::Payment => vec!["/api/payment"],
         Service::Notification => vec!["/api/notifications"],
         Service::Search => vec!["/api/search"],
