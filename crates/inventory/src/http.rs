@@ -246,7 +246,12 @@ async fn cleanup(State(s): S, _: ServiceCaller) -> Result<impl IntoResponse, Api
         (status = 404, description = "NOT_FOUND: no such event", body = ErrorBody),
         (status = 409, description = "INVALID_STATE_TRANSITION: the event is neither SOLD_OUT nor ON_SALE; TICKET_LIMIT_EXCEEDED", body = ErrorBody),
     ))]
-async fn join_waitlist(State(s): S, user: AuthUser, Path(id): Path<String>, Json(input): Json<JoinInput>) -> Result<impl IntoResponse, ApiError> {
+async fn join_waitlist(
+    State(s): S,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(input): Json<JoinInput>,
+) -> Result<impl IntoResponse, ApiError> {
     let (status, entry) = s.join_waitlist(&user.user_id, &id, input).await?;
     Ok((status, axum::Json(entry)))
 }

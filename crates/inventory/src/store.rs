@@ -436,12 +436,7 @@ impl InventoryStore {
 
     /// Let go of live holds (the owner cancels, or a booking gave up before paying). Returns the
     /// reservations cancelled here.
-    pub async fn release(
-        &self,
-        ids: &[String],
-        user_id: Option<&str>,
-        now: i64,
-    ) -> Result<Result<Released, Refusal>, StoreError> {
+    pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<Released, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, user_id).await? {
             Ok(r) => r,
@@ -460,7 +455,13 @@ impl InventoryStore {
 
     /// After seats were freed in `tx`: the offers they belonged to have ended, and the waitlist
     /// gets the seats first ([`waitlist::offer_free`]); then everything is announced.
-    async fn hand_on(&self, tx: &mut Tx, freed: Vec<ReservationRow>, mut said: Vec<Announcement>, now: i64) -> Result<Released, StoreError> {
+    async fn hand_on(
+        &self,
+        tx: &mut Tx,
+        freed: Vec<ReservationRow>,
+        mut said: Vec<Announcement>,
+        now: i64,
+    ) -> Result<Released, StoreError> {
         waitlist::offers_ended(tx, &freed, now).await?;
         let mut events: Vec<&str> = freed.iter().map(|r| r.event_id.as_str()).collect();
         events.sort_unstable();
@@ -598,12 +599,7 @@ impl InventoryStore {
     }
 
     /// A confirmed booking was cancelled: its seats are free again.
-    pub async fn free_booked(
-        &self,
-        ids: &[String],
-        booking_id: &str,
-        now: i64,
-    ) -> Result<Result<Released, Refusal>, StoreError> {
+    pub async fn free_booked(&self, ids: &[String], booking_id: &str, now: i64) -> Result<Result<Released, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, None).await? {
             Ok(r) => r,

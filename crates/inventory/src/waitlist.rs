@@ -154,10 +154,8 @@ impl InventoryService {
             EntryStatus::Waiting | EntryStatus::Offered => Some(self.store.ahead_of(e).await? + 1),
             _ => None,
         };
-        let offer = (status == EntryStatus::Offered).then(|| Offer {
-            reservation_ids: e.offer_ids(),
-            expires_at: to_rfc3339(e.offer_expires_at.unwrap_or(t)),
-        });
+        let offer = (status == EntryStatus::Offered)
+            .then(|| Offer { reservation_ids: e.offer_ids(), expires_at: to_rfc3339(e.offer_expires_at.unwrap_or(t)) });
         Ok(EntryView {
             entry_id: e.entry_id.clone(),
             event_id: e.event_id.clone(),

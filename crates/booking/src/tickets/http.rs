@@ -65,8 +65,15 @@ struct QrQuery {
         (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
-async fn qr(State(s): S, user: AuthUser, Path(id): Path<String>, Query(q): Query<QrQuery>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    let wants_svg = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("image/svg+xml") && !a.contains("image/png"));
+async fn qr(
+    State(s): S,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<QrQuery>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let wants_svg =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("image/svg+xml") && !a.contains("image/png"));
     let svg = match q.format.as_deref() {
         None => wants_svg,
         Some("png") => false,
@@ -104,7 +111,12 @@ async fn pdf(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<impl
         (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: neither an admin nor a scanner of this event", body = ErrorBody),
     ))]
-async fn scan(State(s): S, user: AuthUser, Path(event_id): Path<String>, Json(input): Json<ScanInput>) -> Result<impl IntoResponse, ApiError> {
+async fn scan(
+    State(s): S,
+    user: AuthUser,
+    Path(event_id): Path<String>,
+    Json(input): Json<ScanInput>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.tickets().scan(&user, &event_id, input).await?))
 }
 
@@ -116,7 +128,12 @@ async fn scan(State(s): S, user: AuthUser, Path(event_id): Path<String>, Json(in
         (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: neither an admin nor a scanner of this event", body = ErrorBody),
     ))]
-async fn upload(State(s): S, user: AuthUser, Path(event_id): Path<String>, Json(input): Json<BatchInput>) -> Result<impl IntoResponse, ApiError> {
+async fn upload(
+    State(s): S,
+    user: AuthUser,
+    Path(event_id): Path<String>,
+    Json(input): Json<BatchInput>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.tickets().upload(&user, &event_id, input).await?))
 }
 

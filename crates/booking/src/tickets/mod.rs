@@ -20,6 +20,8 @@ pub(crate) mod http;
 pub mod render;
 pub(crate) mod store;
 
+pub use store::admitted_twice as audit_admitted_twice;
+
 use crate::model::{BookingRow, BookingStatus, Step};
 use crate::store::BookingStore;
 use code::{Claims, TicketSigner};
@@ -368,7 +370,9 @@ impl Tickets {
                 gate: gate.to_string(),
             };
             match self.store.admit(scan).await? {
-                Admission::Admitted => ScanView { used_at: Some(to_rfc3339(at)), gate: Some(gate.to_string()), ..answer(ScanResult::Admitted, Some(&claims)) },
+                Admission::Admitted => {
+                    ScanView { used_at: Some(to_rfc3339(at)), gate: Some(gate.to_string()), ..answer(ScanResult::Admitted, Some(&claims)) }
+                }
                 Admission::AlreadyUsed(first) => ScanView {
                     used_at: Some(to_rfc3339(first.used_at)),
                     gate: Some(first.gate),
@@ -426,10 +430,22 @@ impl Tickets {
                 if t.status == TicketStatus::Revoked {
                     continue;
                 }
-                tickets.push(OfflineTicket { ticket_id: t.ticket_id, seat_number: t.seat_number, status: t.status, used_at: t.used_at, gate: t.gate });
+                tickets.push(OfflineTicket {
+                    ticket_id: t.ticket_id,
+                    seat_number: t.seat_number,
+                    status: t.status,
+                    used_at: t.used_at,
+                    gate: t.gate,
+                });
             }
         }
-        Ok(OfflineList { event_id: event_id.to_string(), algorithm: "Ed25519", public_key: signer.public_key(), generated_at: to_rfc3339(now()), tickets })
+        Ok(OfflineList {
+            event_id: event_id.to_string(),
+            algorithm: "Ed25519",
+            public_key: signer.public_key(),
+            generated_at: to_rfc3339(now()),
+            tickets,
+        })
     }
 
     pub async fn counts(&self, caller: &AuthUser, event_id: &str) -> Result<CheckinCounts, ApiError> {
@@ -455,11 +471,6 @@ impl Tickets {
 
     pub async fn my_events(&self, caller: &AuthUser) -> Result<ScannerEvents, ApiError> {
         Ok(ScannerEvents { event_ids: self.store.scanner_events(&caller.user_id).await? })
-    }
-
-    /// Tickets admitted more than once, for the audit (`ticket_admitted_twice`).
-    pub async fn admitted_twice(&self) -> Result<Vec<(String, i64)>, ApiError> {
-        Ok(self.store.admitted_twice().await?)
     }
 }
 

@@ -131,7 +131,12 @@ pub async fn offer_free(
         }
         let slots: Vec<Slot> = fits
             .iter()
-            .map(|&i| Slot { section_order: free[i].section_order, row_no: free[i].row_no, seat_index: free[i].seat_index, row_size: free[i].row_size })
+            .map(|&i| Slot {
+                section_order: free[i].section_order,
+                row_no: free[i].row_no,
+                seat_index: free[i].seat_index,
+                row_size: free[i].row_size,
+            })
             .collect();
         let Some(picked) = best_available(&slots, q) else { continue };
         let mut chosen: Vec<usize> = picked.into_iter().map(|k| fits[k]).collect();
@@ -143,15 +148,28 @@ pub async fn offer_free(
             continue;
         }
         let expires = now + offer_ms;
-        let mut rows = Vec::with_capacity(q);
-        for &i in &chosen {
-            let s = &free[i];
-            let mut r = ReservationRow::hold(s, &e.user_id, expires, now);
-            r.waitlist_entry_id = Some(e.entry_id.clone());
+        let rows: Vec<ReservationRow> = chosen
+            .iter()
+            .map(|&i| ReservationRow {
+                waitlist_entry_id: Some(e.entry_id.clone()),
+                ..ReservationRow::hold(&free[i], &e.user_id, expires, now)
+            })
+            .collect();
+        let ids: Vec<&str> = rows.iter().map(|r| r.reservation_id.as_str()).collect();
+        // Claim the entry first: a concurrent matcher (another process freeing other seats) that
+        // claimed it already wins, and this one moves on to the next entry.
+        let claimed = tx_exec!(&mut *tx, c => sqlx::query(
+            "UPDATE waitlist SET status = 'OFFERED', offer_reservation_ids = ?, offer_expires_at = ?, updated_at = ? \
+             WHERE entry_id = ? AND status = 'WAITING'")
+            .bind(serde_json::to_string(&ids).unwrap_or_default()).bind(expires).bind(now).bind(&e.entry_id).execute(c))?;
+        if claimed != 1 {
+            continue;
+        }
+        for (r, &i) in rows.iter().zip(&chosen) {
             let n = tx_exec!(&mut *tx, c => sqlx::query(
                 "UPDATE seats SET status = 'RESERVED', hold_reservation_id = ?, hold_user_id = ?, reserved_until = ?, \
                  version = version + 1, updated_at = ? WHERE seat_id = ? AND status = 'AVAILABLE'")
-                .bind(&r.reservation_id).bind(&e.user_id).bind(expires).bind(now).bind(&s.seat_id).execute(c))?;
+                .bind(&r.reservation_id).bind(&e.user_id).bind(expires).bind(now).bind(&free[i].seat_id).execute(c))?;
             if n != 1 {
                 // Locked (MySQL) or the only writer (SQLite): cannot happen; undo everything.
                 return Err(StoreError::Changed);
@@ -161,13 +179,7 @@ pub async fn offer_free(
                 .bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
                 .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
                 .bind(r.created_at).bind(now).bind(&e.entry_id).execute(c))?;
-            rows.push(r);
         }
-        let ids: Vec<&str> = rows.iter().map(|r| r.reservation_id.as_str()).collect();
-        tx_exec!(&mut *tx, c => sqlx::query(
-            "UPDATE waitlist SET status = 'OFFERED', offer_reservation_ids = ?, offer_expires_at = ?, updated_at = ? \
-             WHERE entry_id = ? AND status = 'WAITING'")
-            .bind(serde_json::to_string(&ids).unwrap_or_default()).bind(expires).bind(now).bind(&e.entry_id).execute(c))?;
         said.push(Announcement::new(
             "event_seats",
             event_id,
@@ -196,7 +208,10 @@ pub async fn offer_free(
 async fn still_free(tx: &mut Tx, seats: &[&SeatRow]) -> Result<bool, StoreError> {
     let mut ids: Vec<&str> = seats.iter().map(|s| s.seat_id.as_str()).collect();
     ids.sort_unstable();
-    let sql = format!("SELECT seat_id, version FROM seats WHERE seat_id IN ({}) AND status = 'AVAILABLE' ORDER BY seat_id FOR UPDATE", placeholders(ids.len()));
+    let sql = format!(
+        "SELECT seat_id, version FROM seats WHERE seat_id IN ({}) AND status = 'AVAILABLE' ORDER BY seat_id FOR UPDATE",
+        placeholders(ids.len())
+    );
     let rows: Vec<(String, i64)> = tx_run!(tx, c => {
         let mut q = sqlx::query_as(&sql);
         for id in &ids {

@@ -189,3 +189,26 @@ pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, code: &s
     assert_eq!(body["error"], code, "body: {body}");
     assert!(body["message"].is_string(), "error without message: {body}");
 }
+
+/// A card the simulated gateway always accepts.
+pub const GOOD_CARD: &str = "4242424242424242";
+
+impl TestApp {
+    /// Hold these seats and pay for them with a good card; the booking (CONFIRMED).
+    pub async fn buy(&self, token: &str, event_id: &str, seats: &[&str]) -> Value {
+        let (s, r) = self.post("/api/inventory/reservations", Some(token), json!({"eventId": event_id, "seatNumbers": seats})).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let ids: Vec<&str> = r["reservations"].as_array().unwrap().iter().map(|x| x["reservationId"].as_str().unwrap()).collect();
+        self.pay(token, &ids).await
+    }
+
+    /// Pay for holds with a good card; the booking (CONFIRMED).
+    pub async fn pay(&self, token: &str, reservation_ids: &[&str]) -> Value {
+        let card = json!({"type": "CREDIT_CARD", "cardNumber": GOOD_CARD, "expiryMonth": 12, "expiryYear": 2099, "cvv": "123"});
+        let body = json!({"reservationIds": reservation_ids, "paymentMethod": card, "idempotencyKey": common::ids::new_id()});
+        let (s, b) = self.post("/api/bookings/confirm", Some(token), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(b["status"], "CONFIRMED", "{b}");
+        b
+    }
+}

@@ -11,3 +11,5 @@ mod notification;
 mod queue;
 mod search;
 mod security;
+mod tickets;
+mod waitlist;
