@@ -32,7 +32,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub enum Upstream {
     /// The service runs in this process: its router, with full `/api/...` paths.
     Local(Router),
-    /// Another process: its base URL; every path under `prefixes` is forwarded.
+    /// Another process: its base URL; every path under `prefixes` is forwarded (the longest
+    /// matching prefix decides; a `{parameter}` segment matches any one segment).
     Remote { base: String, prefixes: Vec<&'static str> },
 }
 
@@ -45,23 +46,25 @@ pub struct GatewayConfig {
 
 /// The gateway's router: every upstream, the checks in front of them, and the web app.
 pub fn build(upstreams: Vec<Upstream>, keys: Arc<JwtKeys>, cfg: GatewayConfig) -> Router {
-    let mut api = Router::new()
-        .route("/api", any(common::http::not_found))
-        .route("/api/", any(common::http::not_found))
-        .route("/api/{*rest}", any(common::http::not_found));
+    // Paths of services in other processes are found in one table (longest prefix first) behind
+    // the catch-all that otherwise answers 404: a local route, more specific, always wins.
+    let mut table = proxy::Table::default();
+    let mut api = Router::new();
     for up in upstreams {
-        api = match up {
-            Upstream::Local(r) => api.merge(r),
+        match up {
+            Upstream::Local(r) => api = api.merge(r),
             Upstream::Remote { base, prefixes } => {
                 let remote = proxy::Remote::new(&base);
-                let mut r = Router::new();
                 for p in prefixes {
-                    r = r.route(p, any(proxy::forward)).route(&format!("{p}/{{*rest}}"), any(proxy::forward));
+                    table.add(p, remote.clone());
                 }
-                api.merge(r.with_state(remote))
             }
-        };
+        }
     }
+    let api = api
+        .route("/api", any(common::http::not_found))
+        .route("/api/", any(common::http::not_found))
+        .route("/api/{*rest}", any(proxy::dispatch).with_state(Arc::new(table)));
     let limiter = cfg.rate_limiter.clone();
     // The JSON 405 is set here, before the layers: a method router's fallback that is still axum's
     // default is replaced later by `with_common_layers` *without* the layers below, which would

@@ -36,6 +36,46 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
     }
 }
 
+/// Which process serves which paths: each prefix (`/api/events`, or with a parameter,
+/// `/api/events/{eventId}/waitlist`) with its process. The longest prefix that matches a path
+/// decides, so one service may own a path under another's (the waitlist of an event belongs to the
+/// inventory, the event to the events service), which the router itself cannot express beside a
+/// catch-all.
+#[derive(Default)]
+pub struct Table {
+    routes: Vec<(Vec<String>, Arc<Remote>)>,
+}
+
+impl Table {
+    pub fn add(&mut self, prefix: &str, remote: Arc<Remote>) {
+        self.routes.push((prefix.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect(), remote));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The process of the longest prefix of `path` (a `{name}` segment matches any one segment).
+    pub fn find(&self, path: &str) -> Option<&Arc<Remote>> {
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.routes
+            .iter()
+            .filter(|(prefix, _)| {
+                prefix.len() <= segs.len() && prefix.iter().zip(&segs).all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}')))
+            })
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, r)| r)
+    }
+}
+
+/// Forward to the process that serves the path, or answer `404` as for any unknown API path.
+pub async fn dispatch(State(table): State<Arc<Table>>, req: Request) -> Response {
+    match table.find(req.uri().path()) {
+        Some(remote) => forward(State(remote.clone()), req).await,
+        None => common::http::not_found().await.into_response(),
+    }
+}
+
 pub async fn forward(State(remote): State<Arc<Remote>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, common::http::MAX_BODY_BYTES).await {
@@ -72,5 +112,27 @@ pub async fn forward(State(remote): State<Arc<Remote>>, req: Request) -> Respons
             tracing::warn!(upstream = %remote.base, error = %e.without_url(), "upstream answer cut short");
             ApiError::unavailable("the service did not answer in full").into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_prefix_decides() {
+        let (events, inventory) = (Remote::new("http://events"), Remote::new("http://inventory"));
+        let mut t = Table::default();
+        t.add("/api/events", events.clone());
+        t.add("/api/inventory", inventory.clone());
+        t.add("/api/events/{eventId}/waitlist", inventory.clone());
+        let base = |p: &str| t.find(p).map(|r| r.base.clone());
+        assert_eq!(base("/api/events"), Some("http://events".into()));
+        assert_eq!(base("/api/events/e1"), Some("http://events".into()));
+        assert_eq!(base("/api/events/e1/status"), Some("http://events".into()));
+        assert_eq!(base("/api/events/e1/waitlist"), Some("http://inventory".into()));
+        assert_eq!(base("/api/inventory/reservations"), Some("http://inventory".into()));
+        assert_eq!(base("/api/eventsx"), None);
+        assert_eq!(base("/api/nothing"), None);
     }
 }
