@@ -8,7 +8,8 @@
 // E2E_OUT (screenshots, default ../target/e2e), E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD,
 // E2E_STRICT=1 (a missing booking service fails the run instead of being reported and skipped),
 // E2E_SHORT_TTL_URL (a server started with a short TTL_SECS for the expired-hold scenario; the
-// script starts one itself when it starts the binary).
+// script starts one itself when it starts the binary), E2E_ONLY (runs only the journeys whose name
+// contains it: E2E_ONLY=after: for tickets, check-in and the waitlist).
 // Exits non-zero on failure, after a screenshot of every open page (failure-*.png).
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { OUT, checkGuidePictures, WIDTHS, assert, log, pages, results, run as runJourney, session, skip, startServer, stopServers } from './lib.mjs';
 import { bestAvailable, declinedCard, expiredHold, fanBooksAndCancels, raceForASeat, waitingRoom } from './fan.mjs';
 import { apiDocs, organizer } from './organizer.mjs';
+import { checkInAtTheGate, ticketsInMyBookings, waitlistOffer } from './after.mjs';
 
 async function main() {
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -54,6 +56,13 @@ async function main() {
     waitingRoom(base),
   );
   await run('the API documentation page renders and lists the endpoints', () => apiDocs(base));
+  // After the sale (E2E_ONLY=after: runs these alone): the second uses the tickets the first bought.
+  const sold = {};
+  await run('after: a fan buys two seats and finds the tickets in my bookings, with QR codes and a PDF', () => ticketsInMyBookings(base, sold));
+  await run('after: check-in at gate A admits a ticket once, then says it was used at gate A; the counts follow; a scanner is named and scans', () =>
+    checkInAtTheGate(base, sold),
+  );
+  await run('after: a fan on the waitlist of a sold-out event gets the seat another fan let go, with a countdown, and buys it', () => waitlistOffer(base));
 }
 
 let code = 0;

@@ -18,6 +18,8 @@ import { LoginPage, RegisterPage } from './pages/AuthPages';
 const AdminEventsPage = lazy(() => import('./pages/admin/AdminEventsPage'));
 const AdminEventEditPage = lazy(() => import('./pages/admin/AdminEventEditPage'));
 const AdminSalesPage = lazy(() => import('./pages/admin/AdminSalesPage'));
+// Check-in at the gates: organizers and the gate staff they name (the server says who may).
+const CheckinPage = lazy(() => import('./pages/CheckinPage'));
 
 function HoldBanner() {
   const hold = useHold();
@@ -179,6 +181,14 @@ export function App() {
               element={
                 <RequireAuth>
                   <MyBookingsPage />
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/checkin/:eventId"
+              element={
+                <RequireAuth>
+                  <CheckinPage />
                 </RequireAuth>
               }
             />

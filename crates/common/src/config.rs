@@ -296,6 +296,9 @@ pub struct Config {
     #[arg(long, env = "TICKETING_SMTP_URL", value_parser = parse_secret_url(&["smtp://", "smtps://"]))]
     pub smtp_url: Option<Secret>,
     /// The `From` of outgoing mail.
+    /// Where fans reach the web app, for links in mails (their tickets, a waitlist offer).
+    #[arg(long, env = "TICKETING_PUBLIC_URL", default_value = "http://127.0.0.1:8000")]
+    pub public_url: String,
     #[arg(long, env = "TICKETING_MAIL_FROM", default_value = "Ticketing <no-reply@ticketing.local>")]
     pub mail_from: String,
     /// Attempts to send one notification before it is marked FAILED.

@@ -6,7 +6,7 @@ use crate::mail::{Mailer, Outgoing};
 use crate::store::{NewNotification, NotificationRow, NotificationStore, ReminderRow};
 use crate::templates::{amount, human_date, Kind, MailContext, Templates};
 use common::auth::AuthUser;
-use common::clients::{BookingsFeed, EventDoc, EventsFeed, OutboxRecord, UserDirectory};
+use common::clients::{BookingsFeed, EventDoc, EventsFeed, InventoryApi, OutboxRecord, UserDirectory};
 use common::time::{opt_rfc3339, to_rfc3339};
 use common::ApiError;
 use futures::StreamExt;
@@ -36,6 +36,8 @@ pub struct NotificationConfig {
     pub poll_interval: Duration,
     /// How long before the event its reminder goes out.
     pub remind_before: Duration,
+    /// The web app's address, for links in mails (`TICKETING_PUBLIC_URL`).
+    pub app_url: String,
 }
 
 impl Default for NotificationConfig {
@@ -46,6 +48,7 @@ impl Default for NotificationConfig {
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_millis(300),
             remind_before: Duration::from_millis(DAY_MS as u64),
+            app_url: "http://127.0.0.1:8000".into(),
         }
     }
 }
@@ -56,6 +59,29 @@ pub struct Sources {
     pub bookings: Arc<dyn BookingsFeed>,
     pub events: Arc<dyn EventsFeed>,
     pub users: Arc<dyn UserDirectory>,
+    /// The inventory's outbox, for waitlist offers.
+    pub inventory: Arc<dyn InventoryApi>,
+}
+
+/// The outboxes the notifier follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Feed {
+    Bookings,
+    Events,
+    /// Only its `WaitlistOffered` rows matter here.
+    Inventory,
+}
+
+impl Feed {
+    const ALL: [Feed; 3] = [Feed::Bookings, Feed::Events, Feed::Inventory];
+    /// Its cursor's name (and its log label).
+    fn name(self) -> &'static str {
+        match self {
+            Feed::Bookings => "bookings",
+            Feed::Events => "events",
+            Feed::Inventory => "inventory",
+        }
+    }
 }
 
 /// A notification as `GET /api/notifications/me` shows it (shared/API.md §9).
@@ -212,6 +238,7 @@ impl NotificationService {
             event_date: ev.date_ms.map(human_date).unwrap_or_default(),
             venue: ev.venue.clone(),
             city: ev.city.clone(),
+            app_url: self.cfg.app_url.trim_end_matches('/').to_string(),
             ..Default::default()
         }
     }
@@ -278,6 +305,7 @@ impl NotificationService {
         let failed_booking = r.event_type == "BookingFailed";
         let key = format!("booking:{}:{}", r.id, p.user_id);
         self.notify(kind, &p.user_id, key, &ev, |c| {
+            c.booking_id = p.booking_id.clone();
             c.booking_reference = p.booking_reference.clone();
             c.booking_references = vec![p.booking_reference.clone()];
             c.seats = p.seat_numbers.clone();
@@ -342,14 +370,40 @@ impl NotificationService {
         Ok(())
     }
 
+    /// One row of the inventory's outbox: a waitlist offer mails its fan.
+    pub async fn on_inventory_record(&self, r: &OutboxRecord) -> Result<(), ApiError> {
+        if r.event_type != "WaitlistOffered" {
+            return Ok(());
+        }
+        let text = |k: &str| r.payload.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let user_id = text("userId");
+        if user_id.is_empty() {
+            return Ok(());
+        }
+        let ev = self.event_info(Some(&r.aggregate_id)).await?;
+        let seats: Vec<String> = serde_json::from_value(r.payload.get("seatNumbers").cloned().unwrap_or_default()).unwrap_or_default();
+        let expires = common::time::parse_rfc3339(&text("expiresAt")).map(human_date).unwrap_or_default();
+        let key = format!("waitlist:{}:{}", text("entryId"), r.id);
+        self.notify(Kind::WaitlistOffer, &user_id, key, &ev, |c| {
+            c.seats = seats;
+            c.offer_expires = expires;
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Read a batch of an outbox after our cursor and handle it; the cursor moves only past rows
     /// handled, so a failure means the batch is read again (and the dedup keys make that harmless).
-    async fn follow_once(&self, records: Vec<OutboxRecord>, pos: i64, cursor: &mut Cursor, bookings: bool) -> Result<usize, ApiError> {
+    async fn follow_once(&self, records: Vec<OutboxRecord>, pos: i64, cursor: &mut Cursor, feed: Feed) -> Result<usize, ApiError> {
         let ready = cursor.ready(pos, records);
         let mut done = None;
         let mut result = Ok(());
         for r in &ready {
-            let handled = if bookings { self.on_booking_record(r).await } else { self.on_event_record(r).await };
+            let handled = match feed {
+                Feed::Bookings => self.on_booking_record(r).await,
+                Feed::Events => self.on_event_record(r).await,
+                Feed::Inventory => self.on_inventory_record(r).await,
+            };
             if let Err(e) = handled {
                 result = Err(e);
                 break;
@@ -363,15 +417,22 @@ impl NotificationService {
     }
 
     pub async fn follow_bookings_once(&self, cursor: &mut Cursor) -> Result<usize, ApiError> {
-        let pos = cursor.load().await?;
-        let batch = self.sources.bookings.outbox_after(pos, 200).await?;
-        self.follow_once(batch, pos, cursor, true).await
+        self.follow(Feed::Bookings, cursor).await
     }
 
     pub async fn follow_events_once(&self, cursor: &mut Cursor) -> Result<usize, ApiError> {
+        self.follow(Feed::Events, cursor).await
+    }
+
+    pub(crate) async fn follow(&self, feed: Feed, cursor: &mut Cursor) -> Result<usize, ApiError> {
         let pos = cursor.load().await?;
-        let batch = self.sources.events.outbox_after(pos, 200).await?;
-        self.follow_once(batch, pos, cursor, false).await
+        let batch = match feed {
+            Feed::Bookings => self.sources.bookings.outbox_after(pos, 200).await?,
+            Feed::Events => self.sources.events.outbox_after(pos, 200).await?,
+            // Busy during a sale (every hold writes a row) and nearly all skipped: larger batches.
+            Feed::Inventory => self.sources.inventory.outbox_after(pos, 1000).await?,
+        };
+        self.follow_once(batch, pos, cursor, feed).await
     }
 
     // ---- reminders ----
@@ -507,20 +568,19 @@ impl NotificationService {
 
     // ---- jobs ----
 
-    /// The two outbox followers, the reminder scheduler and the dispatcher. All end when the
+    /// The three outbox followers, the reminder scheduler and the dispatcher. All end when the
     /// service is stopped.
     pub fn spawn_jobs(self: &Arc<Self>) {
-        for bookings in [true, false] {
+        for feed in Feed::ALL {
             let svc = self.clone();
             tokio::spawn(async move {
-                let mut cursor = Cursor::new(svc.store.db.clone(), if bookings { "bookings" } else { "events" });
+                let mut cursor = Cursor::new(svc.store.db.clone(), feed.name());
                 while !svc.dead.load(Ordering::SeqCst) {
-                    let r = if bookings { svc.follow_bookings_once(&mut cursor).await } else { svc.follow_events_once(&mut cursor).await };
-                    match r {
+                    match svc.follow(feed, &mut cursor).await {
                         Ok(n) if n > 0 => continue,
                         Ok(_) => tokio::time::sleep(svc.cfg.poll_interval).await,
                         Err(e) => {
-                            tracing::warn!(error = %e, outbox = if bookings { "bookings" } else { "events" }, "following an outbox failed; retrying");
+                            tracing::warn!(error = %e, outbox = feed.name(), "following an outbox failed; retrying");
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
                     }

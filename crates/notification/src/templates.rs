@@ -13,6 +13,8 @@ pub enum Kind {
     PaymentFailed,
     EventReminder,
     EventCancelled,
+    /// Seats freed for a waitlisted fan are held for them (shared/API.md §14).
+    WaitlistOffer,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
             Kind::PaymentFailed => "PAYMENT_FAILED",
             Kind::EventReminder => "EVENT_REMINDER",
             Kind::EventCancelled => "EVENT_CANCELLED",
+            Kind::WaitlistOffer => "WAITLIST_OFFER",
         }
     }
     fn stem(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Kind {
             Kind::PaymentFailed => "payment_failed",
             Kind::EventReminder => "event_reminder",
             Kind::EventCancelled => "event_cancelled",
+            Kind::WaitlistOffer => "waitlist_offer",
         }
     }
     fn subject(self) -> &'static str {
@@ -41,10 +45,17 @@ impl Kind {
             Kind::PaymentFailed => "Payment failed: {{ event_name }} ({{ booking_reference }})",
             Kind::EventReminder => "Tomorrow: {{ event_name }} ({{ booking_reference }})",
             Kind::EventCancelled => "Event cancelled: {{ event_name }}",
+            Kind::WaitlistOffer => "Seats for you: {{ event_name }}, until {{ offer_expires }}",
         }
     }
-    pub const ALL: [Kind; 5] =
-        [Kind::BookingConfirmed, Kind::BookingCancelled, Kind::PaymentFailed, Kind::EventReminder, Kind::EventCancelled];
+    pub const ALL: [Kind; 6] = [
+        Kind::BookingConfirmed,
+        Kind::BookingCancelled,
+        Kind::PaymentFailed,
+        Kind::EventReminder,
+        Kind::EventCancelled,
+        Kind::WaitlistOffer,
+    ];
 }
 
 /// Everything a template may show.
@@ -64,6 +75,12 @@ pub struct MailContext {
     pub refunded: bool,
     /// A booking charged and then refunded because its seats could not be confirmed.
     pub failed_booking: bool,
+    /// The web app's address (`TICKETING_PUBLIC_URL`), for links.
+    pub app_url: String,
+    /// The booking, for the link to its tickets.
+    pub booking_id: String,
+    /// When a waitlist offer's hold runs out, human-readable.
+    pub offer_expires: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +121,8 @@ impl Templates {
         template!(env, "event_reminder.html");
         template!(env, "event_cancelled.txt");
         template!(env, "event_cancelled.html");
+        template!(env, "waitlist_offer.txt");
+        template!(env, "waitlist_offer.html");
         Templates { env }
     }
 
@@ -151,6 +170,9 @@ mod tests {
             total: amount(10000, "USD"),
             refunded: true,
             failed_booking: false,
+            app_url: "https://tickets.example.org".into(),
+            booking_id: "b1".into(),
+            offer_expires: "Saturday 1 June 2030, 19:00 UTC".into(),
         }
     }
 

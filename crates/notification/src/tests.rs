@@ -6,7 +6,9 @@ use crate::service::{NotificationConfig, NotificationService, Sources};
 use crate::store::{NewNotification, NotificationStore};
 use async_trait::async_trait;
 use common::auth::{AuthUser, Role};
-use common::clients::{BookingHolder, BookingsFeed, EventDoc, EventsFeed, OutboxRecord, UserContact, UserDirectory};
+use common::clients::{
+    BookingHolder, BookingsFeed, EventDoc, EventsFeed, InventoryApi, OutboxRecord, SeatCounts, UserContact, UserDirectory,
+};
 use common::ApiError;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,7 @@ const HOUR: i64 = 3600 * 1000;
 struct Fakes {
     booking_rows: Mutex<Vec<OutboxRecord>>,
     event_rows: Mutex<Vec<OutboxRecord>>,
+    inventory_rows: Mutex<Vec<OutboxRecord>>,
     holders: Mutex<Vec<BookingHolder>>,
     event_date: Mutex<String>,
 }
@@ -41,6 +44,16 @@ impl EventsFeed for Fakes {
         let v = json!({"eventId": event_id, "eventName": "Rock Night", "category": "CONCERT", "venueName": "Test Arena",
             "city": "Lisbon", "eventDate": *self.event_date.lock().unwrap(), "status": "ON_SALE"});
         Ok(Some(serde_json::from_value(v).expect("an event doc")))
+    }
+}
+
+#[async_trait]
+impl InventoryApi for Fakes {
+    async fn outbox_after(&self, after: i64, limit: i64) -> Result<Vec<OutboxRecord>, ApiError> {
+        Ok(self.inventory_rows.lock().unwrap().iter().filter(|r| r.id > after).take(limit as usize).cloned().collect())
+    }
+    async fn seat_counts(&self, _: &str) -> Result<SeatCounts, ApiError> {
+        Err(ApiError::unavailable("not used by the notifier"))
     }
 }
 
@@ -70,7 +83,8 @@ impl Harness {
     }
 
     fn service(&self, smtp: Option<&str>, cfg: NotificationConfig) -> NotificationService {
-        let sources = Sources { bookings: self.fakes.clone(), events: self.fakes.clone(), users: self.fakes.clone() };
+        let sources =
+            Sources { bookings: self.fakes.clone(), events: self.fakes.clone(), users: self.fakes.clone(), inventory: self.fakes.clone() };
         let mailer = Mailer::new(smtp, "Tickets <tickets@example.org>", &self.dir.path().join("mail"), Duration::from_secs(5)).unwrap();
         NotificationService::new(self.db.clone(), sources, mailer, cfg, self.clock.clone())
     }
@@ -105,6 +119,37 @@ fn new_notification(key: &str) -> NewNotification {
         body_text: "t".into(),
         body_html: "<p>h</p>".into(),
     }
+}
+
+#[tokio::test]
+async fn a_waitlist_offer_mails_its_fan_once_and_a_confirmation_links_the_tickets() {
+    let h = Harness::new().await;
+    let cfg = NotificationConfig { app_url: "https://tickets.example.org/".into(), ..NotificationConfig::default() };
+    let svc = h.service(None, cfg);
+    let offer = |id| OutboxRecord {
+        id,
+        aggregate_type: "waitlist".into(),
+        aggregate_id: "ev1".into(),
+        event_type: "WaitlistOffered".into(),
+        payload: json!({"entryId": "w1", "eventId": "ev1", "userId": "u1", "quantity": 2, "reservationIds": ["r1", "r2"],
+            "seatNumbers": ["A-1-3", "A-1-4"], "expiresAt": "2030-05-01T10:15:00Z"}),
+        created_at: 0,
+    };
+    let held = OutboxRecord { event_type: "SeatsReserved".into(), aggregate_type: "event_seats".into(), ..offer(1) };
+    *h.fakes.inventory_rows.lock().unwrap() = vec![held, offer(2)];
+    let mut cursor = store::outbox::Cursor::new(h.db.clone(), "inventory");
+    assert_eq!(svc.follow(crate::service::Feed::Inventory, &mut cursor).await.unwrap(), 2);
+    svc.on_inventory_record(&offer(2)).await.unwrap();
+    assert_eq!(h.statuses("u1").await, vec![("WAITLIST_OFFER".to_string(), "PENDING".to_string())]);
+    h.booking_row(1, "BookingConfirmed", "b1", "u1", "SUCCESS");
+    svc.follow_bookings_once(&mut store::outbox::Cursor::new(h.db.clone(), "bookings")).await.unwrap();
+    assert_eq!(svc.dispatch_once().await.unwrap(), 2);
+    let mut mails: Vec<String> =
+        std::fs::read_dir(h.dir.path().join("mail")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    mails.sort_by_key(|m| m.contains("WAITLIST") || m.contains("Seats for you"));
+    assert!(mails[1].contains("Seats for you: Rock Night") && mails[1].contains("A-1-3, A-1-4"), "{}", mails[1]);
+    assert!(mails[1].contains("https://tickets.example.org/me/bookings"), "{}", mails[1]);
+    assert!(mails[0].contains("https://tickets.example.org/me/bookings"), "the confirmation links the tickets: {}", mails[0]);
 }
 
 #[tokio::test]

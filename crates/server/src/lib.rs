@@ -291,9 +291,14 @@ async fn start_notification(cfg: &Config, keys: &Arc<JwtKeys>, services: &Servic
     let ncfg = NotificationConfig {
         max_attempts: cfg.mail_max_attempts.min(100) as u32,
         retry_base: Duration::from_millis(cfg.mail_retry_base_ms),
+        app_url: cfg.public_url.clone(),
         ..NotificationConfig::default()
     };
-    let sources = notification::Sources { bookings, events, users };
+    let inventory: Arc<dyn InventoryApi> = match &services.inventory {
+        Some(i) => i.clone(),
+        None => Arc::new(HttpInventoryClient(remote(cfg, keys, Service::Inventory, "notification")?)),
+    };
+    let sources = notification::Sources { bookings, events, users, inventory };
     let svc = Arc::new(NotificationService::new(db, sources, mailer, ncfg, Arc::new(notification::clock::SystemClock)));
     svc.spawn_jobs();
     Ok(svc)

@@ -180,7 +180,8 @@ async function toError(res: Response): Promise<ApiError> {
   return err;
 }
 
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+/** The request with the bearer token (refreshed once on a 401); the answer when it is 2xx, else an ApiError. */
+async function send(path: string, opts: RequestOptions): Promise<Response> {
   const { method = 'GET', body, auth = true, signal } = opts;
   const build = (s: Session | null): RequestInit => {
     const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
@@ -211,9 +212,23 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     }
   }
   if (!res.ok) throw await toError(res);
+  return res;
+}
+
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(path, opts);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/**
+ * A file the API serves behind the bearer token (a ticket's QR code or PDF): fetched with the
+ * token, since an <img src> or a plain link cannot carry it. `accept` is the media type asked for.
+ */
+export async function apiBlob(path: string, accept: string, opts: Omit<RequestOptions, 'body'> = {}): Promise<Blob> {
+  const res = await send(path, { ...opts, headers: { ...opts.headers, Accept: accept } });
+  return res.blob();
 }
 
 export function qs(params: Record<string, string | number | undefined | null>): string {

@@ -143,3 +143,7 @@ export async function searchPublic(p: SearchParams): Promise<PublicSearchRespons
     hiddenCount,
   };
 }
+
+// ---- one hold (a waitlist offer's seats are ordinary holds of the fan) ------------------------------
+
+export const getReservation = (id: string) => api<Reservation>(`/api/inventory/reservations/${encodeURIComponent(id)}`);

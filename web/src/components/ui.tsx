@@ -86,6 +86,14 @@ const STATUS_STYLE: Record<string, string> = {
   FAILED: 'bg-red-100 text-red-800',
   LIMITED: 'bg-amber-100 text-amber-800',
   AVAILABLE: 'bg-emerald-100 text-emerald-800',
+  // Tickets (§13) and waitlist entries (§14).
+  VALID: 'bg-emerald-100 text-emerald-800',
+  USED: 'bg-slate-200 text-slate-800',
+  REVOKED: 'bg-red-100 text-red-800',
+  WAITING: 'bg-sky-100 text-sky-800',
+  OFFERED: 'bg-amber-100 text-amber-900',
+  FULFILLED: 'bg-emerald-100 text-emerald-800',
+  EXPIRED: 'bg-slate-200 text-slate-700',
 };
 export function StatusBadge({ status }: { status: EventStatus | string }) {
   const label = status === 'LIMITED' ? 'Few left' : titleCase(status);

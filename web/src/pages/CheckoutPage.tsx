@@ -1,20 +1,83 @@
-import { useCallback, useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
-import { useQueryClient } from '@tanstack/react-query';
-import { cancelReservations } from '../api/endpoints';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { cancelReservations, getEvent, getReservation } from '../api/endpoints';
+import type { ReserveResponse } from '../api/types';
 import { CheckoutForm } from '../components/CheckoutForm';
-import { HoldCountdown } from '../components/HoldCountdown';
-import { Button, Empty, PageTitle } from '../components/ui';
+import { HoldCountdown, secondsUntil } from '../components/HoldCountdown';
+import { Button, Empty, ErrorBox, PageTitle, Spinner } from '../components/ui';
 import { SeatLines } from '../components/SeatLines';
 import { money } from '../lib/format';
-import { clearHold, getHold, rotateIdempotencyKey, useHold } from '../lib/hold';
+import { clearHold, getHold, rotateIdempotencyKey, startHold, useHold, type Hold } from '../lib/hold';
+
+/** The reservation ids of `/checkout?reservations=a,b` (a waitlist offer's seats), or none. */
+export function requestedReservations(params: URLSearchParams): string[] {
+  return [...new Set((params.get('reservations') ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
+}
+const holdIs = (h: Hold | null, ids: readonly string[]) =>
+  !!h && h.reservations.length === ids.length && h.reservations.every((r) => ids.includes(r.reservationId));
+
+/**
+ * Seats held for the fan by other means than the seat map (a waitlist offer, §14): ordinary ACTIVE
+ * holds of the fan, read back one by one and made the checkout's hold.
+ */
+export async function loadHeldReservations(ids: readonly string[]): Promise<{ response: ReserveResponse; eventId: string; eventName: string }> {
+  const list = await Promise.all(ids.map((id) => getReservation(id)));
+  if (list.some((r) => r.status !== 'ACTIVE' || secondsUntil(r.expiresAt) <= 0))
+    throw new Error('These seats are no longer held for you: the offer ran out or was released.');
+  const eventIds = [...new Set(list.map((r) => r.eventId))];
+  if (eventIds.length !== 1) throw new Error('These seats are not all for the same event: buy them one event at a time.');
+  const ev = await getEvent(eventIds[0]).catch(() => null);
+  const expiresAt = list.reduce((a, r) => (new Date(r.expiresAt) < new Date(a) ? r.expiresAt : a), list[0].expiresAt);
+  const totalAmount = list.reduce((a, r) => a + Math.round(r.price * 100), 0) / 100;
+  return { response: { reservations: list, expiresAt, totalAmount }, eventId: eventIds[0], eventName: ev?.eventName ?? 'Event' };
+}
+
+/** Takes the reservations named in the address as the checkout's hold, then shows the checkout. */
+function TakeHeldSeats({ ids }: { ids: string[] }) {
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ['held-seats', ids.join(',')], queryFn: () => loadHeldReservations(ids), retry: false, gcTime: 0, staleTime: 0 });
+  const taken = useRef(false);
+  useEffect(() => {
+    if (!q.data || taken.current) return;
+    taken.current = true;
+    // One hold at a time, as on the seat map: an older, other hold is let go so its seats go back on sale.
+    const old = getHold();
+    if (old && !old.reservations.some((r) => ids.includes(r.reservationId)))
+      cancelReservations(old.reservations.map((r) => r.reservationId)).catch(() => undefined);
+    startHold(q.data.response, q.data.eventId, q.data.eventName);
+    qc.invalidateQueries({ queryKey: ['seats', q.data.eventId] });
+    nav('/checkout', { replace: true });
+  }, [q.data, ids, nav, qc]);
+  if (q.error)
+    return (
+      <div className="mx-auto max-w-xl">
+        <PageTitle>Checkout</PageTitle>
+        <ErrorBox error={q.error} title="We could not get these seats ready for checkout." onRetry={() => q.refetch()} />
+        <p className="mt-4 text-sm">
+          <Link to="/me/bookings" className="font-semibold text-brand-700 underline">
+            Back to my bookings and waitlist
+          </Link>
+        </p>
+      </div>
+    );
+  return <Spinner label="Getting your seats ready for checkout…" />;
+}
 
 export function CheckoutPage() {
+  const [params] = useSearchParams();
+  const requested = useMemo(() => requestedReservations(params), [params]);
   const hold = useHold();
   const nav = useNavigate();
   const qc = useQueryClient();
   const [paying, setPaying] = useState(false);
   const [releasing, setReleasing] = useState(false);
+  const taking = requested.length > 0 && !holdIs(hold, requested);
+  // Already the hold: the address need not say it again.
+  useEffect(() => {
+    if (requested.length > 0 && !taking) nav('/checkout', { replace: true });
+  }, [requested, taking, nav]);
 
   const backToMap = useCallback(
     (message: string) => {
@@ -33,6 +96,7 @@ export function CheckoutPage() {
     backToMap('Your hold expired, so the seats went back on sale. Pick your seats again to continue.');
   }, [backToMap]);
 
+  if (taking) return <TakeHeldSeats key={requested.join(',')} ids={requested} />;
   if (!hold)
     return (
       <Empty title="You have no seats on hold.">
@@ -63,6 +127,8 @@ export function CheckoutPage() {
               clearHold();
               qc.invalidateQueries({ queryKey: ['bookings'] });
               qc.invalidateQueries({ queryKey: ['seats', b.eventId] });
+              // Seats offered by a waitlist: the entry is fulfilled now.
+              qc.invalidateQueries({ queryKey: ['waitlist'] });
               nav(`/bookings/${b.bookingId}`, { replace: true, state: { booking: b, justBooked: true } });
             }}
             onHoldLost={backToMap}

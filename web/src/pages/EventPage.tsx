@@ -11,6 +11,8 @@ import { BestAvailableForm, BestAvailableOffer } from '../components/event/BestA
 import { LimitLine, PhoneSelectionBar, SelectionPanel } from '../components/event/SelectionPanel';
 import { EventHeader, SectionsTable } from '../components/event/EventDetails';
 import { ErrorBox, Notice, Spinner } from '../components/ui';
+import { useMyWaitlist, WaitlistPanel } from '../components/waitlist/Waitlist';
+import { isOpenEntry } from '../api/waitlist';
 import { titleCase } from '../lib/format';
 import { clearHold, getHold, startHold, useHold } from '../lib/hold';
 import { bookedSeats, fanLimit } from '../lib/limit';
@@ -69,6 +71,15 @@ export function EventPage() {
   // The per-buyer limit counts the seats the fan already booked for this event (§12).
   const capped = !!ev.data?.maxTicketsPerUser;
   const bookingsQ = useQuery({ queryKey: ['bookings', 'me'], queryFn: myBookings, enabled: !!user && capped });
+  // Sold out, or on sale with every seat taken or held: fans queue for the seats that come back (§14).
+  const evd = ev.data;
+  const soldOut =
+    !!evd &&
+    (evd.status === 'SOLD_OUT' || (evd.status === 'ON_SALE' && (avail.data?.total ?? evd.totalSeats) > 0 && (avail.data?.available ?? evd.availableSeats) === 0));
+  // Asked for only then; a fan already on this event's waitlist (known from earlier in the visit)
+  // keeps seeing the entry and an offer whatever the counts say.
+  const waitlistQ = useMyWaitlist(!!user && soldOut);
+  const onWaitlist = !!waitlistQ.data?.entries.some((w) => w.eventId === eventId && isOpenEntry(w));
 
   // The selection survives a trip to the login page.
   const [selected, setSelected] = useState<Map<string, Seat>>(() => {
@@ -253,6 +264,7 @@ export function EventPage() {
   const canPick = onSale && (!roomOn || admitted) && !atLimit;
   const reason = blockedReason(onSale, e.status, roomOn, admitted, user ? queueState : 'SIGNED_OUT', atLimit);
   const showOffer = offer && holdHere;
+  const showWaitlist = soldOut || onWaitlist;
 
   return (
     <div className="pb-28 lg:pb-0">
@@ -298,6 +310,12 @@ export function EventPage() {
           </div>
         )
       )}
+      {showWaitlist && (
+        // Before the map, so that a fan on a phone sees it first.
+        <div className="mb-4 max-w-xl">
+          <WaitlistPanel eventId={eventId} sections={avail.data?.sections} maxQuantity={limit || MAX_SEATS} onLogin={requireLogin} />
+        </div>
+      )}
       {roomOn && <WaitingRoom eventId={eventId} userId={user?.userId ?? null} onLogin={requireLogin} onAdmitted={setAdmitted} onState={setQueueState} />}
 
       <div className="grid gap-6 lg:grid-cols-[1fr_300px]">
@@ -335,7 +353,7 @@ export function EventPage() {
               {e.status === 'UPCOMING'
                 ? 'Tickets are not on sale yet.'
                 : e.status === 'SOLD_OUT'
-                  ? 'This event is sold out. Seats that come back appear on the map.'
+                  ? 'This event is sold out. Seats that come back go to the waitlist first.'
                   : `This event is ${titleCase(e.status).toLowerCase()}.`}
             </Notice>
           )}

@@ -5,6 +5,8 @@ import { cancelBooking, getEvent, myBookings } from '../api/endpoints';
 import type { Booking, TicketEvent } from '../api/types';
 import { Button, Empty, ErrorBox, Notice, PageTitle, Spinner, StatusBadge } from '../components/ui';
 import { money, seatName, when } from '../lib/format';
+import { BookingTickets } from '../components/tickets/BookingTickets';
+import { MyWaitlist } from '../components/waitlist/Waitlist';
 
 /** Real bookings (confirmed, cancelled, in progress) first; declined attempts apart. */
 export function splitBookings(list: readonly Booking[]): { real: Booking[]; failed: Booking[] } {
@@ -84,6 +86,7 @@ export function MyBookingsPage() {
                   </div>
                   <StatusBadge status={b.status} />
                 </div>
+                {(b.status === 'CONFIRMED' || b.status === 'CANCELLED') && <TicketsToggle booking={b} />}
                 {b.status === 'CONFIRMED' && (
                   <div className="mt-3 flex flex-wrap items-center gap-2">
                     {confirming === b.bookingId ? (
@@ -108,7 +111,32 @@ export function MyBookingsPage() {
           })}
         </ul>
       )}
+      <MyWaitlist />
       {failed.length > 0 && <FailedAttempts failed={failed} eventOf={eventOf} />}
+    </div>
+  );
+}
+
+/** A booking's tickets, folded away until asked for (each one loads its QR code). */
+function TicketsToggle({ booking: b }: { booking: Booking }) {
+  const [open, setOpen] = useState(false);
+  const id = `tickets-${b.bookingId}`;
+  const n = b.seats.length;
+  return (
+    <div className="mt-3">
+      <button
+        type="button"
+        className="inline-flex min-h-[44px] items-center gap-2 rounded-lg px-1 text-sm font-semibold text-brand-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600"
+        aria-expanded={open}
+        aria-controls={id}
+        onClick={() => setOpen((x) => !x)}
+      >
+        <span aria-hidden="true">{open ? '▾' : '▸'}</span>
+        {b.status === 'CANCELLED' ? 'Tickets (revoked)' : `Tickets (${n})`}
+      </button>
+      <div id={id} hidden={!open} className="mt-2">
+        {open && <BookingTickets bookingId={b.bookingId} seats={b.seats} fileStem={`ticket-${b.bookingReference}`} />}
+      </div>
     </div>
   );
 }

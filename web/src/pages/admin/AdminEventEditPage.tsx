@@ -7,6 +7,7 @@ import { CATEGORIES, type EventInput, type EventStatus, type SeatType, type Tick
 import { SeatMap } from '../../components/SeatMap';
 import { Button, Field, inputCls, Notice, PageTitle, Spinner, StatusBadge } from '../../components/ui';
 import { AdminError } from '../../components/admin/AdminError';
+import { CheckinPanel } from '../../components/admin/CheckinPanel';
 import { QueuePanel, queueRoomKey, saleIsOver } from '../../components/admin/QueuePanel';
 import { isoToLocal, localToIso, money, titleCase } from '../../lib/format';
 import { fromSeats, newKey, previewSeats, type DraftSection } from '../../lib/layoutEditor';
@@ -49,12 +50,15 @@ function Editor({ event }: { event?: TicketEvent }) {
           {event ? event.eventName : 'New event'}
         </PageTitle>
         {event && (
-          <div className="mb-6 flex gap-4 text-sm">
+          <div className="mb-6 flex flex-wrap gap-x-4 gap-y-2 text-sm">
             <Link to={`/events/${event.eventId}`} className={linkCls}>
               View as a fan
             </Link>
             <Link to={`/admin/events/${event.eventId}/sales`} className={linkCls}>
               Sales dashboard
+            </Link>
+            <Link to={`/checkin/${event.eventId}`} className={linkCls}>
+              Check-in
             </Link>
           </div>
         )}
@@ -62,6 +66,7 @@ function Editor({ event }: { event?: TicketEvent }) {
       {event && <StatusPanel event={event} />}
       <EventForm event={event} />
       {event?.waitingRoom?.enabled && !saleIsOver(event.status) && <QueuePanel eventId={event.eventId} enabled />}
+      {event && event.status !== 'CANCELLED' && <CheckinPanel eventId={event.eventId} />}
       {!isNew && <LayoutEditor event={event!} />}
     </div>
   );
