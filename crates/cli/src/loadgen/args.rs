@@ -14,6 +14,8 @@ pub enum Scenario {
     Contended,
     /// Holds of 1-4 seats nobody else asks for, each paid at once: bookings and seats sold per second.
     Purchase,
+    /// Tickets of a sold-out event scanned at several gates, many more than once: scans per second.
+    Checkin,
 }
 
 #[derive(clap::Args, Clone)]
@@ -80,6 +82,9 @@ pub struct LoadgenArgs {
     /// Hotspot: the hot set, the first this many seats of the map.
     #[arg(long, default_value = "100")]
     pub hot_seats: usize,
+    /// Checkin: the gates the scans are spread over.
+    #[arg(long, default_value = "8")]
+    pub gates: usize,
     /// Hotspot, field, contended: share of requests that read the availability instead of reserving.
     #[arg(long, default_value = "0.1")]
     pub availability_share: f64,

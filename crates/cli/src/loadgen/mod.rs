@@ -1,5 +1,5 @@
 //! `ticketing loadgen`: load against a running platform (`--url`, this machine only), with a report
-//! per endpoint and an audit at the end. Six scenarios (`--scenario`):
+//! per endpoint and an audit at the end. Seven scenarios (`--scenario`):
 //!
 //! - `sale` (the default), a flash sale: it creates an event of `--seats` seats (or uses `--event`),
 //!   registers `--buyers` accounts, then lets them loose: each journey reads the availability,
@@ -33,6 +33,9 @@
 //!   the good card, or the declined one for a share `--declined` of the journeys (none unless
 //!   given: the figure is bookings made). The figures are confirmed bookings per second and seats
 //!   sold per second.
+//! - `checkin`, the doors: it sells the event's seats, then scans the tickets at `--gates` gates,
+//!   picking tickets at random so that many are scanned more than once; scans per second, and an
+//!   audit that fails the run when a ticket is admitted twice (see `checkin`).
 //!
 //! `hotspot`, `field` and `contended` share everything else. A share `--availability-share` of the
 //! requests read the availability instead, so its latency is measured under the same load. Buyers
@@ -79,9 +82,10 @@
 //! Layout: `args` (the flags) -> `driver` (closed and open models) -> `stats` (what a request
 //! counts) -> `report` (the table, audits' verdicts, JSON, plot); `platform` sets a run up (event,
 //! seat map, buyers); each scenario is its own file (`sale`, `queue`, `spot` for hotspot, field and
-//! contended, `purchase`), and says its audit.
+//! contended, `purchase`, `checkin`), and says its audit.
 
 mod args;
+mod checkin;
 mod driver;
 mod platform;
 mod purchase;
@@ -122,5 +126,6 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<bool> {
         Scenario::Queue => queue::run_queue(args, http, admin).await,
         Scenario::Hotspot | Scenario::Field | Scenario::Contended => spot::run_spot(args, http, admin).await,
         Scenario::Purchase => purchase::run_purchase(args, http, admin).await,
+        Scenario::Checkin => checkin::run_checkin(args, http, admin).await,
     }
 }
