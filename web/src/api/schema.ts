@@ -173,6 +173,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bookings/{bookingId}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tickets_of_booking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["checkin_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/events/{eventId}/scanners/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Let a user scan tickets at this event's doors (admin). */
+        put: operations["checkin_grant"];
+        post?: never;
+        /** Take the scanner role of this event away (admin). */
+        delete: operations["checkin_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/events/{eventId}/scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scan a ticket at a gate: exactly one scan of a ticket, anywhere, answers ADMITTED. */
+        post: operations["checkin_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/events/{eventId}/scans/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An offline gate's scans, uploaded when it is back online; each decided as of its scannedAt. */
+        post: operations["checkin_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/events/{eventId}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an offline gate needs: the public key and every valid or used ticket of the event. */
+        get: operations["checkin_offline_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkin/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The events the caller scans at. */
+        get: operations["checkin_my_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -217,6 +335,23 @@ export interface paths {
         get?: never;
         put: operations["events_set_status"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/{eventId}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join a sold-out event's waitlist; freed seats are offered in order of joining. */
+        post: operations["waitlist_join_waitlist"];
         delete?: never;
         options?: never;
         head?: never;
@@ -435,6 +570,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tickets/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The key that verifies ticket codes offline: `TK1.<payload>.<signature>` (base64url), Ed25519
+         *     over the payload's bytes, which are the JSON `{"t": ticketId, "e": eventId, "s": seatNumber}`.
+         */
+        get: operations["tickets_public_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticketId}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ticket as a printable page: the event, the seat, the QR code. */
+        get: operations["tickets_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticketId}/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The QR code of the ticket's code. */
+        get: operations["tickets_qr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["waitlist_my_waitlist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/{entryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Leave the waitlist; an open offer's seats go to the next entries. */
+        delete: operations["waitlist_leave_waitlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -454,6 +676,21 @@ export interface components {
             sections: components["schemas"]["SectionCounts"][];
             /** Format: int64 */
             total: number;
+        };
+        BatchInput: {
+            /** @description The gate that made these scans. */
+            gate: string;
+            /** @description 1 to 1000 scans, each with when it was made (RFC 3339). */
+            scans: components["schemas"]["OfflineScan"][];
+        };
+        BatchResult: components["schemas"]["ScanView"] & {
+            code: string;
+            /** @description The gate let someone in whom another scan had admitted first: the organizer should know. */
+            conflict: boolean;
+        };
+        BatchResults: {
+            /** @description One per uploaded scan, in the order they were sent. */
+            results: components["schemas"]["BatchResult"][];
         };
         BookingList: {
             bookings: components["schemas"]["BookingView"][];
@@ -510,6 +747,16 @@ export interface components {
              */
             type?: string;
         };
+        CheckinCounts: {
+            /** Format: int64 */
+            admitted: number;
+            eventId: string;
+            /**
+             * Format: int64
+             * @description Tickets of the event's confirmed bookings.
+             */
+            expected: number;
+        };
         /** @description `POST /api/bookings/confirm`. */
         ConfirmInput: {
             /** @description Instead of the `Idempotency-Key` header. */
@@ -522,6 +769,26 @@ export interface components {
             /** Format: int64 */
             admitPerMinute?: number | null;
             paused?: boolean | null;
+        };
+        EntryList: {
+            entries: components["schemas"]["EntryView"][];
+        };
+        /** @enum {string} */
+        EntryStatus: "WAITING" | "OFFERED" | "FULFILLED" | "EXPIRED" | "CANCELLED";
+        EntryView: {
+            createdAt: string;
+            entryId: string;
+            eventId: string;
+            offer?: null | components["schemas"]["Offer"];
+            /**
+             * Format: int64
+             * @description Place among the event's live entries, from 1 (null once the entry has ended).
+             */
+            position?: number | null;
+            /** Format: int64 */
+            quantity: number;
+            section?: string | null;
+            status: components["schemas"]["EntryStatus"];
         };
         /**
          * @description Every error: `{"error": CODE, "message": ..., ...details}`. Details depend on the code:
@@ -609,6 +876,15 @@ export interface components {
         IdsReq: {
             reservationIds: string[];
         };
+        JoinInput: {
+            /**
+             * Format: int64
+             * @description Seats wanted together, 1 to 10.
+             */
+            quantity: number;
+            /** @description Only seats of this section. */
+            section?: string | null;
+        };
         LayoutInput: {
             sections: components["schemas"]["SectionInput"][];
         };
@@ -645,6 +921,33 @@ export interface components {
             status: string;
             subject: string;
             type: string;
+        };
+        Offer: {
+            expiresAt: string;
+            /** @description Ordinary `ACTIVE` holds of the fan: buy them with `POST /api/bookings/confirm`. */
+            reservationIds: string[];
+        };
+        /**
+         * @description What an offline gate downloads: every valid or used ticket of the event. A code that verifies
+         *     but whose ticket is not in the list was revoked after the download (or is of another event).
+         */
+        OfflineList: {
+            algorithm: string;
+            eventId: string;
+            generatedAt: string;
+            publicKey: string;
+            tickets: components["schemas"]["OfflineTicket"][];
+        };
+        OfflineScan: {
+            code: string;
+            scannedAt: string;
+        };
+        OfflineTicket: {
+            gate?: string | null;
+            seatNumber: string;
+            status: components["schemas"]["TicketStatus"];
+            ticketId: string;
+            usedAt?: string | null;
         };
         /** @description The `page` object of every list. */
         PageInfo: {
@@ -688,6 +991,12 @@ export interface components {
             /** Format: int64 */
             position?: number | null;
             status: components["schemas"]["PlaceStatus"];
+        };
+        PublicKeyView: {
+            /** @description Always `Ed25519`. */
+            algorithm: string;
+            /** @description The 32-byte public key, base64. */
+            publicKey: string;
         };
         RefreshReq: {
             refreshToken: string;
@@ -760,6 +1069,26 @@ export interface components {
             /** Format: int64 */
             seats: number;
         };
+        ScanInput: {
+            /** @description The code read from the ticket. */
+            code: string;
+            /** @description The gate that scanned it (1 to 80 characters). */
+            gate: string;
+        };
+        /** @enum {string} */
+        ScanResult: "ADMITTED" | "ALREADY_USED" | "REVOKED" | "WRONG_EVENT" | "INVALID";
+        ScanView: {
+            gate?: string | null;
+            result: components["schemas"]["ScanResult"];
+            seatNumber?: string | null;
+            ticketId?: string | null;
+            /** @description When the ticket was admitted (this scan's time for `ADMITTED`, the first one's otherwise). */
+            usedAt?: string | null;
+        };
+        ScannerEvents: {
+            /** @description The events whose doors the caller may scan at (an admin may scan at every event). */
+            eventIds: string[];
+        };
         SearchHit: {
             /** @description AVAILABLE | LIMITED | SOLD_OUT */
             availability: string;
@@ -822,6 +1151,25 @@ export interface components {
              * @example ON_SALE
              */
             status: string;
+        };
+        TicketList: {
+            tickets: components["schemas"]["TicketView"][];
+        };
+        /** @enum {string} */
+        TicketStatus: "VALID" | "USED" | "REVOKED";
+        TicketView: {
+            bookingId: string;
+            /** @description The signed token the QR code carries. */
+            code: string;
+            eventId: string;
+            gate?: string | null;
+            /** Format: int64 */
+            rowNumber: number;
+            seatNumber: string;
+            section: string;
+            status: components["schemas"]["TicketStatus"];
+            ticketId: string;
+            usedAt?: string | null;
         };
         TokenPair: {
             accessToken: string;
@@ -1528,6 +1876,366 @@ export interface operations {
             };
         };
     };
+    tickets_of_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The booking id */
+                bookingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ticket per seat: VALID, USED (with usedAt and gate) or REVOKED (the booking was cancelled) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketList"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: not the owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_STATE_TRANSITION: the booking is neither CONFIRMED nor CANCELLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tickets expected and admitted so far */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinCounts"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: neither an admin nor a scanner of this event */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+                /** @description The user's id */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is a scanner of the event */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+                /** @description The user's id */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is no longer a scanner of the event */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_scan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScanInput"];
+            };
+        };
+        responses: {
+            /** @description ADMITTED, ALREADY_USED (with the first scan's usedAt and gate), REVOKED, WRONG_EVENT or INVALID */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanView"];
+                };
+            };
+            /** @description VALIDATION_ERROR naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: neither an admin nor a scanner of this event */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchInput"];
+            };
+        };
+        responses: {
+            /** @description A result per scan; conflict when another gate had admitted the ticket first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResults"];
+                };
+            };
+            /** @description VALIDATION_ERROR naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: neither an admin nor a scanner of this event */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_offline_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event's tickets (a verified code not listed is revoked or of another event) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfflineList"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: neither an admin nor a scanner of this event */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkin_my_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Event ids */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScannerEvents"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     events_list: {
         parameters: {
             query?: {
@@ -1912,6 +2620,78 @@ export interface operations {
             };
             /** @description RATE_LIMITED */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    waitlist_join_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinInput"];
+            };
+        };
+        responses: {
+            /** @description The caller's live entry for this event (one per account and event) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description The new entry (OFFERED at once if seats were free) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description VALIDATION_ERROR naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_STATE_TRANSITION: the event is neither SOLD_OUT nor ON_SALE; TICKET_LIMIT_EXCEEDED */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2975,6 +3755,215 @@ export interface operations {
             };
             /** @description UNAVAILABLE: the index is not ready */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tickets_public_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Ed25519 public key, base64 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKeyView"];
+                };
+            };
+        };
+    };
+    tickets_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket id */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/pdf */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: not the owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tickets_qr: {
+        parameters: {
+            query?: {
+                /** @description `png` (the default) or `svg`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The ticket id */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description image/png, or image/svg+xml with ?format=svg (or Accept: image/svg+xml) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description VALIDATION_ERROR: an unknown format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: not the owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    waitlist_my_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's entries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryList"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    waitlist_leave_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The entry id */
+                entryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Left */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: not the owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,61 +1,24 @@
-// Tickets and check-in (shared/API.md §13). Written by hand from the contract while the server's
-// OpenAPI document does not describe them yet; to be replaced by the generated types (schema.ts).
+// Tickets and check-in (shared/API.md §13): the calls, typed with the shapes generated from the
+// server's OpenAPI document (schema.ts).
 import { api, apiBlob } from './client';
+import type { components } from './schema';
 
-export type TicketStatus = 'VALID' | 'USED' | 'REVOKED';
-export interface Ticket {
-  ticketId: string;
-  bookingId: string;
-  eventId: string;
-  seatNumber: string;
-  /** Sent by the server beside the contract's fields; read when there. */
-  section?: string;
-  rowNumber?: number;
-  /** The signed token the QR code carries (what a scanner reads or a gate types in). */
-  code: string;
-  status: TicketStatus;
-  usedAt: string | null;
-  gate: string | null;
-}
-export interface TicketList {
-  tickets: Ticket[];
-}
+type Schemas = components['schemas'];
 
-export type ScanResult = 'ADMITTED' | 'ALREADY_USED' | 'REVOKED' | 'WRONG_EVENT' | 'INVALID';
+export type TicketStatus = Schemas['TicketStatus'];
+export type Ticket = Schemas['TicketView'];
+export type TicketList = Schemas['TicketList'];
+export type ScanResult = Schemas['ScanResult'];
 export const SCAN_RESULTS: ScanResult[] = ['ADMITTED', 'ALREADY_USED', 'REVOKED', 'WRONG_EVENT', 'INVALID'];
-export interface ScanRequest {
-  code: string;
-  gate: string;
-}
+export type ScanRequest = Schemas['ScanInput'];
 /** `usedAt` and `gate`: when ADMITTED, this scan's; when ALREADY_USED, the first scan's. */
-export interface ScanResponse {
-  result: ScanResult;
-  ticketId?: string | null;
-  seatNumber?: string | null;
-  usedAt?: string | null;
-  gate?: string | null;
-}
-export interface CheckinCounts {
-  eventId: string;
-  expected: number;
-  admitted: number;
-}
-
+export type ScanResponse = Schemas['ScanView'];
+export type CheckinCounts = Schemas['CheckinCounts'];
 /** For a gate that may lose the network: every ticket of the event and the key to verify codes. */
-export interface CheckinTicketList {
-  eventId: string;
-  publicKey: string;
-  tickets: { ticketId: string; seatNumber: string; status: TicketStatus; usedAt: string | null; gate: string | null }[];
-}
-export interface BatchScan {
-  code: string;
-  scannedAt: string;
-}
-export interface BatchScanResult extends ScanResponse {
-  code: string;
-  /** The ticket was admitted elsewhere before this offline scan reached the server. */
-  conflict?: boolean | null;
-}
+export type CheckinTicketList = Schemas['OfflineList'];
+export type BatchScan = Schemas['OfflineScan'];
+/** `conflict`: the ticket was admitted elsewhere before this offline scan reached the server. */
+export type BatchScanResult = Schemas['BatchResult'];
 
 const enc = encodeURIComponent;
 

@@ -13,6 +13,8 @@ const ticket = (id: string, seatNumber: string, over: Partial<Ticket> = {}): Tic
   bookingId: 'b1',
   eventId: 'e1',
   seatNumber,
+  section: 'A',
+  rowNumber: 1,
   code: `TK1.${id}.sig`,
   status: 'VALID',
   usedAt: null,
