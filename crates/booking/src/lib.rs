@@ -59,7 +59,8 @@
 //! Each seat of a confirmed booking is a ticket with a signed code, admitted at the door exactly
 //! once; a cancelled booking's tickets are revoked with it (see [`tickets`]).
 //!
-//! Layout: `http` (routes) -> `service` (saga, recovery, jobs) -> `store` (SQL); `model` (rows,
+//! Layout: `http` (routes) -> `service` (helpers, reads, webhooks, jobs; `service/saga` the saga and its
+//! recovery, `service/cancel` cancelling) -> `store` (SQL); `model` (rows,
 //! wire shapes); `tickets` (tickets and check-in, with their own routes and SQL).
 
 mod http;

@@ -305,7 +305,6 @@ impl NotificationService {
         let failed_booking = r.event_type == "BookingFailed";
         let key = format!("booking:{}:{}", r.id, p.user_id);
         self.notify(kind, &p.user_id, key, &ev, |c| {
-            c.booking_id = p.booking_id.clone();
             c.booking_reference = p.booking_reference.clone();
             c.booking_references = vec![p.booking_reference.clone()];
             c.seats = p.seat_numbers.clone();

@@ -77,8 +77,6 @@ pub struct MailContext {
     pub failed_booking: bool,
     /// The web app's address (`TICKETING_PUBLIC_URL`), for links.
     pub app_url: String,
-    /// The booking, for the link to its tickets.
-    pub booking_id: String,
     /// When a waitlist offer's hold runs out, human-readable.
     pub offer_expires: String,
 }
@@ -171,7 +169,6 @@ mod tests {
             refunded: true,
             failed_booking: false,
             app_url: "https://tickets.example.org".into(),
-            booking_id: "b1".into(),
             offer_expires: "Saturday 1 June 2030, 19:00 UTC".into(),
         }
     }

@@ -80,7 +80,10 @@ async fn flash_sale(nodes: &[&TestApp]) {
             let (s, r) = post(&http, format!("{url}/api/inventory/reservations"), Some(&token), None,
                 json!({"eventId": event, "seatNumbers": pick.iter().collect::<Vec<_>>()})).await;
             if s != StatusCode::CREATED {
-                assert!(s == StatusCode::CONFLICT && lost_the_race(&r), "{s} {r}");
+                // Lost the race; or, on MariaDB, a transaction the server gave up on after its
+                // retries (deadlock, lock wait): 503 with nothing changed, which a client retries.
+                let busy = s == StatusCode::SERVICE_UNAVAILABLE && r["error"] == "UNAVAILABLE";
+                assert!(busy || (s == StatusCode::CONFLICT && lost_the_race(&r)), "{s} {r}");
                 return (token, None);
             }
             let ids: Vec<Value> = r["reservations"].as_array().unwrap().iter().map(|x| x["reservationId"].clone()).collect();

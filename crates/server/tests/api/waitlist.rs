@@ -207,3 +207,33 @@ async fn many_seats_freed_at_once_go_to_one_fan_each_on_mariadb_with_two_nodes()
     let b = spawn_shared(&db, |_| {}).await;
     many_freed_at_once(&[&a, &b]).await;
 }
+
+#[tokio::test]
+async fn the_per_buyer_limit_counts_offered_seats() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let ev = app.create_event(&admin, json!({"maxTicketsPerUser": 2})).await;
+    let event = ev["eventId"].as_str().unwrap().to_string();
+    let layout = json!({"sections": [{"section": "A", "seatType": "REGULAR", "price": 50.00, "rows": [{"rowNumber": 1, "seats": 4}]}]});
+    assert_eq!(app.put(&format!("/api/inventory/events/{event}/seats"), Some(&admin), layout).await.0, StatusCode::OK);
+    assert_eq!(app.put(&format!("/api/events/{event}/status"), Some(&admin), json!({"status": "ON_SALE"})).await.0, StatusCode::OK);
+    let (holder, _, _) = app.new_user("limit-holder@example.com").await;
+    let (fan, _, _) = app.new_user("limit-fan@example.com").await;
+    let held = hold(&app, &holder, &event, &["A-1-1", "A-1-2"]).await;
+    hold(&app, &fan, &event, &["A-1-3"]).await;
+    let (s, b) = app.post("/api/inventory/reservations", Some(&holder), json!({"eventId": event, "seatNumbers": ["A-1-4"]})).await;
+    assert_error(s, &b, 409, "TICKET_LIMIT_EXCEEDED");
+    // The fan holds one of two: joining for two more would pass the limit; for one it does not.
+    let (s, b) = join(&app, &fan, &event, json!({"quantity": 2})).await;
+    assert_error(s, &b, 409, "TICKET_LIMIT_EXCEEDED");
+    assert_eq!((b["limit"].as_i64(), b["held"].as_i64()), (Some(2), Some(1)), "{b}");
+    let (s, b) = join(&app, &fan, &event, json!({"quantity": 1})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // A-1-4 was free all along: the fan is served it at once, and holds two now.
+    assert_eq!(b["status"], "OFFERED", "{b}");
+    // A seat comes back (nobody waits: it is free to all), but not for the fan, at the limit.
+    let_go(&app, &holder, &held[0]).await;
+    let (s, b) = app.post("/api/inventory/reservations", Some(&fan), json!({"eventId": event, "quantity": 1})).await;
+    assert_error(s, &b, 409, "TICKET_LIMIT_EXCEEDED");
+    assert_eq!(b["held"], 2, "the offered seat counts as held: {b}");
+}
