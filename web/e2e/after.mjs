@@ -11,6 +11,7 @@ import {
   WIDTHS,
   apiCall,
   assert,
+  eventually,
   checkA11y,
   expectHeadingFocused,
   holdSelection,
@@ -36,21 +37,6 @@ async function close(...ps) {
 }
 const tokenOf = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('ticketing.session') ?? 'null')?.accessToken);
 const squash = async (locator) => ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-
-async function eventually(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${last.message}` : ''}`);
-}
 
 /** A raw call that returns the status and the body, for answers a journey checks itself. */
 async function call(base, method, url, token, body) {

@@ -42,6 +42,22 @@ export function assert(cond, msg) {
 
 // ---- server ---------------------------------------------------------------------------------------
 
+/** Poll `fn` until it returns something truthy (or `ms` pass: then fail, naming `what`). */
+export async function eventually(what, fn, ms = 15000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${last.message}` : ''}`);
+}
+
 export async function waitFor(url, ms = 30000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {

@@ -1,6 +1,6 @@
 // The organizer's journey, and the API documentation page.
 import path from 'node:path';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, WIDTHS, apiCall, assert, checkA11y, log, login, newPage, pages, shot, OUT } from './lib.mjs';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, WIDTHS, apiCall, assert, checkA11y, eventually, log, login, newPage, pages, shot, OUT } from './lib.mjs';
 
 /** The organizer's journey on a laptop, then the same steps on a phone. */
 export async function organizer(base) {
@@ -9,21 +9,6 @@ export async function organizer(base) {
 }
 
 const DEMO_EVENT = 'Lakers vs Celtics';
-
-async function eventually(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${last.message}` : ''}`);
-}
 
 /** Fails when the page scrolls sideways at the current width. */
 async function assertNoSidewaysScroll(page, where) {

@@ -157,9 +157,7 @@ async fn flash_sale(nodes: &[&TestApp]) {
         store::run!(pdb.read(), p => sqlx::query_as("SELECT COUNT(*) FROM payments WHERE status = 'SUCCESS'").fetch_one(p).await).unwrap();
     assert_eq!(ok, confirmed, "successful charges vs confirmed bookings");
     // And the platform's own audit (`ticketing audit`, shared/API.md §15) agrees.
-    let cfg = common::config::Config::for_tests(main.dir.path().to_path_buf());
-    let report = server::audit::Sources::open(&cfg, &main.node.services).await.unwrap().run().await.unwrap();
-    assert!(report.ok, "{:?}", report.violations);
+    let report = audit(main).await;
     assert!(report.bookings as i64 >= confirmed, "the audit read the bookings: {report:?}");
 }
 
@@ -171,12 +169,6 @@ async fn flash_sale_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn flash_sale_on_mariadb_and_redis_with_two_nodes() {
-    let (Some(base), Some(_)) = (mysql_url(), redis_url()) else {
-        eprintln!("skipped: TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL not set");
-        return;
-    };
-    let db = fresh_mysql(&base);
-    let a = spawn_shared(&db, |_| {}).await;
-    let b = spawn_shared(&db, |_| {}).await;
+    let Some((a, b)) = two_shared_nodes().await else { return };
     flash_sale(&[&a, &b]).await;
 }

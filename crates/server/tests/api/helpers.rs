@@ -212,3 +212,22 @@ impl TestApp {
         b
     }
 }
+
+/// Two nodes on one fresh MariaDB (and Redis): processes of one platform. `None` (the test is
+/// skipped, and says so) when the environment has neither.
+pub async fn two_shared_nodes() -> Option<(TestApp, TestApp)> {
+    let (Some(base), Some(_)) = (mysql_url(), redis_url()) else {
+        eprintln!("skipped: TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL not set");
+        return None;
+    };
+    let db = fresh_mysql(&base);
+    Some((spawn_shared(&db, |_| {}).await, spawn_shared(&db, |_| {}).await))
+}
+
+/// The platform's own audit (`ticketing audit`, shared/API.md §15) over this node's databases.
+pub async fn audit(app: &TestApp) -> server::audit::Report {
+    let cfg = common::config::Config::for_tests(app.dir.path().to_path_buf());
+    let report = server::audit::Sources::open(&cfg, &app.node.services).await.unwrap().run().await.unwrap();
+    assert!(report.ok, "{:?}", report.violations);
+    report
+}

@@ -219,9 +219,7 @@ async fn gates_race(apps: &[&TestApp]) {
     }
     let (_, counts) = main.get(&format!("/api/checkin/events/{event}"), Some(&admin)).await;
     assert_eq!((counts["expected"].as_i64(), counts["admitted"].as_i64()), (Some(20), Some(20)), "{counts}");
-    let cfg = common::config::Config::for_tests(main.dir.path().to_path_buf());
-    let report = server::audit::Sources::open(&cfg, &main.node.services).await.unwrap().run().await.unwrap();
-    assert!(report.ok, "{:?}", report.violations);
+    audit(main).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -232,12 +230,6 @@ async fn gates_racing_admit_each_ticket_once_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn gates_racing_admit_each_ticket_once_on_mariadb_with_two_nodes() {
-    let (Some(base), Some(_)) = (mysql_url(), redis_url()) else {
-        eprintln!("skipped: TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL not set");
-        return;
-    };
-    let db = fresh_mysql(&base);
-    let a = spawn_shared(&db, |_| {}).await;
-    let b = spawn_shared(&db, |_| {}).await;
+    let Some((a, b)) = two_shared_nodes().await else { return };
     gates_race(&[&a, &b]).await;
 }

@@ -185,9 +185,7 @@ async fn many_freed_at_once(apps: &[&TestApp]) {
         .bind(&event).fetch_one(p).await)
     .unwrap();
     assert_eq!(held_seats, SEATS as i64);
-    let cfg = common::config::Config::for_tests(main.dir.path().to_path_buf());
-    let report = server::audit::Sources::open(&cfg, &main.node.services).await.unwrap().run().await.unwrap();
-    assert!(report.ok, "{:?}", report.violations);
+    audit(main).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -198,13 +196,7 @@ async fn many_seats_freed_at_once_go_to_one_fan_each_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_seats_freed_at_once_go_to_one_fan_each_on_mariadb_with_two_nodes() {
-    let (Some(base), Some(_)) = (mysql_url(), redis_url()) else {
-        eprintln!("skipped: TICKETING_TEST_MYSQL_URL / TICKETING_TEST_REDIS_URL not set");
-        return;
-    };
-    let db = fresh_mysql(&base);
-    let a = spawn_shared(&db, |_| {}).await;
-    let b = spawn_shared(&db, |_| {}).await;
+    let Some((a, b)) = two_shared_nodes().await else { return };
     many_freed_at_once(&[&a, &b]).await;
 }
 
