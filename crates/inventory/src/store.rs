@@ -10,7 +10,7 @@ use store::outbox::Announcement;
 use store::{placeholders, run, tx_exec, tx_run, Db, StoreError, Tx};
 
 mod waitlist;
-pub use waitlist::{audit_entries, EntryRow, Joined, Released};
+pub use waitlist::{EntryRow, Joined, Released};
 
 const SEAT_COLS: &str = "seat_id, event_id, seat_number, section, section_order, row_no, seat_index, row_size, seat_type, \
     price, status, hold_reservation_id, hold_user_id, reserved_until, version";
@@ -435,7 +435,7 @@ impl InventoryStore {
     }
 
     /// Let go of live holds (the owner cancels, or a booking gave up before paying). Returns the
-    /// reservations cancelled here.
+    /// reservations cancelled here, and the holds their seats became for the waitlist.
     pub async fn release(&self, ids: &[String], user_id: Option<&str>, now: i64) -> Result<Result<Released, Refusal>, StoreError> {
         let mut tx = self.db.begin().await?;
         let rows = match Self::owned(&mut tx, ids, user_id).await? {

@@ -17,7 +17,7 @@ use super::{InventoryStore, RES_COLS, SEAT_COLS};
 use crate::allocate::{best_available, Slot};
 use crate::model::{ReservationRow, SeatRow};
 use store::outbox::Announcement;
-use store::{placeholders, run, tx_exec, tx_run, Db, StoreError, Tx};
+use store::{placeholders, run, tx_exec, tx_run, StoreError, Tx};
 
 pub const ENTRY_COLS: &str = "entry_id, event_id, user_id, quantity, section, buyer_limit, status, \
     offer_reservation_ids, offer_expires_at, created_at, seq";
@@ -361,9 +361,4 @@ impl InventoryStore {
 pub struct Released {
     pub freed: Vec<ReservationRow>,
     pub offered: Vec<ReservationRow>,
-}
-
-/// The database, for the audit: every entry.
-pub async fn audit_entries(db: &Db) -> Result<Vec<EntryRow>, StoreError> {
-    Ok(run!(db.read(), p => sqlx::query_as(&format!("SELECT {ENTRY_COLS} FROM waitlist")).fetch_all(p).await)?)
 }
