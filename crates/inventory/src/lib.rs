@@ -47,7 +47,8 @@
 //! that frees a seat offers it, in order of joining, to the first waiting fan it can serve
 //! (`store/waitlist.rs`), so no other buyer ever sees it free in between.
 //!
-//! Layout: `http` (routes) -> `service` (rules, locks, jobs) -> `store` (SQL); `board` (seats in
+//! Layout: `http` (routes) -> `service` (rules, locks, jobs) -> `store` (SQL: `store/holds` the guard,
+//! `store/waitlist` the matcher); `board` (seats in
 //! memory), `model` (rows, wire shapes, request parsing), `allocate` (best-available selection, a
 //! pure function), `waitlist` (the waitlist's rules and shapes).
 
