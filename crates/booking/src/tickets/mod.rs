@@ -53,7 +53,8 @@ fn ticket_id(booking_id: &str, n: usize) -> String {
 fn parse_ticket_id(id: &str) -> Option<(&str, usize)> {
     let (booking, n) = id.rsplit_once("-t")?;
     let n: usize = n.parse().ok()?;
-    (n >= 1 && !booking.is_empty()).then_some((booking, n - 1))
+    let index = n.checked_sub(1)?;
+    (!booking.is_empty()).then_some((booking, index))
 }
 
 fn gate_of(gate: &str) -> Result<String, ApiError> {
