@@ -242,7 +242,7 @@ async fn cleanup(State(s): S, _: ServiceCaller) -> Result<impl IntoResponse, Api
         (status = 201, description = "The new entry (OFFERED at once if seats were free)", body = EntryView),
         (status = 200, description = "The caller's live entry for this event (one per account and event)", body = EntryView),
         (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 404, description = "NOT_FOUND: no such event", body = ErrorBody),
         (status = 409, description = "INVALID_STATE_TRANSITION: the event is neither SOLD_OUT nor ON_SALE; TICKET_LIMIT_EXCEEDED", body = ErrorBody),
     ))]
@@ -259,7 +259,7 @@ async fn join_waitlist(
 #[utoipa::path(get, path = "/api/waitlist/me", tag = "waitlist", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's entries, newest first", body = EntryList),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
     ))]
 async fn my_waitlist(State(s): S, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.my_waitlist(&user.user_id).await?))
@@ -269,7 +269,7 @@ async fn my_waitlist(State(s): S, user: AuthUser) -> Result<impl IntoResponse, A
 #[utoipa::path(delete, path = "/api/waitlist/{entryId}", tag = "waitlist", params(("entryId" = String, Path, description = "The entry id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "Left"),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]

@@ -1897,7 +1897,7 @@ export interface operations {
                     "application/json": components["schemas"]["TicketList"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1956,7 +1956,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckinCounts"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1997,7 +1997,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2038,7 +2038,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2092,7 +2092,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2146,7 +2146,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2187,7 +2187,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfflineList"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2225,7 +2225,7 @@ export interface operations {
                     "application/json": components["schemas"]["ScannerEvents"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2672,7 +2672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3782,6 +3782,15 @@ export interface operations {
                     "application/json": components["schemas"]["PublicKeyView"];
                 };
             };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     tickets_pdf: {
@@ -3805,7 +3814,7 @@ export interface operations {
                     "application/pdf": unknown;
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3867,7 +3876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3914,7 +3923,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryList"];
                 };
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3944,7 +3953,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED */
+            /** @description UNAUTHORIZED: missing, malformed, expired or forged token */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -32,7 +32,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<BookingService>> {
 #[utoipa::path(get, path = "/api/bookings/{bookingId}/tickets", tag = "tickets", params(("bookingId" = String, Path, description = "The booking id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "A ticket per seat: VALID, USED (with usedAt and gate) or REVOKED (the booking was cancelled)", body = TicketList),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
         (status = 409, description = "INVALID_STATE_TRANSITION: the booking is neither CONFIRMED nor CANCELLED", body = ErrorBody),
@@ -44,7 +44,10 @@ async fn of_booking(State(s): S, user: AuthUser, Path(id): Path<String>) -> Resu
 /// The key that verifies ticket codes offline: `TK1.<payload>.<signature>` (base64url), Ed25519
 /// over the payload's bytes, which are the JSON `{"t": ticketId, "e": eventId, "s": seatNumber}`.
 #[utoipa::path(get, path = "/api/tickets/public-key", tag = "tickets",
-    responses((status = 200, description = "The Ed25519 public key, base64", body = PublicKeyView)))]
+    responses(
+        (status = 200, description = "The Ed25519 public key, base64", body = PublicKeyView),
+        (status = 429, description = "RATE_LIMITED", body = ErrorBody),
+    ))]
 async fn public_key(State(s): S) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.tickets().public_key().await?))
 }
@@ -61,7 +64,7 @@ struct QrQuery {
     responses(
         (status = 200, description = "image/png, or image/svg+xml with ?format=svg (or Accept: image/svg+xml)", content_type = "image/png"),
         (status = 400, description = "VALIDATION_ERROR: an unknown format", body = ErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
@@ -93,7 +96,7 @@ async fn qr(
 #[utoipa::path(get, path = "/api/tickets/{ticketId}/pdf", tag = "tickets", params(("ticketId" = String, Path, description = "The ticket id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "application/pdf", content_type = "application/pdf"),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not the owner", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
@@ -108,7 +111,7 @@ async fn pdf(State(s): S, user: AuthUser, Path(id): Path<String>) -> Result<impl
     responses(
         (status = 200, description = "ADMITTED, ALREADY_USED (with the first scan's usedAt and gate), REVOKED, WRONG_EVENT or INVALID", body = ScanView),
         (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: neither an admin nor a scanner of this event", body = ErrorBody),
     ))]
 async fn scan(
@@ -125,7 +128,7 @@ async fn scan(
     responses(
         (status = 200, description = "A result per scan; conflict when another gate had admitted the ticket first", body = BatchResults),
         (status = 400, description = "VALIDATION_ERROR naming the field", body = ErrorBody),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: neither an admin nor a scanner of this event", body = ErrorBody),
     ))]
 async fn upload(
@@ -140,7 +143,7 @@ async fn upload(
 #[utoipa::path(get, path = "/api/checkin/events/{eventId}", tag = "checkin", params(("eventId" = String, Path, description = "The event id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "Tickets expected and admitted so far", body = CheckinCounts),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: neither an admin nor a scanner of this event", body = ErrorBody),
     ))]
 async fn counts(State(s): S, user: AuthUser, Path(event_id): Path<String>) -> Result<impl IntoResponse, ApiError> {
@@ -151,7 +154,7 @@ async fn counts(State(s): S, user: AuthUser, Path(event_id): Path<String>) -> Re
 #[utoipa::path(get, path = "/api/checkin/events/{eventId}/tickets", tag = "checkin", params(("eventId" = String, Path, description = "The event id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The event's tickets (a verified code not listed is revoked or of another event)", body = OfflineList),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: neither an admin nor a scanner of this event", body = ErrorBody),
     ))]
 async fn offline_list(State(s): S, user: AuthUser, Path(event_id): Path<String>) -> Result<impl IntoResponse, ApiError> {
@@ -163,7 +166,7 @@ async fn offline_list(State(s): S, user: AuthUser, Path(event_id): Path<String>)
     params(("eventId" = String, Path, description = "The event id"), ("userId" = String, Path, description = "The user's id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "The user is a scanner of the event"),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorBody),
     ))]
 async fn grant(State(s): S, user: AuthUser, Path((event_id, user_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
@@ -176,7 +179,7 @@ async fn grant(State(s): S, user: AuthUser, Path((event_id, user_id)): Path<(Str
     params(("eventId" = String, Path, description = "The event id"), ("userId" = String, Path, description = "The user's id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "The user is no longer a scanner of the event"),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: not an admin", body = ErrorBody),
     ))]
 async fn revoke(State(s): S, user: AuthUser, Path((event_id, user_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
@@ -188,7 +191,7 @@ async fn revoke(State(s): S, user: AuthUser, Path((event_id, user_id)): Path<(St
 #[utoipa::path(get, path = "/api/checkin/me", tag = "checkin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Event ids", body = ScannerEvents),
-        (status = 401, description = "UNAUTHORIZED", body = ErrorBody),
+        (status = 401, description = "UNAUTHORIZED: missing, malformed, expired or forged token", body = ErrorBody),
     ))]
 async fn my_events(State(s): S, user: AuthUser) -> Result<impl IntoResponse, ApiError> {
     Ok(axum::Json(s.tickets().my_events(&user).await?))
