@@ -257,6 +257,26 @@ impl InventoryStore {
         Ok(Released { freed, offered })
     }
 
+    /// Write new holds, one statement for all of them (every way a hold is made comes here: one
+    /// buyer's, a group's, a waitlist offer's, which carries its entry).
+    async fn insert_reservations(tx: &mut Tx, rows: &[ReservationRow], now: i64) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!("INSERT INTO reservations ({RES_COLS}, updated_at, waitlist_entry_id) VALUES {values}");
+        tx_exec!(tx, c => {
+            let mut q = sqlx::query(&sql);
+            for r in rows {
+                q = q.bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
+                    .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
+                    .bind(r.created_at).bind(now).bind(&r.waitlist_entry_id);
+            }
+            q.execute(c)
+        })?;
+        Ok(())
+    }
+
     /// Cancel a reservation that is still in state `from.0` and free its seat if the seat is still
     /// `from.1` for it (both conditional, so a concurrent change wins cleanly). Returns 1 if the
     /// reservation was cancelled here.

@@ -70,12 +70,9 @@ impl InventoryStore {
                     "UPDATE reservations SET status = 'EXPIRED', updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE' AND expires_at <= ?")
                     .bind(now).bind(old).bind(now).execute(c))?;
             }
-            tx_exec!(&mut tx, c => sqlx::query(&format!("INSERT INTO reservations ({RES_COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-                .bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
-                .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
-                .bind(r.created_at).bind(now).execute(c))?;
             out.push(r);
         }
+        Self::insert_reservations(&mut tx, &out, now).await?;
         store::outbox::append(
             &mut tx,
             "event_seats",
@@ -197,17 +194,7 @@ impl InventoryStore {
                 q.bind(now).execute(c)
             })?;
         }
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; held.len()].join(", ");
-        let sql = format!("INSERT INTO reservations ({RES_COLS}, updated_at) VALUES {values}");
-        tx_exec!(&mut tx, c => {
-            let mut q = sqlx::query(&sql);
-            for r in &held {
-                q = q.bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
-                    .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
-                    .bind(r.created_at).bind(now);
-            }
-            q.execute(c)
-        })?;
+        Self::insert_reservations(&mut tx, &held, now).await?;
         let announced: Vec<Announcement> = reqs
             .iter()
             .zip(&decided)

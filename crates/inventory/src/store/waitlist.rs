@@ -13,7 +13,7 @@
 //! (`waiting_events`): it stays with its seat until the cleanup job expires it and the matcher hands
 //! it on. The inventory runs that job for such events every second.
 
-use super::{InventoryStore, RES_COLS, SEAT_COLS};
+use super::{InventoryStore, SEAT_COLS};
 use crate::allocate::{best_available, Slot};
 use crate::model::{ReservationRow, SeatRow};
 use store::outbox::Announcement;
@@ -174,12 +174,8 @@ pub async fn offer_free(
                 // Locked (MySQL) or the only writer (SQLite): cannot happen; undo everything.
                 return Err(StoreError::Changed);
             }
-            tx_exec!(&mut *tx, c => sqlx::query(&format!(
-                "INSERT INTO reservations ({RES_COLS}, updated_at, waitlist_entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-                .bind(&r.reservation_id).bind(&r.event_id).bind(&r.seat_id).bind(&r.seat_number).bind(&r.section)
-                .bind(r.row_no).bind(r.price).bind(&r.user_id).bind(&r.status).bind(r.expires_at).bind(&r.booking_id)
-                .bind(r.created_at).bind(now).bind(&e.entry_id).execute(c))?;
         }
+        InventoryStore::insert_reservations(tx, &rows, now).await?;
         said.push(Announcement::new(
             "event_seats",
             event_id,
