@@ -41,6 +41,9 @@ CONDITIONAL = {
     "redis_command_errors_total": "a Redis command that failed (Redis away, a failover)",
     "payment_idempotent_replays_total": "a charge retried with the same key (booking timed out waiting for payment)",
     "sagas_recovered_total": "a booking left half-done by a crash",
+    "checkin_scans_total": "a ticket scanned at a gate (the live check sells, it does not scan)",
+    "waitlist_joins_total": "a fan joining a sold-out event's waitlist",
+    "waitlist_offers_total": "freed seats offered to a waitlisted fan",
 }
 # Recorded only by processes that use Redis: required in the split check (MariaDB + Redis), not in
 # the embedded one.
