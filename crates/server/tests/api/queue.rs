@@ -328,3 +328,34 @@ async fn two_nodes_share_one_redis_queue_and_admit_each_fan_once_in_order() {
     assert_eq!(room(&a, &admin, &id).await["admittedTotal"], 30);
     assert_eq!(room(&b, &admin, &id).await["admittedTotal"], 30);
 }
+
+/// The waitlist goes around the waiting room: an offer is seats held for the fan, bought at the
+/// usual checkout without being admitted; the fan still cannot hold seats by themselves.
+#[tokio::test]
+async fn a_waitlist_offer_is_bought_without_passing_the_waiting_room() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let id = room_event(&app, &admin, 6000, true).await;
+    let holder = app.token_for("room-holder");
+    join(&app, &holder, &id).await;
+    wait_status(&app, &holder, &id, "ADMITTED", 10).await;
+    let mut held = Vec::new();
+    for row in 1..=2 {
+        let seats: Vec<String> = (1..=10).map(|n| format!("A-{row}-{n}")).collect();
+        let (s, b) = app.post("/api/inventory/reservations", Some(&holder), json!({"eventId": id, "seatNumbers": seats})).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        held.push(b["reservations"].as_array().unwrap().iter().map(|r| r["reservationId"].clone()).collect::<Vec<_>>());
+    }
+    let (fan, _, _) = app.new_user("room-waitlist@example.com").await;
+    let (s, entry) = app.post(&format!("/api/events/{id}/waitlist"), Some(&fan), json!({"quantity": 2})).await;
+    assert_eq!((s, entry["status"].as_str()), (StatusCode::CREATED, Some("WAITING")), "{entry}");
+    let (s, b) = app.post("/api/inventory/reservations/cancel", Some(&holder), json!({"reservationIds": held[0]})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, mine) = app.get("/api/waitlist/me", Some(&fan)).await;
+    let offer = &mine["entries"][0]["offer"];
+    let ids: Vec<&str> = offer["reservationIds"].as_array().expect("an offer").iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{mine}");
+    app.pay(&fan, &ids).await;
+    let (s, b) = reserve(&app, &fan, &id).await;
+    assert_error(s, &b, 403, "NOT_ADMITTED");
+}
