@@ -310,8 +310,9 @@ impl Tickets {
         if !caller.is_admin() {
             return Err(ApiError::forbidden("only an admin grants the scanner role"));
         }
+        let event_id = common::extract::text_field("eventId", event_id, 1, 64)?;
         let user_id = common::extract::text_field("userId", user_id, 1, 128)?;
-        Ok(self.store.grant_scanner(event_id, &user_id, now()).await?)
+        Ok(self.store.grant_scanner(&event_id, &user_id, now()).await?)
     }
 
     pub async fn revoke(&self, caller: &AuthUser, event_id: &str, user_id: &str) -> Result<(), ApiError> {
