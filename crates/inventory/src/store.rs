@@ -31,6 +31,12 @@ fn free_to_buyers(s: &SeatRow, now: i64, strict: bool) -> bool {
     }
 }
 
+/// A hold that has run out but still sits on its seat (lazy expiry): free to buyers unless the
+/// event's waitlist has someone waiting ([`free_to_buyers`]).
+fn run_out(s: &SeatRow, now: i64) -> bool {
+    s.status == "RESERVED" && s.reserved_until.is_some_and(|t| t <= now)
+}
+
 /// One buyer's request in a group commit: these seats of one event, all or none.
 pub struct HoldRequest {
     pub event_id: String,

@@ -49,7 +49,8 @@ impl InventoryStore {
             }
             q.fetch_all(c).await
         })?;
-        let strict = !waitlist::waiting_events(&mut tx, &[event_id]).await?.is_empty();
+        // Only a run-out hold is judged differently when fans wait: ask the waitlist only then.
+        let strict = rows.iter().any(|s| run_out(s, now)) && !waitlist::waiting_events(&mut tx, &[event_id]).await?.is_empty();
         let taken: Vec<String> = rows.iter().filter(|s| !free_to_buyers(s, now, strict)).map(|s| s.seat_number.clone()).collect();
         if !taken.is_empty() || rows.len() != seat_ids.len() {
             return Ok(Err(Refusal::Unavailable(taken)));
@@ -115,7 +116,9 @@ impl InventoryStore {
             q.fetch_all(c).await
         })?;
         let seats: HashMap<&str, &SeatRow> = rows.iter().map(|s| (s.seat_id.as_str(), s)).collect();
-        let mut events: Vec<&str> = reqs.iter().map(|r| r.event_id.as_str()).collect();
+        // Only a run-out hold is judged differently when fans wait: the waitlist is asked about the
+        // events whose requested seats include one, which a sale's holds rarely do.
+        let mut events: Vec<&str> = rows.iter().filter(|s| run_out(s, now)).map(|s| s.event_id.as_str()).collect();
         events.sort_unstable();
         events.dedup();
         let strict = waitlist::waiting_events(&mut tx, &events).await?;
