@@ -253,17 +253,22 @@ impl AuthService {
 
     /// Where to reach an account holder (for the notification service); `None` when unknown.
     pub async fn contact(&self, user_id: &str) -> Result<Option<common::clients::UserContact>, ApiError> {
-        Ok(self.store.user_by_id(user_id).await?.map(|u| {
-            let v = UserView::from(&u);
-            common::clients::UserContact { user_id: v.user_id, email: v.email, name: v.name }
-        }))
+        Ok(self.store.user_by_id(user_id).await?.as_ref().map(contact_of))
     }
+}
+
+fn contact_of(u: &UserRow) -> common::clients::UserContact {
+    let v = UserView::from(u);
+    common::clients::UserContact { user_id: v.user_id, email: v.email, name: v.name }
 }
 
 #[async_trait::async_trait]
 impl common::clients::UserDirectory for AuthService {
     async fn contact(&self, user_id: &str) -> Result<Option<common::clients::UserContact>, ApiError> {
         AuthService::contact(self, user_id).await
+    }
+    async fn contacts(&self, user_ids: &[String]) -> Result<Vec<common::clients::UserContact>, ApiError> {
+        Ok(self.store.users_by_id(user_ids).await?.iter().map(contact_of).collect())
     }
 }
 

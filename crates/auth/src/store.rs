@@ -74,6 +74,25 @@ impl AuthStore {
         .map_err(Into::into)
     }
 
+    /// The accounts among `ids` that exist.
+    pub async fn users_by_id(&self, ids: &[String]) -> Result<Vec<UserRow>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT user_id, email, name, password_hash, role FROM users WHERE user_id IN ({})",
+                store::placeholders(chunk.len())
+            );
+            rows.extend(run!(self.db.read(), p => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(p).await
+            })?);
+        }
+        Ok(rows)
+    }
+
     pub async fn insert_refresh(&self, hash: &str, family: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError> {
         let now = common::time::now_ms();
         exec!(self.db.write(), p => sqlx::query(

@@ -2,9 +2,10 @@
 //! received webhooks.
 
 use crate::model::{BookingRow, Step};
-use store::group::Group;
+
+use store::group::{Batch, BoxFuture, Group};
 use store::outbox::Announcement;
-use store::{exec, run, tx_exec, Db, StoreError, Tx};
+use store::{exec, run, tx_exec, tx_run, Db, StoreError, Tx};
 
 const COLS: &str = "booking_id, booking_reference, user_id, event_id, reservation_ids, seats, total_amount, currency, status, step, \
     payment_id, payment_status, error, lease_owner, lease_until, created_at, confirmed_at, cancelled_at";
@@ -18,6 +19,219 @@ pub enum Begun {
     Created,
     /// The key was already used: its request hash and booking.
     Existing { request_hash: String, booking: Option<BookingRow> },
+}
+
+/// A new booking and its idempotency key: an item of the bookings' group commit. A group's new
+/// bookings are written with three statements whatever their number: which keys exist, the new
+/// keys, the new bookings. The answer is `false` for a key already recorded (by an earlier
+/// transaction or an earlier item of the same group).
+struct Begin {
+    key: String,
+    request_hash: String,
+    b: BookingRow,
+    now: i64,
+}
+
+impl Batch for Begin {
+    type Answer = bool;
+
+    fn run<'a>(tx: &'a mut Tx, items: Vec<&'a Self>, _: &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(async move {
+            let taken = vec!["(user_id = ? AND idem_key = ?)"; items.len()].join(" OR ");
+            let sql = format!("SELECT user_id, idem_key FROM idempotency_keys WHERE {taken}");
+            let taken: Vec<(String, String)> = tx_run!(&mut *tx, c => {
+                let mut q = sqlx::query_as(&sql);
+                for i in &items {
+                    q = q.bind(&i.b.user_id).bind(&i.key);
+                }
+                q.fetch_all(c).await
+            })?;
+            let present: std::collections::HashSet<String> = taken.into_iter().map(|(u, k)| format!("{u}\n{k}")).collect();
+            let pairs: Vec<String> = items.iter().map(|i| format!("{}\n{}", i.b.user_id, i.key)).collect();
+            let fresh = store::fresh(pairs.iter().map(String::as_str), &present);
+            let new: Vec<&Begin> = items.iter().zip(&fresh).filter(|(_, f)| **f).map(|(i, _)| *i).collect();
+            if new.is_empty() {
+                return Ok(fresh);
+            }
+            let sql = format!(
+                "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES {}",
+                store::rows(new.len(), 5)
+            );
+            let keys = tx_exec!(&mut *tx, c => {
+                let mut q = sqlx::query(&sql);
+                for i in &new {
+                    q = q.bind(&i.b.user_id).bind(&i.key).bind(&i.request_hash).bind(&i.b.booking_id).bind(i.now);
+                }
+                q.execute(c)
+            })
+            .map_err(StoreError::from);
+            if !store::inserted(keys, items.len())? {
+                return Ok(vec![false]);
+            }
+            let sql = format!("INSERT INTO bookings ({COLS}, updated_at) VALUES {}", store::rows(new.len(), 19));
+            tx_exec!(&mut *tx, c => {
+                let mut q = sqlx::query(&sql);
+                for i in &new {
+                    let b = &i.b;
+                    q = q.bind(&b.booking_id).bind(&b.booking_reference).bind(&b.user_id).bind(&b.event_id).bind(&b.reservation_ids)
+                        .bind(&b.seats).bind(b.total_amount).bind(&b.currency).bind(b.status.as_str()).bind(b.step.as_str())
+                        .bind(&b.payment_id).bind(b.payment_status.as_str()).bind(&b.error).bind(&b.lease_owner).bind(b.lease_until)
+                        .bind(b.created_at).bind(b.confirmed_at).bind(b.cancelled_at).bind(i.now);
+                }
+                q.execute(c)
+            })?;
+            Ok(fresh)
+        })
+    }
+}
+
+/// A webhook received: an item of the bookings' group commit, a group's receipts written with
+/// two statements (which ids were seen, the new ones). `false` for an id seen before.
+struct Receipt {
+    id: String,
+    payment_id: String,
+    booking_id: Option<String>,
+    kind: String,
+    status: String,
+    now: i64,
+}
+
+impl Batch for Receipt {
+    type Answer = bool;
+
+    fn run<'a>(tx: &'a mut Tx, items: Vec<&'a Self>, _: &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(async move {
+            let ids: Vec<&str> = items.iter().map(|w| w.id.as_str()).collect();
+            let fresh = store::fresh(ids.iter().copied(), &store::present(tx, "payment_webhooks", "webhook_id", &ids).await?);
+            let new: Vec<&Receipt> = items.iter().zip(&fresh).filter(|(_, f)| **f).map(|(w, _)| *w).collect();
+            if new.is_empty() {
+                return Ok(fresh);
+            }
+            let sql = format!(
+                "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES {}",
+                store::rows(new.len(), 6)
+            );
+            let r = tx_exec!(&mut *tx, c => {
+                let mut q = sqlx::query(&sql);
+                for w in &new {
+                    q = q.bind(&w.id).bind(&w.payment_id).bind(&w.booking_id).bind(&w.kind).bind(&w.status).bind(w.now);
+                }
+                q.execute(c)
+            });
+            Ok(if store::inserted(r.map_err(StoreError::from), items.len())? { fresh } else { vec![false] })
+        })
+    }
+}
+
+/// A booking's move to its next state: an item of the bookings' group commit. Alone, one
+/// conditional update; a group's moves are one read of their steps and leases and one update.
+struct Save {
+    b: BookingRow,
+    from: Step,
+    owner: String,
+    event: String,
+    now: i64,
+}
+
+impl Batch for Save {
+    type Answer = bool;
+
+    fn run<'a>(tx: &'a mut Tx, items: Vec<&'a Self>, said: &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(async move {
+            let ids: Vec<&str> = items.iter().map(|s| s.b.booking_id.as_str()).collect();
+            let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
+            let saved = if items.len() == 1 || !distinct {
+                let mut saved = Vec::with_capacity(items.len());
+                for s in &items {
+                    saved.push(BookingStore::save_in(tx, &s.b, s.from, &s.owner, s.now).await?);
+                }
+                saved
+            } else {
+                Self::together(tx, &items, &ids).await?
+            };
+            for (s, _) in items.iter().zip(&saved).filter(|(_, ok)| **ok) {
+                said.push(Announcement::new("booking", &s.b.booking_id, s.event.as_str(), outbox_payload(&s.b)));
+            }
+            Ok(saved)
+        })
+    }
+}
+
+impl Save {
+    /// Several bookings' moves (distinct bookings): which are still where their mover left them
+    /// (locked on MySQL), then one update of those.
+    async fn together(tx: &mut Tx, items: &[&Save], ids: &[&str]) -> Result<Vec<bool>, StoreError> {
+        let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
+        let sql =
+            format!("SELECT booking_id, step, lease_owner FROM bookings WHERE booking_id IN ({}){lock}", store::placeholders(ids.len()));
+        let now: Vec<(String, String, Option<String>)> = tx_run!(&mut *tx, c => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        let saved: Vec<bool> = items
+            .iter()
+            .map(|s| {
+                now.iter()
+                    .any(|(id, step, owner)| *id == s.b.booking_id && step == s.from.as_str() && owner.as_deref() == Some(s.owner.as_str()))
+            })
+            .collect();
+        let moving: Vec<&BookingRow> = items.iter().zip(&saved).filter(|(_, ok)| **ok).map(|(s, _)| &s.b).collect();
+        if moving.is_empty() {
+            return Ok(saved);
+        }
+        let case = |col: &str| format!("{col} = CASE booking_id {} END", vec!["WHEN ? THEN ?"; moving.len()].join(" "));
+        let cols = [
+            "event_id",
+            "seats",
+            "total_amount",
+            "status",
+            "step",
+            "payment_id",
+            "payment_status",
+            "error",
+            "lease_until",
+            "confirmed_at",
+            "cancelled_at",
+        ];
+        let sql = format!(
+            "UPDATE bookings SET {}, updated_at = ? WHERE booking_id IN ({})",
+            cols.map(case).join(", "),
+            store::placeholders(moving.len())
+        );
+        macro_rules! each {
+            ($q:ident, $f:expr) => {
+                for b in &moving {
+                    $q = $q.bind(&b.booking_id).bind($f(*b));
+                }
+            };
+        }
+        let n = tx_exec!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql);
+            each!(q, |b: &BookingRow| b.event_id.clone());
+            each!(q, |b: &BookingRow| b.seats.clone());
+            each!(q, |b: &BookingRow| b.total_amount);
+            each!(q, |b: &BookingRow| b.status.as_str());
+            each!(q, |b: &BookingRow| b.step.as_str());
+            each!(q, |b: &BookingRow| b.payment_id.clone());
+            each!(q, |b: &BookingRow| b.payment_status.as_str());
+            each!(q, |b: &BookingRow| b.error.clone());
+            each!(q, |b: &BookingRow| b.lease_until);
+            each!(q, |b: &BookingRow| b.confirmed_at);
+            each!(q, |b: &BookingRow| b.cancelled_at);
+            q = q.bind(items.iter().map(|s| s.now).max());
+            for b in &moving {
+                q = q.bind(&b.booking_id);
+            }
+            q.execute(c)
+        })?;
+        if n != moving.len() as u64 {
+            return Err(StoreError::Changed);
+        }
+        Ok(saved)
+    }
 }
 
 #[derive(Clone)]
@@ -85,32 +299,11 @@ impl BookingStore {
         Err(StoreError::Config("idempotency key contention".into()))
     }
 
-    /// The key and the booking in one transaction; `false` if the key exists. (Nothing follows a
-    /// booking that has only begun: its outbox row comes with its outcome.)
+    /// The key and the booking in one transaction (with other buyers' new bookings: [`Begin`]);
+    /// `false` if the key exists. (Nothing follows a booking that has only begun: its outbox row
+    /// comes with its outcome.)
     async fn try_begin(&self, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
-        let data = (key.to_string(), request_hash.to_string(), b.clone());
-        self.group.run(data, move |tx, (key, request_hash, b)| Box::pin(Self::begin_in(tx, key, request_hash, b, now))).await
-    }
-
-    /// [`Self::try_begin`] inside a transaction: the key's insert decides before anything is written.
-    async fn begin_in(tx: &mut Tx, key: &str, request_hash: &str, b: &BookingRow, now: i64) -> Result<bool, StoreError> {
-        let ins = tx_exec!(&mut *tx, c => sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&b.user_id).bind(key).bind(request_hash).bind(&b.booking_id).bind(now).execute(c))
-        .map_err(StoreError::from);
-        match ins {
-            Ok(_) => {}
-            Err(e) if e.is_unique_violation() => return Ok(false),
-            Err(e) => return Err(e),
-        }
-        tx_exec!(&mut *tx, c => sqlx::query(&format!(
-            "INSERT INTO bookings ({COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-            .bind(&b.booking_id).bind(&b.booking_reference).bind(&b.user_id).bind(&b.event_id).bind(&b.reservation_ids)
-            .bind(&b.seats).bind(b.total_amount).bind(&b.currency).bind(b.status.as_str()).bind(b.step.as_str()).bind(&b.payment_id)
-            .bind(b.payment_status.as_str()).bind(&b.error).bind(&b.lease_owner).bind(b.lease_until).bind(b.created_at)
-            .bind(b.confirmed_at).bind(b.cancelled_at).bind(now)
-            .execute(c))?;
-        Ok(true)
+        self.group.run_batch(Begin { key: key.to_string(), request_hash: request_hash.to_string(), b: b.clone(), now }).await
     }
 
     /// Forget a booking that never got anywhere (a dependency was down before anything happened),
@@ -127,20 +320,10 @@ impl BookingStore {
     }
 
     /// Write the booking's new state, if it is still at `from_step` and leased to `owner`, with an
-    /// outbox row. `false` when another process has taken it over (the caller must stop).
+    /// outbox row (with the other moves of its group: [`Save`]). `false` when another process has
+    /// taken it over (the caller must stop).
     pub async fn save(&self, b: &BookingRow, from_step: Step, owner: &str, event: &str, now: i64) -> Result<bool, StoreError> {
-        let data = (b.clone(), owner.to_string(), event.to_string());
-        self.group
-            .run_announcing(data, move |tx, (b, owner, event), said| {
-                Box::pin(async move {
-                    let saved = Self::save_in(tx, b, from_step, owner, now).await?;
-                    if saved {
-                        said.push(Announcement::new("booking", &b.booking_id, event.as_str(), outbox_payload(b)));
-                    }
-                    Ok(saved)
-                })
-            })
-            .await
+        self.group.run_batch(Save { b: b.clone(), from: from_step, owner: owner.to_string(), event: event.to_string(), now }).await
     }
 
     /// [`Self::save`]'s update, conditional on the step and the lease; `true` if it was written.
@@ -207,7 +390,8 @@ impl BookingStore {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
-    /// Record a webhook; `false` if this webhook id was seen before.
+    /// Record a webhook (with the other receipts of its group: [`Receipt`]); `false` if this
+    /// webhook id was seen before.
     pub async fn record_webhook(
         &self,
         id: &str,
@@ -217,19 +401,8 @@ impl BookingStore {
         status: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let data = ([id, payment_id, kind, status].map(str::to_string), booking_id.map(str::to_string));
-        self.group.run(data, move |tx, (w, booking_id)| {
-            Box::pin(async move {
-                let r = tx_exec!(tx, c => sqlx::query(
-                    "INSERT INTO payment_webhooks (webhook_id, payment_id, booking_id, event_type, status, received_at) VALUES (?, ?, ?, ?, ?, ?)")
-                    .bind(&w[0]).bind(&w[1]).bind(booking_id).bind(&w[2]).bind(&w[3]).bind(now).execute(c)).map_err(StoreError::from);
-                match r {
-                    Ok(_) => Ok(true),
-                    Err(e) if e.is_unique_violation() => Ok(false),
-                    Err(e) => Err(e),
-                }
-            })
-        }).await
+        let [id, payment_id, kind, status] = [id, payment_id, kind, status].map(str::to_string);
+        self.group.run_batch(Receipt { id, payment_id, booking_id: booking_id.map(str::to_string), kind, status, now }).await
     }
 
     pub async fn webhook_count(&self) -> Result<i64, StoreError> {

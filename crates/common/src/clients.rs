@@ -554,6 +554,16 @@ pub struct UserContact {
 pub trait UserDirectory: Send + Sync {
     /// `None` when the account does not exist.
     async fn contact(&self, user_id: &str) -> Result<Option<UserContact>, ApiError>;
+
+    /// The contacts of the accounts among `user_ids` that exist (a notifier's batch of outbox
+    /// rows asks once). One at a time unless the directory can do better.
+    async fn contacts(&self, user_ids: &[String]) -> Result<Vec<UserContact>, ApiError> {
+        let mut found = Vec::new();
+        for id in user_ids {
+            found.extend(self.contact(id).await?);
+        }
+        Ok(found)
+    }
 }
 
 pub struct HttpAuthClient(pub ServiceHttp);

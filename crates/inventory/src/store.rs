@@ -5,7 +5,7 @@ use crate::model::{ReservationRow, SeatRow};
 use common::clients::SeatCounts;
 use common::money::Money;
 use std::collections::{HashMap, HashSet};
-use store::group::Group;
+use store::group::{Batch, BoxFuture, Group};
 use store::outbox::Announcement;
 use store::{placeholders, run, tx_exec, tx_run, Db, StoreError, Tx};
 
@@ -199,19 +199,7 @@ impl InventoryStore {
 
     /// Load `ids` inside a transaction, checking that they exist and belong to `user_id` (when given).
     async fn owned(tx: &mut Tx, ids: &[String], user_id: Option<&str>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        // On MySQL the rows stay locked until the commit, so what is decided from them stays true.
-        let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
-        let sql = format!(
-            "SELECT {RES_COLS}, waitlist_entry_id FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}",
-            placeholders(ids.len())
-        );
-        let rows: Vec<ReservationRow> = tx_run!(tx, c => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids {
-                q = q.bind(id);
-            }
-            q.fetch_all(c).await
-        })?;
+        let rows = Self::held(tx, ids).await?;
         if rows.len() != ids.len() {
             return Ok(Err(Refusal::NotFound));
         }
@@ -221,6 +209,23 @@ impl InventoryStore {
             }
         }
         Ok(Ok(rows))
+    }
+
+    /// The reservations of `ids` that exist, in id order; on MySQL locked until the commit, so
+    /// what is decided from them stays true.
+    async fn held(tx: &mut Tx, ids: &[String]) -> Result<Vec<ReservationRow>, StoreError> {
+        let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
+        let sql = format!(
+            "SELECT {RES_COLS}, waitlist_entry_id FROM reservations WHERE reservation_id IN ({}) ORDER BY reservation_id{lock}",
+            placeholders(ids.len())
+        );
+        Ok(tx_run!(tx, c => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?)
     }
 
     /// Let go of live holds (the owner cancels, or a booking gave up before paying). Returns the
@@ -311,6 +316,49 @@ impl InventoryStore {
             .collect()
     }
 
+    /// Book the seats of live holds for their bookings (`(booking id, hold)` pairs, of one or many
+    /// confirmations): two statements; [`StoreError::Changed`] if any of them was not live.
+    async fn book(tx: &mut Tx, holds: &[(&str, &ReservationRow)], now: i64) -> Result<(), StoreError> {
+        let n = holds.len();
+        let sql = format!(
+            "UPDATE reservations SET status = 'CONFIRMED', booking_id = CASE reservation_id {} END, updated_at = ? \
+             WHERE reservation_id IN ({}) AND status = 'ACTIVE' AND expires_at > ?",
+            vec!["WHEN ? THEN ?"; n].join(" "),
+            placeholders(n)
+        );
+        let a = tx_exec!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql);
+            for (booking_id, r) in holds {
+                q = q.bind(&r.reservation_id).bind(*booking_id);
+            }
+            q = q.bind(now);
+            for (_, r) in holds {
+                q = q.bind(&r.reservation_id);
+            }
+            q.bind(now).execute(c)
+        })?;
+        let sql = format!(
+            "UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1, updated_at = ? \
+             WHERE seat_id IN ({}) AND hold_reservation_id IN ({}) AND status = 'RESERVED' AND reserved_until > ?",
+            placeholders(n),
+            placeholders(n)
+        );
+        let b = tx_exec!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for (_, r) in holds {
+                q = q.bind(&r.seat_id);
+            }
+            for (_, r) in holds {
+                q = q.bind(&r.reservation_id);
+            }
+            q.bind(now).execute(c)
+        })?;
+        if a != n as u64 || b != n as u64 {
+            return Err(StoreError::Changed);
+        }
+        Ok(())
+    }
+
     /// Check that every hold is live (not expired, still `ACTIVE`); used by confirm.
     fn check_live(rows: &[ReservationRow], now: i64) -> Result<(), Refusal> {
         if rows.iter().any(|r| r.status == "ACTIVE" && r.expires_at <= now) || rows.iter().any(|r| r.status == "EXPIRED") {
@@ -334,77 +382,11 @@ impl InventoryStore {
         booking_id: &str,
         now: i64,
     ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        let data = (ids.to_vec(), user_id.to_string(), booking_id.to_string());
-        let confirmed = self
-            .group
-            .run_announcing(data, move |tx, (ids, user_id, booking_id), said| {
-                Box::pin(Self::confirm_in(tx, ids, user_id, booking_id, now, said))
-            })
-            .await;
-        match confirmed {
+        let item = Confirm { ids: ids.to_vec(), user_id: user_id.to_string(), booking_id: booking_id.to_string(), now };
+        match self.group.run_batch(item).await {
             Err(StoreError::Changed) => Ok(Err(Refusal::Expired)),
             other => other,
         }
-    }
-
-    async fn confirm_in(
-        tx: &mut Tx,
-        ids: &[String],
-        user_id: &str,
-        booking_id: &str,
-        now: i64,
-        said: &mut Vec<Announcement>,
-    ) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
-        let mut rows = match Self::owned(tx, ids, Some(user_id)).await? {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e)),
-        };
-        // Confirming twice for the same booking is a no-op (a retried call).
-        if rows.iter().all(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(booking_id)) {
-            return Ok(Ok(rows));
-        }
-        if let Err(e) = Self::check_live(&rows, now) {
-            return Ok(Err(e));
-        }
-        let sql = format!(
-            "UPDATE reservations SET status = 'CONFIRMED', booking_id = ?, updated_at = ? \
-             WHERE reservation_id IN ({}) AND status = 'ACTIVE' AND expires_at > ?",
-            placeholders(rows.len())
-        );
-        let a = tx_exec!(&mut *tx, c => {
-            let mut q = sqlx::query(&sql).bind(booking_id).bind(now);
-            for r in &rows {
-                q = q.bind(&r.reservation_id);
-            }
-            q.bind(now).execute(c)
-        })?;
-        let sql = format!(
-            "UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1, updated_at = ? \
-             WHERE seat_id IN ({}) AND hold_reservation_id IN ({}) AND status = 'RESERVED' AND reserved_until > ?",
-            placeholders(rows.len()),
-            placeholders(rows.len())
-        );
-        let b = tx_exec!(&mut *tx, c => {
-            let mut q = sqlx::query(&sql).bind(now);
-            for r in &rows {
-                q = q.bind(&r.seat_id);
-            }
-            for r in &rows {
-                q = q.bind(&r.reservation_id);
-            }
-            q.bind(now).execute(c)
-        })?;
-        if a != rows.len() as u64 || b != rows.len() as u64 {
-            return Err(StoreError::Changed);
-        }
-        for r in rows.iter_mut() {
-            r.status = "CONFIRMED".into();
-            r.booking_id = Some(booking_id.to_string());
-        }
-        // Holds a waitlist offered: the entry is served (no statement for ordinary holds).
-        waitlist::offers_taken(tx, &rows, now).await?;
-        said.extend(Self::announcements(&rows, "SeatsBooked"));
-        Ok(Ok(rows))
     }
 
     /// A confirmed booking was cancelled: its seats are free again.
@@ -469,6 +451,94 @@ impl InventoryStore {
             t.add(&section, &st, n, lo, hi);
         }
         Ok(t.finish())
+    }
+}
+
+/// One booking's confirmation of its holds ([`InventoryStore::confirm`]): an item of the
+/// inventory's group commit. A group's confirmations read their holds with one statement and book
+/// them with two, whatever their number.
+struct Confirm {
+    ids: Vec<String>,
+    user_id: String,
+    booking_id: String,
+    now: i64,
+}
+
+impl Confirm {
+    /// What this confirmation does with its holds (`rows`, found by id): `(false, holds)` when
+    /// they are booked for it already (a retried call), `(true, holds)` to book them, or refused.
+    fn decide(&self, rows: &HashMap<&str, &ReservationRow>) -> Result<(bool, Vec<ReservationRow>), Refusal> {
+        let mine: Vec<ReservationRow> = self.ids.iter().filter_map(|id| rows.get(id.as_str()).map(|r| (*r).clone())).collect();
+        if mine.len() != self.ids.len() {
+            return Err(Refusal::NotFound);
+        }
+        if mine.iter().any(|r| r.user_id != self.user_id) {
+            return Err(Refusal::NotOwner);
+        }
+        if mine.iter().all(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(self.booking_id.as_str())) {
+            return Ok((false, mine));
+        }
+        InventoryStore::check_live(&mine, self.now)?;
+        Ok((true, mine))
+    }
+}
+
+impl Batch for Confirm {
+    type Answer = Result<Vec<ReservationRow>, Refusal>;
+
+    fn run<'a>(
+        tx: &'a mut Tx,
+        items: Vec<&'a Self>,
+        said: &'a mut Vec<Announcement>,
+    ) -> BoxFuture<'a, Result<Vec<Self::Answer>, StoreError>> {
+        Box::pin(async move {
+            let ids: Vec<String> = items.iter().flat_map(|c| c.ids.iter().cloned()).collect();
+            if items.len() > 1 && ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+                // Two confirmations of one hold in a group: each alone, the second sees the first.
+                return Err(StoreError::Changed);
+            }
+            let now = items.iter().map(|c| c.now).min().unwrap_or_default();
+            let rows = InventoryStore::held(tx, &ids).await?;
+            if rows.len() != ids.len() && items.len() > 1 {
+                // A hold that does not exist (rare): each alone, so that only its own answer says so.
+                return Err(StoreError::Changed);
+            }
+            let by_id: HashMap<&str, &ReservationRow> = rows.iter().map(|r| (r.reservation_id.as_str(), r)).collect();
+            let decided: Vec<_> = items.iter().map(|c| c.decide(&by_id)).collect();
+            let to_book: Vec<(&str, &ReservationRow)> = items
+                .iter()
+                .zip(&decided)
+                .filter_map(|(c, d)| match d {
+                    Ok((true, mine)) => Some(mine.iter().map(move |r| (c.booking_id.as_str(), r))),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            if !to_book.is_empty() {
+                InventoryStore::book(tx, &to_book, now).await?;
+            }
+            let mut booked = Vec::new();
+            let answers = items
+                .iter()
+                .zip(decided)
+                .map(|(c, d)| {
+                    d.map(|(fresh, mut mine)| {
+                        if fresh {
+                            for r in mine.iter_mut() {
+                                r.status = "CONFIRMED".into();
+                                r.booking_id = Some(c.booking_id.clone());
+                            }
+                            booked.extend(mine.iter().cloned());
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            // Holds a waitlist offered: the entry is served (no statement for ordinary holds).
+            waitlist::offers_taken(tx, &booked, now).await?;
+            said.extend(InventoryStore::announcements(&booked, "SeatsBooked"));
+            Ok(answers)
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use crate::mail::{Mailer, Outgoing};
 use crate::store::{NewNotification, NotificationRow, NotificationStore, ReminderRow};
 use crate::templates::{amount, human_date, Kind, MailContext, Templates};
 use common::auth::AuthUser;
-use common::clients::{BookingsFeed, EventDoc, EventsFeed, InventoryApi, OutboxRecord, UserDirectory};
+use common::clients::{BookingsFeed, EventDoc, EventsFeed, InventoryApi, OutboxRecord, UserContact, UserDirectory};
 use common::time::{opt_rfc3339, to_rfc3339};
 use common::ApiError;
 use futures::StreamExt;
@@ -122,6 +122,16 @@ impl From<&NotificationRow> for NotificationView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationList {
     pub notifications: Vec<NotificationView>,
+}
+
+/// What a batch of outbox rows asked in advance ([`NotificationService::ask_for`]); a question
+/// not in it is asked when it comes.
+#[derive(Default)]
+struct Asked {
+    /// Dedup key -> whether a notification with it exists.
+    keys: HashMap<String, bool>,
+    /// User id -> the account's contact (`None`: no account).
+    contacts: HashMap<String, Option<UserContact>>,
 }
 
 /// The booking outbox payload, as far as the notifier reads it.
@@ -244,19 +254,28 @@ impl NotificationService {
     }
 
     /// Render and record one notification for `user_id`, unless `dedup_key` was recorded before.
-    /// `Ok(false)` when nothing new was recorded.
+    /// `Ok(false)` when nothing new was recorded. `asked` answers what a batch asked in advance.
     async fn notify(
         &self,
         kind: Kind,
         user_id: &str,
         dedup_key: String,
         ev: &EventInfo,
+        asked: &Asked,
         fill: impl FnOnce(&mut MailContext),
     ) -> Result<bool, ApiError> {
-        if self.store.exists(&dedup_key).await? {
+        let known = match asked.keys.get(&dedup_key) {
+            Some(k) => *k,
+            None => self.store.exists(&dedup_key).await?,
+        };
+        if known {
             return Ok(false);
         }
-        let Some(contact) = self.sources.users.contact(user_id).await? else {
+        let contact = match asked.contacts.get(user_id) {
+            Some(c) => c.clone(),
+            None => self.sources.users.contact(user_id).await?,
+        };
+        let Some(contact) = contact else {
             tracing::warn!(user_id, kind = kind.as_str(), "no account for a notification's recipient; skipped");
             return Ok(false);
         };
@@ -280,17 +299,56 @@ impl NotificationService {
         Ok(fresh)
     }
 
-    /// One row of the booking outbox.
-    pub async fn on_booking_record(&self, r: &OutboxRecord) -> Result<(), ApiError> {
-        let kind = match (r.event_type.as_str(), r.payload.get("paymentStatus").and_then(|v| v.as_str())) {
+    /// What a batch of booking outbox rows will ask (whether each row's notification exists,
+    /// who its recipient is), asked with one statement each instead of two per row.
+    async fn ask_for(&self, rows: &[OutboxRecord]) -> Result<Asked, ApiError> {
+        let mut keys = Vec::new();
+        let mut users = Vec::new();
+        for r in rows {
+            if Self::booking_kind(r).is_some() {
+                let p: BookingPayload = serde_json::from_value(r.payload.clone()).unwrap_or_default();
+                keys.push(Self::booking_key(r, &p));
+                users.push(p.user_id);
+            }
+        }
+        if keys.is_empty() {
+            return Ok(Asked::default());
+        }
+        users.sort_unstable();
+        users.dedup();
+        let known = self.store.known(&keys).await?;
+        let mut contacts: HashMap<String, Option<UserContact>> = users.into_iter().map(|u| (u, None)).collect();
+        for c in self.sources.users.contacts(&contacts.keys().cloned().collect::<Vec<_>>()).await? {
+            contacts.insert(c.user_id.clone(), Some(c));
+        }
+        Ok(Asked { keys: keys.into_iter().map(|k| (k.clone(), known.contains(&k))).collect(), contacts })
+    }
+
+    /// The notification a booking outbox row makes, if any.
+    fn booking_kind(r: &OutboxRecord) -> Option<Kind> {
+        Some(match (r.event_type.as_str(), r.payload.get("paymentStatus").and_then(|v| v.as_str())) {
             ("BookingConfirmed", _) => Kind::BookingConfirmed,
             ("BookingCancelled", _) => Kind::BookingCancelled,
             // Declined (or fenced after a crash): nothing charged, seats released.
             ("BookingFailed", Some("FAILED")) => Kind::PaymentFailed,
             // Charged, the seats could not be confirmed, refunded.
             ("BookingFailed", Some("REFUNDED")) => Kind::BookingCancelled,
-            _ => return Ok(()),
-        };
+            _ => return None,
+        })
+    }
+
+    /// The dedup key of a booking outbox row's notification.
+    fn booking_key(r: &OutboxRecord, p: &BookingPayload) -> String {
+        format!("booking:{}:{}", r.id, p.user_id)
+    }
+
+    /// One row of the booking outbox.
+    pub async fn on_booking_record(&self, r: &OutboxRecord) -> Result<(), ApiError> {
+        self.on_booking_row(r, &Asked::default()).await
+    }
+
+    async fn on_booking_row(&self, r: &OutboxRecord, asked: &Asked) -> Result<(), ApiError> {
+        let Some(kind) = Self::booking_kind(r) else { return Ok(()) };
         let p: BookingPayload = serde_json::from_value(r.payload.clone()).unwrap_or_default();
         if p.user_id.is_empty() {
             return Ok(());
@@ -303,8 +361,8 @@ impl NotificationService {
         }
         let ev = self.event_info(p.event_id.as_deref()).await?;
         let failed_booking = r.event_type == "BookingFailed";
-        let key = format!("booking:{}:{}", r.id, p.user_id);
-        self.notify(kind, &p.user_id, key, &ev, |c| {
+        let key = Self::booking_key(r, &p);
+        self.notify(kind, &p.user_id, key, &ev, asked, |c| {
             c.booking_reference = p.booking_reference.clone();
             c.booking_references = vec![p.booking_reference.clone()];
             c.seats = p.seat_numbers.clone();
@@ -350,7 +408,7 @@ impl NotificationService {
                 let ev = self.event_info(Some(event_id)).await?;
                 for (user, refs) in by_user {
                     let key = format!("events:{}:{}", r.id, user);
-                    self.notify(Kind::EventCancelled, &user, key, &ev, |c| {
+                    self.notify(Kind::EventCancelled, &user, key, &ev, &Asked::default(), |c| {
                         c.booking_reference = refs.first().cloned().unwrap_or_default();
                         c.booking_references = refs;
                     })
@@ -383,7 +441,7 @@ impl NotificationService {
         let seats: Vec<String> = serde_json::from_value(r.payload.get("seatNumbers").cloned().unwrap_or_default()).unwrap_or_default();
         let expires = common::time::parse_rfc3339(&text("expiresAt")).map(human_date).unwrap_or_default();
         let key = format!("waitlist:{}:{}", text("entryId"), r.id);
-        self.notify(Kind::WaitlistOffer, &user_id, key, &ev, |c| {
+        self.notify(Kind::WaitlistOffer, &user_id, key, &ev, &Asked::default(), |c| {
             c.seats = seats;
             c.offer_expires = expires;
         })
@@ -395,11 +453,12 @@ impl NotificationService {
     /// handled, so a failure means the batch is read again (and the dedup keys make that harmless).
     async fn follow_once(&self, records: Vec<OutboxRecord>, pos: i64, cursor: &mut Cursor, feed: Feed) -> Result<usize, ApiError> {
         let ready = cursor.ready(pos, records);
+        let asked = if feed == Feed::Bookings { self.ask_for(&ready).await? } else { Asked::default() };
         let mut done = None;
         let mut result = Ok(());
         for r in &ready {
             let handled = match feed {
-                Feed::Bookings => self.on_booking_record(r).await,
+                Feed::Bookings => self.on_booking_row(r, &asked).await,
                 Feed::Events => self.on_event_record(r).await,
                 Feed::Inventory => self.on_inventory_record(r).await,
             };

@@ -91,6 +91,23 @@ impl NotificationStore {
         Ok(row.is_some())
     }
 
+    /// The dedup keys among `keys` already recorded.
+    pub async fn known(&self, keys: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in keys.chunks(500) {
+            let sql = format!("SELECT dedup_key FROM notifications WHERE dedup_key IN ({})", store::placeholders(chunk.len()));
+            let rows: Vec<(String,)> = run!(self.db.read(), p => {
+                let mut q = sqlx::query_as(&sql);
+                for k in chunk {
+                    q = q.bind(k);
+                }
+                q.fetch_all(p).await
+            })?;
+            found.extend(rows.into_iter().map(|(k,)| k));
+        }
+        Ok(found)
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<NotificationRow>, StoreError> {
         // The write pool: a sender reads what its claim just wrote.
         Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM notifications WHERE notification_id = ?"))

@@ -155,8 +155,8 @@ impl PaymentService {
         // The insert decides between concurrent calls with one key (a unique index); the loser
         // answers with the winner's payment. A key is new far more often than not, so no read first.
         match self.store.insert(&row, t).await {
-            Ok(()) => {}
-            Err(e) if e.is_unique_violation() => {
+            Ok(true) => {}
+            Ok(false) => {
                 let existing = self
                     .store
                     .by_key(&req.idempotency_key)
@@ -263,8 +263,8 @@ impl PaymentService {
                 refunded_at: None,
             };
             match self.store.insert(&tomb, t).await {
-                Ok(()) => return Ok(tomb.view()),
-                Err(e) if e.is_unique_violation() => continue,
+                Ok(true) => return Ok(tomb.view()),
+                Ok(false) => continue,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -3,8 +3,9 @@
 use common::money::Money;
 use common::states::PaymentStatus;
 use common::time::opt_rfc3339;
-use store::group::Group;
-use store::{exec, run, tx_exec, Db, StoreError, Tx};
+use store::group::{Batch, BoxFuture, Group};
+use store::outbox::Announcement;
+use store::{exec, run, tx_exec, tx_run, Db, StoreError, Tx};
 
 pub const COLS: &str = "payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, decline_code, \
     transaction_id, created_at, processed_at, refunded_at";
@@ -80,6 +81,149 @@ pub fn event_type(status: PaymentStatus) -> &'static str {
     }
 }
 
+/// A new payment: an item of the payments' group commit, a group's new payments written with two
+/// statements (which keys exist, the new rows). `false` for a key already recorded.
+struct NewPayment(PaymentRow, i64);
+
+impl Batch for NewPayment {
+    type Answer = bool;
+
+    fn run<'a>(tx: &'a mut Tx, items: Vec<&'a Self>, _: &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(async move {
+            let keys: Vec<&str> = items.iter().map(|NewPayment(r, _)| r.idempotency_key.as_str()).collect();
+            let fresh = store::fresh(keys.iter().copied(), &store::present(tx, "payments", "idempotency_key", &keys).await?);
+            let new: Vec<&NewPayment> = items.iter().zip(&fresh).filter(|(_, f)| **f).map(|(p, _)| *p).collect();
+            if new.is_empty() {
+                return Ok(fresh);
+            }
+            let sql = format!("INSERT INTO payments ({COLS}, updated_at) VALUES {}", store::rows(new.len(), 14));
+            let r = tx_exec!(&mut *tx, c => {
+                let mut q = sqlx::query(&sql);
+                for NewPayment(r, now) in &new {
+                    q = q.bind(&r.payment_id).bind(&r.idempotency_key).bind(&r.user_id).bind(&r.booking_id).bind(r.amount)
+                        .bind(&r.currency).bind(&r.card_last4).bind(r.status.as_str()).bind(&r.decline_code).bind(&r.transaction_id)
+                        .bind(r.created_at).bind(r.processed_at).bind(r.refunded_at).bind(*now);
+                }
+                q.execute(c)
+            });
+            Ok(if store::inserted(r.map_err(StoreError::from), items.len())? { fresh } else { vec![false] })
+        })
+    }
+}
+
+/// A group's moves: each a conditional update and its webhook when alone; together, the charges'
+/// outcomes (the common move, `PENDING` to decided) as one update and their webhooks as one insert.
+impl Batch for Transition {
+    type Answer = bool;
+
+    fn run<'a>(tx: &'a mut Tx, items: Vec<&'a Self>, _: &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(async move {
+            let outcome = |t: &Transition| t.from == PaymentStatus::Pending && t.to != PaymentStatus::Refunded;
+            let ids: Vec<&str> = items.iter().map(|t| t.id.as_str()).collect();
+            let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
+            if items.len() == 1 || !distinct || !items.iter().all(|t| outcome(t)) {
+                let mut answers = Vec::with_capacity(items.len());
+                for t in items {
+                    answers.push(Self::one(tx, t).await?);
+                }
+                return Ok(answers);
+            }
+            // Which are still pending (locked on MySQL until the commit).
+            let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
+            let sql = format!(
+                "SELECT payment_id FROM payments WHERE payment_id IN ({}) AND status = 'PENDING'{lock}",
+                store::placeholders(ids.len())
+            );
+            let pending: std::collections::HashSet<String> = tx_run!(&mut *tx, c => {
+                let mut q = sqlx::query_as::<_, (String,)>(&sql);
+                for id in &ids {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+            let moving: Vec<&Transition> = items.iter().copied().filter(|t| pending.contains(&t.id)).collect();
+            if !moving.is_empty() {
+                let when = vec!["WHEN ? THEN ?"; moving.len()].join(" ");
+                let sql = format!(
+                    "UPDATE payments SET status = CASE payment_id {when} END, decline_code = CASE payment_id {when} END, \
+                     transaction_id = CASE payment_id {when} END, processed_at = CASE payment_id {when} END, updated_at = ? \
+                     WHERE payment_id IN ({}) AND status = 'PENDING'",
+                    store::placeholders(moving.len())
+                );
+                let n = tx_exec!(&mut *tx, c => {
+                    let mut q = sqlx::query(&sql);
+                    for t in &moving {
+                        q = q.bind(&t.id).bind(t.to.as_str());
+                    }
+                    for t in &moving {
+                        q = q.bind(&t.id).bind(&t.decline_code);
+                    }
+                    for t in &moving {
+                        q = q.bind(&t.id).bind(&t.transaction_id);
+                    }
+                    for t in &moving {
+                        q = q.bind(&t.id).bind(t.now);
+                    }
+                    q = q.bind(moving.iter().map(|t| t.now).max());
+                    for t in &moving {
+                        q = q.bind(&t.id);
+                    }
+                    q.execute(c)
+                })?;
+                if n != moving.len() as u64 {
+                    return Err(StoreError::Changed);
+                }
+                let hooks: Vec<(&Transition, &Webhook)> = moving.iter().filter_map(|t| t.hook.as_ref().map(|h| (*t, h))).collect();
+                if !hooks.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO webhook_deliveries (delivery_id, payment_id, event_type, payload, attempts, next_attempt_at, created_at) VALUES {}",
+                        vec!["(?, ?, ?, ?, 0, ?, ?)"; hooks.len()].join(", ")
+                    );
+                    tx_exec!(&mut *tx, c => {
+                        let mut q = sqlx::query(&sql);
+                        for (t, h) in &hooks {
+                            q = q.bind(&h.delivery_id).bind(&t.id).bind(h.event_type).bind(&h.payload).bind(t.now).bind(t.now);
+                        }
+                        q.execute(c)
+                    })?;
+                }
+            }
+            Ok(items.iter().map(|t| pending.contains(&t.id)).collect())
+        })
+    }
+}
+
+impl Transition {
+    /// One move inside a transaction: the conditional update decides before anything else is written.
+    async fn one(tx: &mut Tx, t: &Transition) -> Result<bool, StoreError> {
+        let Transition { id, from, to, decline_code, transaction_id, now, hook } = t;
+        let (from, to, now) = (*from, *to, *now);
+        let n = if to == PaymentStatus::Refunded {
+            tx_exec!(&mut *tx, c => sqlx::query(
+                "UPDATE payments SET status = ?, refunded_at = ?, updated_at = ? WHERE payment_id = ? AND status = ?")
+                .bind(to.as_str()).bind(now).bind(now).bind(id).bind(from.as_str()).execute(c))?
+        } else {
+            tx_exec!(&mut *tx, c => sqlx::query(
+                "UPDATE payments SET status = ?, decline_code = ?, transaction_id = ?, processed_at = ?, updated_at = ? \
+                 WHERE payment_id = ? AND status = ?")
+                .bind(to.as_str()).bind(decline_code).bind(transaction_id).bind(now).bind(now).bind(id).bind(from.as_str()).execute(c))?
+        };
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some(h) = hook {
+            tx_exec!(&mut *tx, c => sqlx::query(
+                "INSERT INTO webhook_deliveries (delivery_id, payment_id, event_type, payload, attempts, next_attempt_at, created_at) \
+                 VALUES (?, ?, ?, ?, 0, ?, ?)")
+                .bind(&h.delivery_id).bind(id).bind(h.event_type).bind(&h.payload).bind(now).bind(now).execute(c))?;
+        }
+        Ok(true)
+    }
+}
+
 #[derive(Clone)]
 pub struct PaymentStore {
     pub db: Db,
@@ -106,65 +250,16 @@ impl PaymentStore {
             .bind(key).fetch_optional(p).await)?)
     }
 
-    /// Insert a new payment; a unique violation (the key exists) is the caller's to handle.
-    pub async fn insert(&self, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
-        // A unique violation is this unit's answer, not the group's failure.
-        let inserted = self
-            .group
-            .run(r.clone(), move |tx, r| {
-                Box::pin(async move {
-                    match Self::insert_in(tx, r, now).await {
-                        Err(e) if e.is_unique_violation() => Ok(Err(e)),
-                        other => other.map(Ok),
-                    }
-                })
-            })
-            .await?;
-        inserted
+    /// Insert a new payment (with the other new payments of its group: [`NewPayment`]); `false`
+    /// if its idempotency key is already recorded.
+    pub async fn insert(&self, r: &PaymentRow, now: i64) -> Result<bool, StoreError> {
+        self.group.run_batch(NewPayment(r.clone(), now)).await
     }
 
-    async fn insert_in(tx: &mut Tx, r: &PaymentRow, now: i64) -> Result<(), StoreError> {
-        tx_exec!(tx, p => sqlx::query(
-            "INSERT INTO payments (payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, \
-             decline_code, transaction_id, created_at, processed_at, refunded_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(&r.payment_id).bind(&r.idempotency_key).bind(&r.user_id).bind(&r.booking_id).bind(r.amount)
-            .bind(&r.currency).bind(&r.card_last4).bind(r.status.as_str()).bind(&r.decline_code).bind(&r.transaction_id)
-            .bind(r.created_at).bind(r.processed_at).bind(r.refunded_at).bind(now)
-            .execute(p))?;
-        Ok(())
-    }
-
-    /// Move a payment from `from` to `to`, with its webhook, in one transaction
-    /// (grouped with other charges'). `false` when the payment was not in `from` (someone else
-    /// moved it first).
+    /// Move a payment from `from` to `to`, with its webhook, in one transaction (with the other
+    /// moves of its group). `false` when the payment was not in `from` (someone else moved it first).
     pub async fn transition(&self, t: Transition) -> Result<bool, StoreError> {
-        self.group.run(t, |tx, t| Box::pin(Self::transition_in(tx, t))).await
-    }
-
-    /// [`Self::transition`] inside a transaction: the conditional update decides before anything else is written.
-    async fn transition_in(tx: &mut Tx, t: &Transition) -> Result<bool, StoreError> {
-        let Transition { id, from, to, decline_code, transaction_id, now, hook } = t;
-        let (from, to, now) = (*from, *to, *now);
-        let n = if to == PaymentStatus::Refunded {
-            tx_exec!(&mut *tx, c => sqlx::query(
-                "UPDATE payments SET status = ?, refunded_at = ?, updated_at = ? WHERE payment_id = ? AND status = ?")
-                .bind(to.as_str()).bind(now).bind(now).bind(id).bind(from.as_str()).execute(c))?
-        } else {
-            tx_exec!(&mut *tx, c => sqlx::query(
-                "UPDATE payments SET status = ?, decline_code = ?, transaction_id = ?, processed_at = ?, updated_at = ? \
-                 WHERE payment_id = ? AND status = ?")
-                .bind(to.as_str()).bind(decline_code).bind(transaction_id).bind(now).bind(now).bind(id).bind(from.as_str()).execute(c))?
-        };
-        if n != 1 {
-            return Ok(false);
-        }
-        if let Some(h) = hook {
-            tx_exec!(&mut *tx, c => sqlx::query(
-                "INSERT INTO webhook_deliveries (delivery_id, payment_id, event_type, payload, attempts, next_attempt_at, created_at) \
-                 VALUES (?, ?, ?, ?, 0, ?, ?)")
-                .bind(&h.delivery_id).bind(id).bind(h.event_type).bind(&h.payload).bind(now).bind(now).execute(c))?;
-        }
-        Ok(true)
+        self.group.run_batch(t).await
     }
 
     /// Payments still `PENDING` that were created before `before`.

@@ -200,6 +200,42 @@ pub fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
+/// `(?, ?), (?, ?)`: `rows` rows of `cols` values, for a multi-row `INSERT ... VALUES`.
+pub fn rows(rows: usize, cols: usize) -> String {
+    vec![format!("({})", placeholders(cols)); rows].join(", ")
+}
+
+/// Which of `keys` `table.column` (a unique column) already holds: one statement, for a batch
+/// that inserts only the new ones (see [`group::Batch`]).
+pub async fn present(tx: &mut Tx, table: &str, column: &str, keys: &[&str]) -> Result<std::collections::HashSet<String>, StoreError> {
+    let sql = format!("SELECT {column} FROM {table} WHERE {column} IN ({})", placeholders(keys.len()));
+    let rows: Vec<(String,)> = tx_run!(tx, c => {
+        let mut q = sqlx::query_as(&sql);
+        for k in keys {
+            q = q.bind(*k);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(|(k,)| k).collect())
+}
+
+/// For each key in order, whether it is new: not in `present` and not an earlier key of the list.
+pub fn fresh<'a>(keys: impl IntoIterator<Item = &'a str>, present: &std::collections::HashSet<String>) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().map(|k| !present.contains(k) && seen.insert(k)).collect()
+}
+
+/// The answer of a batch's insert of new rows: a unique violation when the batch is one item means
+/// another process recorded the key since the batch read it (`Ok(false)`: that item's answer);
+/// in a larger batch it fails the group, whose items then run alone.
+pub fn inserted(r: Result<u64, StoreError>, batch: usize) -> Result<bool, StoreError> {
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_unique_violation() && batch == 1 => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Run a transaction again while it fails with a retryable error (a deadlock, a lock wait timeout,
 /// a busy database: it rolled back whole, so running it again is safe), at most `attempts` times,
 /// pausing 10 ms more before each new try. `f` makes the transaction afresh each time (with a fresh
