@@ -120,8 +120,8 @@ where
     }
 }
 
-/// The baseline transaction, written by hand.
-async fn raw_reserve(db: &Db, event: &str, seat_id: &str) -> Result<bool, store::StoreError> {
+/// The baseline transaction, written by hand: the new reservation's id, `None` if the seat was taken.
+async fn raw_reserve(db: &Db, event: &str, seat_id: &str) -> Result<Option<String>, store::StoreError> {
     let now = common::time::now_ms();
     let rid = common::ids::new_id();
     let mut tx = db.begin().await?;
@@ -130,14 +130,14 @@ async fn raw_reserve(db: &Db, event: &str, seat_id: &str) -> Result<bool, store:
          WHERE seat_id = ? AND status = 'AVAILABLE'")
         .bind(&rid).bind("bench").bind(now + 600_000).bind(seat_id).execute(c))?;
     if n != 1 {
-        return Ok(false);
+        return Ok(None);
     }
     tx_exec!(&mut tx, c => sqlx::query(
         "INSERT INTO reservations (reservation_id, event_id, seat_id, seat_number, section, row_no, price, user_id, status, expires_at, created_at, updated_at) \
          VALUES (?, ?, ?, '', 'A', 1, 1000, 'bench', 'ACTIVE', ?, ?, ?)")
         .bind(&rid).bind(event).bind(seat_id).bind(now + 600_000).bind(now).bind(now).execute(c))?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(rid))
 }
 
 /// A scratch inventory database on `backend` (`sqlite`, in a temp dir, or a MySQL server URL).
@@ -158,9 +158,76 @@ pub async fn raw_ceiling(backend: &str, concurrency: usize, seats: i64) -> anyho
     let d = db.clone();
     Ok(drive("raw", ids.len(), concurrency, move |i| {
         let (d, s) = (d.clone(), ids.clone());
-        async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
+        async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(Some(_))) }
     })
     .await)
+}
+
+/// The purchase's transactions alone, hand-written (for `ticketing loadgen --scenario purchase
+/// --baseline`): per journey, one seat held, the booking and its key, the seat booked, the
+/// charge recorded, its outcome with its webhook, the booking done: six transactions on three
+/// databases (inventory, bookings, payments), each a buyer's own, as many journeys in flight as
+/// `concurrency`. No HTTP, no grouping, no outbox: what the database does for a purchase.
+pub async fn raw_purchase_ceiling(backend: &str, concurrency: usize, seats: i64) -> anyhow::Result<Figure> {
+    let dir = tempfile::tempdir()?;
+    let inv = scratch_db(backend, dir.path()).await?;
+    let (bookings, payments) = if backend == "sqlite" {
+        let cfg = StoreConfig::Sqlite { dir: dir.path().to_path_buf() };
+        (Db::open(&cfg, "bookings", booking::migrations()).await?, Db::open(&cfg, "payment", payment::migrations()).await?)
+    } else {
+        let url = |what: &str| format!("{}/bench_{what}_{}", backend.trim_end_matches('/'), common::ids::random_token(4));
+        (
+            Db::open(&StoreConfig::MySql { url: url("bookings"), pool_size: 32 }, "bookings", booking::migrations()).await?,
+            Db::open(&StoreConfig::MySql { url: url("payment"), pool_size: 32 }, "payment", payment::migrations()).await?,
+        )
+    };
+    let ids = Arc::new(layout(&inv, "bench-raw", seats).await?);
+    let dbs = Arc::new((inv, bookings, payments));
+    Ok(drive("raw purchase", ids.len(), concurrency, move |i| {
+        let (dbs, s) = (dbs.clone(), ids.clone());
+        async move { matches!(raw_purchase(&dbs.0, &dbs.1, &dbs.2, &s[i]).await, Ok(true)) }
+    })
+    .await)
+}
+
+/// One purchase's six transactions, by hand.
+async fn raw_purchase(inv: &Db, bookings: &Db, payments: &Db, seat_id: &str) -> Result<bool, store::StoreError> {
+    let Some(rid) = raw_reserve(inv, "bench-raw", seat_id).await? else { return Ok(false) };
+    let (bid, pid, now) = (common::ids::new_id(), common::ids::new_id(), common::time::now_ms());
+    let mut tx = bookings.begin().await?;
+    tx_exec!(&mut tx, c => sqlx::query("INSERT INTO idempotency_keys (user_id, idem_key, request_hash, booking_id, created_at) VALUES ('bench', ?, 'h', ?, ?)")
+        .bind(&bid).bind(&bid).bind(now).execute(c))?;
+    tx_exec!(&mut tx, c => sqlx::query(
+        "INSERT INTO bookings (booking_id, booking_reference, user_id, reservation_ids, seats, total_amount, currency, status, step, \
+         payment_status, lease_owner, lease_until, created_at, updated_at) VALUES (?, ?, 'bench', ?, '[]', 0, 'USD', 'PENDING', 'NEW', 'PENDING', 'b', ?, ?, ?)")
+        .bind(&bid).bind(&bid[..8]).bind(&rid).bind(now + 60_000).bind(now).bind(now).execute(c))?;
+    tx.commit().await?;
+    let mut tx = inv.begin().await?;
+    tx_exec!(&mut tx, c => sqlx::query("UPDATE reservations SET status = 'CONFIRMED', booking_id = ?, updated_at = ? WHERE reservation_id = ? AND status = 'ACTIVE'")
+        .bind(&bid).bind(now).bind(&rid).execute(c))?;
+    tx_exec!(&mut tx, c => sqlx::query("UPDATE seats SET status = 'BOOKED', reserved_until = NULL, version = version + 1 WHERE seat_id = ? AND status = 'RESERVED'")
+        .bind(seat_id).execute(c))?;
+    tx.commit().await?;
+    let mut tx = payments.begin().await?;
+    tx_exec!(&mut tx, c => sqlx::query(
+        "INSERT INTO payments (payment_id, idempotency_key, user_id, booking_id, amount, currency, card_last4, status, created_at, updated_at) \
+         VALUES (?, ?, 'bench', ?, 1000, 'USD', '4242', 'PENDING', ?, ?)")
+        .bind(&pid).bind(&bid).bind(&bid).bind(now).bind(now).execute(c))?;
+    tx.commit().await?;
+    let mut tx = payments.begin().await?;
+    tx_exec!(&mut tx, c => sqlx::query("UPDATE payments SET status = 'SUCCESS', transaction_id = ?, processed_at = ?, updated_at = ? WHERE payment_id = ? AND status = 'PENDING'")
+        .bind(&pid).bind(now).bind(now).bind(&pid).execute(c))?;
+    tx_exec!(&mut tx, c => sqlx::query(
+        "INSERT INTO webhook_deliveries (delivery_id, payment_id, event_type, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, 'PaymentSucceeded', '{}', 0, ?, ?)")
+        .bind(&pid).bind(&pid).bind(now).bind(now).execute(c))?;
+    tx.commit().await?;
+    let mut tx = bookings.begin().await?;
+    tx_exec!(&mut tx, c => sqlx::query(
+        "UPDATE bookings SET status = 'CONFIRMED', step = 'DONE', payment_id = ?, payment_status = 'SUCCESS', confirmed_at = ?, updated_at = ? \
+         WHERE booking_id = ? AND step = 'NEW' AND lease_owner = 'b'")
+        .bind(&pid).bind(now).bind(now).bind(&bid).execute(c))?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -193,7 +260,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     figures.push(
         drive("raw", n, args.concurrency, move |i| {
             let (d, s) = (d.clone(), s.clone());
-            async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(true)) }
+            async move { matches!(raw_reserve(&d, "bench-raw", &s[i]).await, Ok(Some(_))) }
         })
         .await,
     );

@@ -115,8 +115,8 @@ pub struct LoadgenArgs {
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
     /// Sale, field: also measure the backend's raw reservation ceiling at the same concurrency
-    /// (after the run): `sqlite` or a MySQL URL (a scratch database is made there, not the
-    /// platform's).
+    /// (after the run); purchase: the purchase's transactions run raw (`bench::raw_purchase_ceiling`).
+    /// `sqlite` or a MySQL URL (scratch databases are made there, not the platform's).
     #[arg(long)]
     pub baseline: Option<String>,
 }

@@ -424,6 +424,22 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
         );
     }
     let ok = report_problems(&a.problems);
+    let baseline = match &args.baseline {
+        Some(b) => {
+            let n = args.concurrency.clamp(1, 256);
+            eprintln!("baseline: the purchase's transactions alone, {n} journeys in flight...");
+            let fig = crate::bench::raw_purchase_ceiling(b, n, 5_000).await?;
+            println!(
+                "\nbaseline: the purchase's six transactions alone (no HTTP, no grouping), {n} in flight: {:.0} purchases/s (p50 {:.2} ms); \
+                 the platform confirmed {bookings_per_sec:.0}/s over HTTP: {:.2} x the baseline",
+                fig.per_sec,
+                fig.p50_ms,
+                bookings_per_sec / fig.per_sec.max(1e-9)
+            );
+            Some(fig)
+        }
+        None => None,
+    };
     plot(args.plot.as_deref(), &rows)?;
     write_json(
         args.json.as_deref(),
@@ -436,7 +452,7 @@ pub(super) async fn run_purchase(args: LoadgenArgs, http: reqwest::Client, admin
             "headline": {"bookings_per_sec": bookings_per_sec, "bookings_ratio_to_health": bookings_ratio, "bookings": sold.len(),
                 "seats_per_sec": seats_per_sec, "seats_ratio_to_health": seats_ratio, "seats": seats_sold,
                 "confirm_p50_ms": p50, "confirm_p95_ms": p95, "confirm_p99_ms": p99},
-            "errors": errors, "not_sent": driven.not_sent, "audit": a,
+            "errors": errors, "not_sent": driven.not_sent, "audit": a, "baseline": baseline,
         }),
     )?;
     Ok(ok)
