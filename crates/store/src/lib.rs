@@ -418,6 +418,9 @@ impl Db {
             // The background checkpointer copies the WAL back; a writer checkpoints by itself
             // only if the WAL passes ~80 MB (the checkpointer fell behind).
             .pragma("wal_autocheckpoint", "20000")
+            // A group commit's multi-row statements differ by their row count (1 to 64 rows, per
+            // kind of batch): keep them all prepared rather than parse them again and again.
+            .statement_cache_capacity(1024)
             .log_statements(tracing::log::LevelFilter::Trace);
         // One writer: writes queue here rather than fail with SQLITE_BUSY.
         let write = SqlitePoolOptions::new()
