@@ -344,20 +344,25 @@ impl NotificationService {
 
     /// One row of the booking outbox.
     pub async fn on_booking_record(&self, r: &OutboxRecord) -> Result<(), ApiError> {
-        self.on_booking_row(r, &Asked::default()).await
+        if let Some(reminder) = self.on_booking_row(r, &Asked::default()).await? {
+            self.store.schedule(&reminder, now()).await?;
+        }
+        Ok(())
     }
 
-    async fn on_booking_row(&self, r: &OutboxRecord, asked: &Asked) -> Result<(), ApiError> {
-        let Some(kind) = Self::booking_kind(r) else { return Ok(()) };
+    /// [`Self::on_booking_record`] in a batch: the reminder a confirmation schedules is returned,
+    /// for the batch to write with the others.
+    async fn on_booking_row(&self, r: &OutboxRecord, asked: &Asked) -> Result<Option<ReminderRow>, ApiError> {
+        let Some(kind) = Self::booking_kind(r) else { return Ok(None) };
         let p: BookingPayload = serde_json::from_value(r.payload.clone()).unwrap_or_default();
         if p.user_id.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         if kind == Kind::BookingCancelled {
             self.store.drop_reminder(&p.booking_id, "CANCELLED", now()).await?;
         }
         if kind == Kind::PaymentFailed && p.payment_id.is_none() {
-            return Ok(());
+            return Ok(None);
         }
         let ev = self.event_info(p.event_id.as_deref()).await?;
         let failed_booking = r.event_type == "BookingFailed";
@@ -373,7 +378,7 @@ impl NotificationService {
         .await?;
         if kind == Kind::BookingConfirmed {
             if let (Some(event_id), Some(date)) = (p.event_id.as_deref(), ev.date_ms) {
-                let reminder = ReminderRow {
+                return Ok(Some(ReminderRow {
                     booking_id: p.booking_id.clone(),
                     user_id: p.user_id.clone(),
                     event_id: event_id.to_string(),
@@ -382,11 +387,10 @@ impl NotificationService {
                     event_date: date,
                     remind_at: date - self.cfg.remind_before.as_millis() as i64,
                     status: "SCHEDULED".into(),
-                };
-                self.store.schedule(&reminder, now()).await?;
+                }));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// One row of the events outbox.
@@ -456,9 +460,15 @@ impl NotificationService {
         let asked = if feed == Feed::Bookings { self.ask_for(&ready).await? } else { Asked::default() };
         let mut done = None;
         let mut result = Ok(());
+        // The confirmations' reminders, written together; before any other row (a cancellation
+        // drops its booking's reminder, which must exist by then) and before the cursor moves.
+        let mut reminders = Vec::new();
         for r in &ready {
+            if r.event_type != "BookingConfirmed" && !reminders.is_empty() {
+                self.store.schedule_many(&std::mem::take(&mut reminders), now()).await?;
+            }
             let handled = match feed {
-                Feed::Bookings => self.on_booking_row(r, &asked).await,
+                Feed::Bookings => self.on_booking_row(r, &asked).await.map(|reminder| reminders.extend(reminder)),
                 Feed::Events => self.on_event_record(r).await,
                 Feed::Inventory => self.on_inventory_record(r).await,
             };
@@ -467,6 +477,9 @@ impl NotificationService {
                 break;
             }
             done = Some(r.id);
+        }
+        if !reminders.is_empty() {
+            self.store.schedule_many(&reminders, now()).await?;
         }
         if let Some(last) = done {
             cursor.save(last).await?;

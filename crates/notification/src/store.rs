@@ -194,6 +194,34 @@ impl NotificationStore {
         }
     }
 
+    /// Schedule several bookings' reminders with two statements (which exist, the new ones); a
+    /// booking already scheduled keeps its reminder.
+    pub async fn schedule_many(&self, rs: &[ReminderRow], now: i64) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        for chunk in rs.chunks(200) {
+            let ids: Vec<&str> = chunk.iter().map(|r| r.booking_id.as_str()).collect();
+            let fresh = store::fresh(ids.iter().copied(), &store::present(&mut tx, "reminders", "booking_id", &ids).await?);
+            let new: Vec<&ReminderRow> = chunk.iter().zip(&fresh).filter(|(_, f)| **f).map(|(r, _)| r).collect();
+            if new.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO reminders (booking_id, user_id, event_id, booking_reference, seats, event_date, remind_at, status, created_at, updated_at) VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?, ?, 'SCHEDULED', ?, ?)"; new.len()].join(", ")
+            );
+            tx_exec!(&mut tx, c => {
+                let mut q = sqlx::query(&sql);
+                for r in &new {
+                    q = q.bind(&r.booking_id).bind(&r.user_id).bind(&r.event_id).bind(&r.booking_reference).bind(&r.seats)
+                        .bind(r.event_date).bind(r.remind_at).bind(now).bind(now);
+                }
+                q.execute(c)
+            })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A reminder that must not fire any more (`CANCELLED`, or `SKIPPED` when the event passed).
     pub async fn drop_reminder(&self, booking_id: &str, status: &str, now: i64) -> Result<u64, StoreError> {
         Ok(
