@@ -247,7 +247,10 @@ def book_and_cancel(url, token, events):
     return "; ".join(done)
 
 
-SERVICES = ["auth", "events", "inventory", "booking", "payment", "notification", "search", "queue"]
+SERVICES = ["auth", "events", "inventory", "booking", "payment", "notification", "indexer", "search", "queue"]
+# Nothing calls the indexer (no TICKETING_INDEXER_URL); it shares its data dir with search (the index).
+NO_URL = {"indexer"}
+DATA_DIR_OF = {"indexer": "search"}
 
 
 def free_port():
@@ -290,12 +293,13 @@ def start_split(binary, env, tmp, log, mysql, redis):
                 "TICKETING_JWT_SECRET": "ops-check-jwt-secret-of-at-least-32-characters", "TICKETING_DB_POOL_SIZE": "4"})
     ports = {name: free_port() for name in SERVICES + ["gateway"]}
     for name in SERVICES:
-        env[f"TICKETING_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+        if name not in NO_URL:
+            env[f"TICKETING_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
     procs = []
     if subprocess.run([binary, "migrate"], env=env, stdout=log, stderr=log).returncode != 0:
         return None, [], procs
     for name in SERVICES + ["gateway"]:
-        e = dict(env, TICKETING_PORT=str(ports[name]), TICKETING_DATA_DIR=os.path.join(tmp, name))
+        e = dict(env, TICKETING_PORT=str(ports[name]), TICKETING_DATA_DIR=os.path.join(tmp, DATA_DIR_OF.get(name, name)))
         procs.append(subprocess.Popen([binary, "serve", "--services", name], env=e, stdout=log, stderr=log))
     urls = [f"http://127.0.0.1:{ports[n]}" for n in SERVICES + ["gateway"]]
     if not all(wait_ready(u) for u in urls):

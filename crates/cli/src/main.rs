@@ -184,8 +184,9 @@ async fn main() -> ExitCode {
         }
         Command::Demo { mut config } => {
             common::telemetry::init_logging(&config.log_format);
-            // Not search: its index has one writer, which a running `serve` may hold.
-            config.services = common::config::Service::ALL.into_iter().filter(|s| *s != common::config::Service::Search).collect();
+            // Not search nor its indexer: the index has one writer, which a running `serve` may hold.
+            use common::config::Service;
+            config.services = Service::ALL.into_iter().filter(|s| !matches!(s, Service::Search | Service::Indexer)).collect();
             config.port = 0;
             let (_, _, services) = match server::build(&config).await {
                 Ok(b) => b,

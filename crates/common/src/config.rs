@@ -47,11 +47,15 @@ pub enum Service {
     Payment,
     Notification,
     Search,
+    /// The search index's writer: follows the events outbox into the index that search reads.
+    /// With `search` in the same process, that process's own index; alone, an index directory
+    /// shared with the search processes (`TICKETING_DATA_DIR/search-index`).
+    Indexer,
     Queue,
 }
 
 impl Service {
-    pub const ALL: [Service; 9] = [
+    pub const ALL: [Service; 10] = [
         Service::Gateway,
         Service::Auth,
         Service::Events,
@@ -60,6 +64,7 @@ impl Service {
         Service::Payment,
         Service::Notification,
         Service::Search,
+        Service::Indexer,
         Service::Queue,
     ];
     pub fn name(self) -> &'static str {
@@ -72,6 +77,7 @@ impl Service {
             Service::Payment => "payment",
             Service::Notification => "notification",
             Service::Search => "search",
+            Service::Indexer => "indexer",
             Service::Queue => "queue",
         }
     }
@@ -342,7 +348,8 @@ impl Config {
             Service::Notification => self.notification_url.as_deref(),
             Service::Search => self.search_url.as_deref(),
             Service::Queue => self.queue_url.as_deref(),
-            Service::Gateway => None,
+            // Nothing calls them: the gateway runs in front, the indexer behind search.
+            Service::Gateway | Service::Indexer => None,
         }
     }
 
@@ -376,8 +383,8 @@ impl Config {
             return Err("TICKETING_EVENTS_URL must be set: this process runs the queue service but not the events service".into());
         }
         // The search indexer follows the events outbox.
-        if self.runs(Service::Search) && !self.runs(Service::Events) && self.events_url.is_none() {
-            return Err("TICKETING_EVENTS_URL must be set: this process runs the search service but not the events service".into());
+        if self.runs(Service::Indexer) && !self.runs(Service::Events) && self.events_url.is_none() {
+            return Err("TICKETING_EVENTS_URL must be set: this process runs the search indexer but not the events service".into());
         }
         for s in [Service::Auth, Service::Events, Service::Inventory, Service::Booking, Service::Payment] {
             let needed = match s {

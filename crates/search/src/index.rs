@@ -227,6 +227,24 @@ impl SearchIndex {
         Ok((Self::create(dir, schema, fields)?, Opened::Created(reason)))
     }
 
+    /// Open the index an indexer in another process writes (`--services search` without
+    /// `indexer`): never created or changed here. `None` while there is no index of this schema
+    /// version in `dir` yet.
+    pub fn open_existing(dir: &Path) -> Result<Option<SearchIndex>, IndexError> {
+        let (schema, fields) = schema();
+        let Some(m) = read_marker(dir).filter(|m| m.schema_version == SCHEMA_VERSION) else { return Ok(None) };
+        match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => Ok(Some(Self::with(dir, index, fields, m.index_id)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// When the last commit was written (its `meta.json`), for a reader that follows another
+    /// process's commits.
+    pub fn last_commit(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.dir.join("meta.json")).and_then(|m| m.modified()).ok()
+    }
+
     /// Start over with an empty index (`ticketing reindex`). When an index of this schema is
     /// there, its documents are dropped through a writer, which fails with [`IndexError::Busy`]
     /// if another process holds it, rather than pulling files from under that process.

@@ -89,6 +89,25 @@ impl SearchService {
         Ok(())
     }
 
+    /// Follow the commits of an indexer in another process (the index directory is shared): look
+    /// at the index's last commit every `every` and show it when it changed. Abort the task to stop.
+    pub fn follow_commits(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut seen = svc.index.last_commit();
+            loop {
+                tokio::time::sleep(every).await;
+                let now = svc.index.last_commit();
+                if now != seen {
+                    match svc.committed() {
+                        Ok(()) => seen = now,
+                        Err(e) => tracing::warn!(error = %e, "could not load the indexer's last commit; trying again"),
+                    }
+                }
+            }
+        })
+    }
+
     /// Entries in the result cache (for tests and metrics).
     pub async fn cached_entries(&self) -> u64 {
         self.cache.run_pending_tasks().await;

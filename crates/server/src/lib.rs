@@ -67,8 +67,10 @@ pub struct Services {
     pub payment: Option<Arc<PaymentService>>,
     pub notification: Option<Arc<NotificationService>>,
     pub search: Option<Arc<SearchService>>,
-    /// The search index's writer: follows the events outbox (one per search process).
+    /// The search index's writer: follows the events outbox (with search, or on its own).
     pub indexer: Option<Arc<Indexer>>,
+    /// A search process without its indexer: the task that shows the indexer's commits.
+    pub search_follower: Option<Arc<tokio::task::JoinHandle<()>>>,
     /// The waiting room.
     pub queue: Option<Arc<queue::QueueService>>,
 }
@@ -312,22 +314,54 @@ fn events_feed(cfg: &Config, keys: &Arc<JwtKeys>, services: &Services) -> Result
     })
 }
 
-/// The search service and its indexer: this process's own index in the data dir (rebuilt when
-/// missing or of another schema version), fed from the events outbox.
+/// How often a search process without its own indexer looks for the indexer's last commit.
+const FOLLOW_COMMITS: Duration = Duration::from_millis(500);
+/// How long a search process without its own indexer waits at start for the indexer to create
+/// the index (in Compose it starts once the indexer is healthy, which is after that).
+const WAIT_FOR_INDEX: Duration = Duration::from_secs(60);
+
+/// The search service and its indexer. Together in one process: that process's own index in the
+/// data dir (rebuilt when missing or of another schema version), fed from the events outbox.
+/// Apart (`--services indexer`, `--services search`): the indexer writes the index in the data
+/// dir, which the search processes share and read, following its commits.
 async fn start_search(cfg: &Config, keys: &Arc<JwtKeys>, services: &mut Services) -> Result<(), StartError> {
-    let db = open(cfg, "search", indexer::migrations()).await?;
     let dir = search::index_dir(&cfg.data_dir);
-    let (index, opened) = search::SearchIndex::open(&dir).map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {e}")))?;
-    if let search::Opened::Created(why) = &opened {
-        tracing::info!(path = %dir.display(), reason = %why, "search index created; indexing the events outbox from the start");
+    let index_err = |e: search::index::IndexError| StartError::Config(format!("TICKETING_DATA_DIR: {e}"));
+    if cfg.runs(Service::Indexer) {
+        let db = open(cfg, "search", indexer::migrations()).await?;
+        let (index, opened) = search::SearchIndex::open(&dir).map_err(index_err)?;
+        if let search::Opened::Created(why) = &opened {
+            tracing::info!(path = %dir.display(), reason = %why, "search index created; indexing the events outbox from the start");
+        }
+        let svc = Arc::new(SearchService::new(Arc::new(index)));
+        let feed = events_feed(cfg, keys, services)?;
+        let ix = Arc::new(
+            Indexer::new(db, svc.clone(), feed).await.map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {}", e.message)))?,
+        );
+        ix.spawn();
+        services.indexer = Some(ix);
+        if cfg.runs(Service::Search) {
+            services.search = Some(svc);
+        }
+        return Ok(());
     }
+    let waited = std::time::Instant::now();
+    let index = loop {
+        match search::SearchIndex::open_existing(&dir).map_err(index_err)? {
+            Some(index) => break index,
+            None if waited.elapsed() < WAIT_FOR_INDEX => tokio::time::sleep(Duration::from_millis(500)).await,
+            None => {
+                return Err(StartError::Config(format!(
+                    "TICKETING_DATA_DIR: no search index in {} after {} s: start the indexer (--services indexer) on the same directory",
+                    dir.display(),
+                    WAIT_FOR_INDEX.as_secs()
+                )))
+            }
+        }
+    };
     let svc = Arc::new(SearchService::new(Arc::new(index)));
-    let feed = events_feed(cfg, keys, services)?;
-    let ix =
-        Arc::new(Indexer::new(db, svc.clone(), feed).await.map_err(|e| StartError::Config(format!("TICKETING_DATA_DIR: {}", e.message)))?);
-    ix.spawn();
+    services.search_follower = Some(Arc::new(svc.follow_commits(FOLLOW_COMMITS)));
     services.search = Some(svc);
-    services.indexer = Some(ix);
     Ok(())
 }
 
@@ -479,7 +513,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, Arc<JwtKeys>, Services
     if cfg.runs(Service::Notification) {
         services.notification = Some(start_notification(cfg, &keys, &services).await?);
     }
-    if cfg.runs(Service::Search) {
+    if cfg.runs(Service::Search) || cfg.runs(Service::Indexer) {
         start_search(cfg, &keys, &mut services).await?;
     }
     if cfg.runs(Service::Queue) {
@@ -537,7 +571,7 @@ fn public_prefixes(s: Service) -> Vec<&'static str> {
         Service::Notification => vec!["/api/notifications"],
         Service::Search => vec!["/api/search"],
         Service::Queue => vec!["/api/queue"],
-        Service::Gateway => vec![],
+        Service::Gateway | Service::Indexer => vec![],
     }
 }
 

@@ -20,7 +20,7 @@ pub fn of_service(s: Service) -> Option<utoipa::openapi::OpenApi> {
         Service::Notification => Some(notification::openapi()),
         Service::Search => Some(search::openapi()),
         Service::Queue => Some(queue::openapi()),
-        Service::Gateway => None,
+        Service::Gateway | Service::Indexer => None,
     }
 }
 

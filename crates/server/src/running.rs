@@ -104,14 +104,15 @@ impl Running for Arc<NotificationService> {
 }
 
 /// The search service and its indexer run together (each search process keeps its own index).
+/// The indexer, and the search service when this process runs it too.
 pub struct SearchWithIndexer {
-    pub search: Arc<SearchService>,
+    pub search: Option<Arc<SearchService>>,
     pub indexer: Arc<Indexer>,
 }
 
 impl Running for SearchWithIndexer {
     fn routes(&self) -> Router {
-        search::router(self.search.clone())
+        self.search.clone().map(search::router).unwrap_or_default()
     }
     fn ready(&self) -> BoxFuture<'_, Check> {
         Box::pin(async move { Check::own("search database", self.indexer.ping().await.map_err(|e| e.to_string())) })
@@ -119,6 +120,28 @@ impl Running for SearchWithIndexer {
     fn stop(&self) -> BoxFuture<'_, ()> {
         // Also lets go of the index's writer, so a node started on the same data dir can take it.
         Box::pin(self.indexer.stop())
+    }
+}
+
+/// A search process that reads the index an indexer in another process writes.
+pub struct SearchReader {
+    pub search: Arc<SearchService>,
+    pub follower: Option<Arc<tokio::task::JoinHandle<()>>>,
+}
+
+impl Running for SearchReader {
+    fn routes(&self) -> Router {
+        search::router(self.search.clone())
+    }
+    fn ready(&self) -> BoxFuture<'_, Check> {
+        // Its one dependency is the index on disk, opened at start.
+        Box::pin(async move { Check::own("search index", Ok(())) })
+    }
+    fn stop(&self) -> BoxFuture<'_, ()> {
+        if let Some(f) = &self.follower {
+            f.abort();
+        }
+        Box::pin(async {})
     }
 }
 
@@ -142,10 +165,13 @@ impl Services {
             s.clone().map(|s| Box::new(s) as Box<dyn Running>)
         }
         let search = match (&self.search, &self.indexer) {
-            (Some(search), Some(indexer)) => {
+            (search, Some(indexer)) => {
                 Some(Box::new(SearchWithIndexer { search: search.clone(), indexer: indexer.clone() }) as Box<dyn Running>)
             }
-            _ => None,
+            (Some(search), None) => {
+                Some(Box::new(SearchReader { search: search.clone(), follower: self.search_follower.clone() }) as Box<dyn Running>)
+            }
+            (None, None) => None,
         };
         [
             boxed(&self.auth),

@@ -268,3 +268,33 @@ async fn on_mysql_each_search_process_follows_the_outbox_into_its_own_index() {
         search_until(app, "q=carmen", Duration::from_secs(10), |r| ids(r) == vec![id.clone()]).await;
     }
 }
+
+#[tokio::test]
+async fn a_search_process_reads_the_index_an_indexer_process_writes() {
+    use common::config::Service;
+    let shared = tempfile::tempdir().unwrap();
+    // Every service but search (the indexer among them) in one process...
+    let dir = shared.path().to_path_buf();
+    let platform = crate::helpers::spawn_app_with(move |c| {
+        c.services = Service::ALL.into_iter().filter(|s| *s != Service::Search).collect();
+        c.data_dir = dir;
+    })
+    .await;
+    // ...and search alone in another, on the same data dir, reading what the indexer commits.
+    let dir = shared.path().to_path_buf();
+    let reader = crate::helpers::spawn_app_with(move |c| {
+        c.services = vec![Service::Search];
+        c.data_dir = dir;
+    })
+    .await;
+    let admin = platform.admin_token().await;
+    let id = id_of(&platform.create_event(&admin, json!({"eventName": "Turandot"})).await);
+    search_until(&reader, "q=turandot", Duration::from_secs(10), |r| ids(r) == vec![id.clone()]).await;
+    let (s, b) = platform.put(&format!("/api/events/{id}"), Some(&admin), json!({"eventName": "Tosca"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    search_until(&reader, "q=tosca", Duration::from_secs(10), |r| ids(r) == vec![id.clone()]).await;
+    // The reader runs no indexer (the index has one writer, the other process's).
+    assert!(reader.node.services.indexer.is_none() && platform.node.services.indexer.is_some());
+    let (s, ready) = reader.get("/ready", None).await;
+    assert_eq!(s, StatusCode::OK, "{ready}");
+}
