@@ -60,8 +60,9 @@
 //! once; a cancelled booking's tickets are revoked with it (see [`tickets`]).
 //!
 //! Layout: `http` (routes) -> `service` (helpers, reads, webhooks, jobs; `service/saga` the saga and its
-//! recovery, `service/cancel` cancelling) -> `store` (SQL); `model` (rows,
-//! wire shapes); `tickets` (tickets and check-in, with their own routes and SQL).
+//! recovery, `service/cancel` cancelling) -> `store` (SQL; `store/batches` the group-commit
+//! kinds); `model` (rows, wire shapes); `tickets` (tickets and check-in, with their own routes
+//! and SQL).
 
 mod http;
 pub mod model;

@@ -132,6 +132,8 @@ struct Asked {
     keys: HashMap<String, bool>,
     /// User id -> the account's contact (`None`: no account).
     contacts: HashMap<String, Option<UserContact>>,
+    /// In a batch: the notifications made, written with the batch ([`NotificationService::flush`]).
+    made: Option<std::sync::Mutex<Vec<(Kind, NewNotification)>>>,
 }
 
 /// The booking outbox payload, as far as the notifier reads it.
@@ -291,6 +293,10 @@ impl NotificationService {
             body_text: r.text,
             body_html: r.html,
         };
+        if let Some(made) = &asked.made {
+            made.lock().unwrap_or_else(|e| e.into_inner()).push((kind, n));
+            return Ok(true);
+        }
         let fresh = self.store.insert(&n, now()).await?;
         if fresh {
             metrics::counter!("notifications_created_total", "type" => kind.as_str()).increment(1);
@@ -312,7 +318,7 @@ impl NotificationService {
             }
         }
         if keys.is_empty() {
-            return Ok(Asked::default());
+            return Ok(Asked { made: Some(Default::default()), ..Asked::default() });
         }
         users.sort_unstable();
         users.dedup();
@@ -321,7 +327,7 @@ impl NotificationService {
         for c in self.sources.users.contacts(&contacts.keys().cloned().collect::<Vec<_>>()).await? {
             contacts.insert(c.user_id.clone(), Some(c));
         }
-        Ok(Asked { keys: keys.into_iter().map(|k| (k.clone(), known.contains(&k))).collect(), contacts })
+        Ok(Asked { keys: keys.into_iter().map(|k| (k.clone(), known.contains(&k))).collect(), contacts, made: Some(Default::default()) })
     }
 
     /// The notification a booking outbox row makes, if any.
@@ -460,12 +466,13 @@ impl NotificationService {
         let asked = if feed == Feed::Bookings { self.ask_for(&ready).await? } else { Asked::default() };
         let mut done = None;
         let mut result = Ok(());
-        // The confirmations' reminders, written together; before any other row (a cancellation
-        // drops its booking's reminder, which must exist by then) and before the cursor moves.
+        // What the rows make (notifications, the confirmations' reminders) is written together:
+        // before any row but a confirmation (a cancellation drops its booking's reminder, which
+        // must exist by then) and before the cursor moves.
         let mut reminders = Vec::new();
         for r in &ready {
-            if r.event_type != "BookingConfirmed" && !reminders.is_empty() {
-                self.store.schedule_many(&std::mem::take(&mut reminders), now()).await?;
+            if r.event_type != "BookingConfirmed" {
+                self.flush(&asked, &mut reminders).await?;
             }
             let handled = match feed {
                 Feed::Bookings => self.on_booking_row(r, &asked).await.map(|reminder| reminders.extend(reminder)),
@@ -478,13 +485,29 @@ impl NotificationService {
             }
             done = Some(r.id);
         }
-        if !reminders.is_empty() {
-            self.store.schedule_many(&reminders, now()).await?;
-        }
+        self.flush(&asked, &mut reminders).await?;
         if let Some(last) = done {
             cursor.save(last).await?;
         }
         result.map(|_| ready.len())
+    }
+
+    /// Write what a batch's rows made so far, in one transaction.
+    async fn flush(&self, asked: &Asked, reminders: &mut Vec<ReminderRow>) -> Result<(), ApiError> {
+        let made = asked.made.as_ref().map(|m| std::mem::take(&mut *m.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+        if made.is_empty() && reminders.is_empty() {
+            return Ok(());
+        }
+        let notes: Vec<NewNotification> = made.iter().map(|(_, n)| n.clone()).collect();
+        let recorded = self.store.record_batch(&notes, reminders, now()).await?;
+        reminders.clear();
+        for ((kind, _), _) in made.iter().zip(&recorded).filter(|(_, new)| **new) {
+            metrics::counter!("notifications_created_total", "type" => kind.as_str()).increment(1);
+        }
+        if recorded.contains(&true) {
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 
     pub async fn follow_bookings_once(&self, cursor: &mut Cursor) -> Result<usize, ApiError> {

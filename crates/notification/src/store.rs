@@ -194,11 +194,35 @@ impl NotificationStore {
         }
     }
 
-    /// Schedule several bookings' reminders with two statements (which exist, the new ones); a
-    /// booking already scheduled keeps its reminder.
-    pub async fn schedule_many(&self, rs: &[ReminderRow], now: i64) -> Result<(), StoreError> {
+    /// What a batch of outbox rows made, in one transaction: the notifications whose dedup key is
+    /// new and the reminders of bookings that have none (a read and an insert each, whatever the
+    /// batch's size). Returns, for each notification, whether it was recorded.
+    pub async fn record_batch(&self, notes: &[NewNotification], reminders: &[ReminderRow], now: i64) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.db.begin().await?;
-        for chunk in rs.chunks(200) {
+        let mut recorded = Vec::with_capacity(notes.len());
+        for chunk in notes.chunks(200) {
+            let keys: Vec<&str> = chunk.iter().map(|n| n.dedup_key.as_str()).collect();
+            let fresh = store::fresh(keys.iter().copied(), &store::present(&mut tx, "notifications", "dedup_key", &keys).await?);
+            let new: Vec<&NewNotification> = chunk.iter().zip(&fresh).filter(|(_, f)| **f).map(|(n, _)| n).collect();
+            recorded.extend(fresh);
+            if new.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO notifications (notification_id, dedup_key, user_id, type, channel, recipient, subject, body_text, body_html, \
+                 status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at, updated_at) VALUES {}",
+                vec!["(?, ?, ?, ?, 'EMAIL', ?, ?, ?, ?, 'PENDING', 0, ?, NULL, 0, NULL, ?, NULL, ?)"; new.len()].join(", ")
+            );
+            tx_exec!(&mut tx, c => {
+                let mut q = sqlx::query(&sql);
+                for n in &new {
+                    q = q.bind(common::ids::new_id()).bind(&n.dedup_key).bind(&n.user_id).bind(&n.kind).bind(&n.recipient)
+                        .bind(&n.subject).bind(&n.body_text).bind(&n.body_html).bind(now).bind(now).bind(now);
+                }
+                q.execute(c)
+            })?;
+        }
+        for chunk in reminders.chunks(200) {
             let ids: Vec<&str> = chunk.iter().map(|r| r.booking_id.as_str()).collect();
             let fresh = store::fresh(ids.iter().copied(), &store::present(&mut tx, "reminders", "booking_id", &ids).await?);
             let new: Vec<&ReminderRow> = chunk.iter().zip(&fresh).filter(|(_, f)| **f).map(|(r, _)| r).collect();
@@ -219,7 +243,7 @@ impl NotificationStore {
             })?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(recorded)
     }
 
     /// A reminder that must not fire any more (`CANCELLED`, or `SKIPPED` when the event passed).

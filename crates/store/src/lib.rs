@@ -12,7 +12,8 @@
 //!
 //! Also here: the outbox (written in the same transaction as each state change) and the cursor a
 //! follower keeps of another service's outbox ([`outbox`]), and the lock table in front of the
-//! inventory's conditional updates ([`locks`]).
+//! inventory's conditional updates ([`locks`]), and group commit ([`group`]: the small
+//! transactions of many buyers run as one, items of one kind with multi-row statements).
 //!
 //! Time is `i64` milliseconds and money `i64` cents on both backends.
 
