@@ -592,44 +592,33 @@ impl NotificationService {
     }
 
     /// Claim and send one notification. `true` when this process sent it.
-    async fn send_one(&self, id: &str) -> Result<bool, ApiError> {
-        let t = now();
-        if !self.store.claim(id, &self.owner, t + self.cfg.lease.as_millis() as i64, t).await? {
-            return Ok(false);
-        }
-        let Some(n) = self.store.get(id).await? else { return Ok(false) };
+    /// Send one claimed notification, within its lease.
+    async fn send(&self, n: &NotificationRow) -> Result<(), crate::mail::SendError> {
         let out =
             Outgoing { to: &n.recipient, subject: &n.subject, text: &n.body_text, html: &n.body_html, message_id: &n.notification_id };
         // Cut the attempt before the lease runs out, so no other sender can start on it meanwhile.
         let timeout = self.cfg.lease.mul_f32(0.8);
-        let result = match tokio::time::timeout(timeout, self.mailer.send(&out)).await {
+        match tokio::time::timeout(timeout, self.mailer.send(&out)).await {
             Ok(r) => r,
             Err(_) => Err(crate::mail::SendError { permanent: false, reason: "timed out".into() }),
-        };
-        match result {
-            Ok(()) => {
-                if !self.store.mark_sent(id, &self.owner, now()).await? {
-                    tracing::warn!(notification_id = id, "sent, but the lease had run out: another sender may send it too");
-                }
-                metrics::counter!("notifications_sent_total", "type" => n.kind.clone()).increment(1);
-                tracing::info!(notification_id = id, kind = %n.kind, "notification sent");
-                Ok(true)
-            }
-            Err(e) => {
-                let attempts = n.attempts + 1;
-                let give_up = e.permanent || attempts >= self.cfg.max_attempts as i64;
-                let next = if give_up { None } else { Some(now() + self.backoff(attempts).as_millis() as i64) };
-                self.store.mark_attempt_failed(id, &self.owner, &e.reason, next, now()).await?;
-                if give_up {
-                    metrics::counter!("notifications_failed_total", "type" => n.kind.clone()).increment(1);
-                    tracing::warn!(notification_id = id, attempts, reason = %e.reason, "notification failed for good");
-                } else {
-                    metrics::counter!("notification_retries_total").increment(1);
-                    tracing::warn!(notification_id = id, attempts, reason = %e.reason, "sending failed; will retry");
-                }
-                Ok(false)
-            }
         }
+    }
+
+    /// A send failed: try again later with a backoff, or give up after the last attempt.
+    async fn failed(&self, n: &NotificationRow, e: crate::mail::SendError) -> Result<(), ApiError> {
+        let id = n.notification_id.as_str();
+        let attempts = n.attempts + 1;
+        let give_up = e.permanent || attempts >= self.cfg.max_attempts as i64;
+        let next = if give_up { None } else { Some(now() + self.backoff(attempts).as_millis() as i64) };
+        self.store.mark_attempt_failed(id, &self.owner, &e.reason, next, now()).await?;
+        if give_up {
+            metrics::counter!("notifications_failed_total", "type" => n.kind.clone()).increment(1);
+            tracing::warn!(notification_id = id, attempts, reason = %e.reason, "notification failed for good");
+        } else {
+            metrics::counter!("notification_retries_total").increment(1);
+            tracing::warn!(notification_id = id, attempts, reason = %e.reason, "sending failed; will retry");
+        }
+        Ok(())
     }
 
     /// One pass of the dispatcher: send what is due. Returns how many were sent.
@@ -637,27 +626,40 @@ impl NotificationService {
         let t = now();
         let age = self.store.oldest_pending().await?.map(|c| (t - c).max(0) as f64 / 1000.0).unwrap_or(0.0);
         metrics::gauge!("notification_queue_age_seconds").set(age);
-        // Several at once: a send waits on the mail server (or the spool's disk), and one at a time
-        // the mails of a sale fell behind it (about 700 a second on the embedded spool). Each
-        // mail is still claimed, sent and marked by itself, so two senders never send one twice.
+        // The due mails are claimed with one statement (each row goes to one sender: the claim is
+        // conditional on the row being pending and unleased), sent several at once (a send waits
+        // on the mail server, or the spool's disk), and the sent ones marked with one statement.
         let due = self.store.due(t, DISPATCH_BATCH).await?;
-        let answers: Vec<Result<bool, ApiError>> = futures::stream::iter(due)
-            .map(|id| async move {
-                if self.dead.load(Ordering::SeqCst) {
-                    return Ok(false);
-                }
-                self.send_one(&id).await
+        let mine = self.store.claim_many(&due, &self.owner, t + self.cfg.lease.as_millis() as i64, t).await?;
+        let results: Vec<(NotificationRow, Result<(), crate::mail::SendError>)> = futures::stream::iter(mine)
+            .map(|n| async move {
+                let r = if self.dead.load(Ordering::SeqCst) {
+                    Err(crate::mail::SendError { permanent: false, reason: "the service is stopping".into() })
+                } else {
+                    self.send(&n).await
+                };
+                (n, r)
             })
             .buffer_unordered(SENDS_AT_ONCE)
             .collect()
             .await;
-        let mut sent = 0;
-        for a in answers {
-            if a? {
-                sent += 1;
+        let mut sent = Vec::new();
+        for (n, r) in results {
+            match r {
+                Ok(()) => sent.push(n),
+                Err(e) => self.failed(&n, e).await?,
             }
         }
-        Ok(sent)
+        let ids: Vec<String> = sent.iter().map(|n| n.notification_id.clone()).collect();
+        let marked = self.store.mark_sent_many(&ids, &self.owner, now()).await?;
+        if marked < ids.len() as u64 {
+            tracing::warn!(lost = ids.len() as u64 - marked, "sent, but the lease had run out: another sender may send them too");
+        }
+        for n in &sent {
+            metrics::counter!("notifications_sent_total", "type" => n.kind.clone()).increment(1);
+            tracing::debug!(notification_id = %n.notification_id, kind = %n.kind, "notification sent");
+        }
+        Ok(sent.len())
     }
 
     // ---- jobs ----

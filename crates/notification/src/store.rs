@@ -108,12 +108,6 @@ impl NotificationStore {
         Ok(found)
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<NotificationRow>, StoreError> {
-        // The write pool: a sender reads what its claim just wrote.
-        Ok(run!(self.db.write(), p => sqlx::query_as(&format!("SELECT {COLS} FROM notifications WHERE notification_id = ?"))
-            .bind(id).fetch_optional(p).await)?)
-    }
-
     pub async fn of_user(&self, user_id: &str) -> Result<Vec<NotificationRow>, StoreError> {
         Ok(run!(self.db.read(), p => sqlx::query_as(&format!(
             "SELECT {COLS} FROM notifications WHERE user_id = ? ORDER BY created_at DESC, notification_id DESC LIMIT 200"))
@@ -131,21 +125,68 @@ impl NotificationStore {
 
     /// Take a due notification for sending until `until`. Only one of several senders wins: the
     /// update is conditional on the row still being pending, due and unleased (or its lease run out).
+    #[cfg(test)]
     pub async fn claim(&self, id: &str, owner: &str, until: i64, now: i64) -> Result<bool, StoreError> {
-        let n = exec!(self.db.write(), p => sqlx::query(
+        Ok(!self.claim_many(&[id.to_string()], owner, until, now).await?.is_empty())
+    }
+
+    /// [`Self::claim`] for a dispatcher's batch with one statement; the rows this sender now holds
+    /// (read back by its lease), ready to send.
+    pub async fn claim_many(&self, ids: &[String], owner: &str, until: i64, now: i64) -> Result<Vec<NotificationRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
             "UPDATE notifications SET lease_owner = ?, lease_until = ?, updated_at = ? \
-             WHERE notification_id = ? AND status = 'PENDING' AND next_attempt_at <= ? AND lease_until < ?")
-            .bind(owner).bind(until).bind(now).bind(id).bind(now).bind(now).execute(p))?;
-        Ok(n == 1)
+             WHERE notification_id IN ({}) AND status = 'PENDING' AND next_attempt_at <= ? AND lease_until < ?",
+            store::placeholders(ids.len())
+        );
+        let n = exec!(self.db.write(), p => {
+            let mut q = sqlx::query(&sql).bind(owner).bind(until).bind(now);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.bind(now).bind(now).execute(p)
+        })?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLS} FROM notifications WHERE notification_id IN ({}) AND lease_owner = ? AND lease_until = ? AND status = 'PENDING'",
+            store::placeholders(ids.len())
+        );
+        Ok(run!(self.db.write(), p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.bind(owner).bind(until).fetch_all(p).await
+        })?)
     }
 
     /// Sent. `false` when the lease was lost meanwhile (another sender took the row over).
+    #[cfg(test)]
     pub async fn mark_sent(&self, id: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
-        let n = exec!(self.db.write(), p => sqlx::query(
+        Ok(self.mark_sent_many(&[id.to_string()], owner, now).await? == 1)
+    }
+
+    /// [`Self::mark_sent`] for a batch with one statement: how many were still this sender's.
+    pub async fn mark_sent_many(&self, ids: &[String], owner: &str, now: i64) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
             "UPDATE notifications SET status = 'SENT', sent_at = ?, attempts = attempts + 1, last_error = NULL, lease_owner = NULL, \
-             lease_until = 0, updated_at = ? WHERE notification_id = ? AND lease_owner = ? AND status = 'PENDING'")
-            .bind(now).bind(now).bind(id).bind(owner).execute(p))?;
-        Ok(n == 1)
+             lease_until = 0, updated_at = ? WHERE notification_id IN ({}) AND lease_owner = ? AND status = 'PENDING'",
+            store::placeholders(ids.len())
+        );
+        Ok(exec!(self.db.write(), p => {
+            let mut q = sqlx::query(&sql).bind(now).bind(now);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.bind(owner).execute(p)
+        })?)
     }
 
     /// A failed attempt: try again at `next_at`, or (`next_at` = `None`) give up: `FAILED`.
