@@ -591,7 +591,6 @@ impl NotificationService {
         self.cfg.retry_base.saturating_mul(factor).min(Duration::from_secs(600))
     }
 
-    /// Claim and send one notification. `true` when this process sent it.
     /// Send one claimed notification, within its lease.
     async fn send(&self, n: &NotificationRow) -> Result<(), crate::mail::SendError> {
         let out =
