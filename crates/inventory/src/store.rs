@@ -200,15 +200,18 @@ impl InventoryStore {
     /// Load `ids` inside a transaction, checking that they exist and belong to `user_id` (when given).
     async fn owned(tx: &mut Tx, ids: &[String], user_id: Option<&str>) -> Result<Result<Vec<ReservationRow>, Refusal>, StoreError> {
         let rows = Self::held(tx, ids).await?;
-        if rows.len() != ids.len() {
-            return Ok(Err(Refusal::NotFound));
+        Ok(Self::all_found_and_owned(&rows, ids.len(), user_id).map(|()| rows))
+    }
+
+    /// The holds asked for (`asked` of them) were all found, and are all `user_id`'s when given.
+    fn all_found_and_owned(rows: &[ReservationRow], asked: usize, user_id: Option<&str>) -> Result<(), Refusal> {
+        if rows.len() != asked {
+            return Err(Refusal::NotFound);
         }
-        if let Some(u) = user_id {
-            if rows.iter().any(|r| r.user_id != u) {
-                return Ok(Err(Refusal::NotOwner));
-            }
+        if user_id.is_some_and(|u| rows.iter().any(|r| r.user_id != u)) {
+            return Err(Refusal::NotOwner);
         }
-        Ok(Ok(rows))
+        Ok(())
     }
 
     /// The reservations of `ids` that exist, in id order; on MySQL locked until the commit, so
@@ -469,12 +472,7 @@ impl Confirm {
     /// they are booked for it already (a retried call), `(true, holds)` to book them, or refused.
     fn decide(&self, rows: &HashMap<&str, &ReservationRow>) -> Result<(bool, Vec<ReservationRow>), Refusal> {
         let mine: Vec<ReservationRow> = self.ids.iter().filter_map(|id| rows.get(id.as_str()).map(|r| (*r).clone())).collect();
-        if mine.len() != self.ids.len() {
-            return Err(Refusal::NotFound);
-        }
-        if mine.iter().any(|r| r.user_id != self.user_id) {
-            return Err(Refusal::NotOwner);
-        }
+        InventoryStore::all_found_and_owned(&mine, self.ids.len(), Some(&self.user_id))?;
         if mine.iter().all(|r| r.status == "CONFIRMED" && r.booking_id.as_deref() == Some(self.booking_id.as_str())) {
             return Ok((false, mine));
         }
@@ -493,7 +491,7 @@ impl Batch for Confirm {
     ) -> BoxFuture<'a, Result<Vec<Self::Answer>, StoreError>> {
         Box::pin(async move {
             let ids: Vec<String> = items.iter().flat_map(|c| c.ids.iter().cloned()).collect();
-            if items.len() > 1 && ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+            if items.len() > 1 && !store::distinct(&ids) {
                 // Two confirmations of one hold in a group: each alone, the second sees the first.
                 return Err(StoreError::Changed);
             }

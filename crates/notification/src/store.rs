@@ -59,30 +59,41 @@ pub struct NotificationStore {
     pub db: Db,
 }
 
-async fn insert_in(tx: &mut Tx, n: &NewNotification, now: i64) -> Result<bool, StoreError> {
-    let r = tx_exec!(tx, c => sqlx::query(
-        "INSERT INTO notifications (notification_id, dedup_key, user_id, type, channel, recipient, subject, body_text, body_html, \
-         status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at, updated_at) \
-         VALUES (?, ?, ?, ?, 'EMAIL', ?, ?, ?, ?, 'PENDING', 0, ?, NULL, 0, NULL, ?, NULL, ?)")
-        .bind(common::ids::new_id()).bind(&n.dedup_key).bind(&n.user_id).bind(&n.kind).bind(&n.recipient)
-        .bind(&n.subject).bind(&n.body_text).bind(&n.body_html).bind(now).bind(now).bind(now)
-        .execute(c))
-    .map_err(StoreError::from);
-    match r {
-        Ok(_) => Ok(true),
-        // Already made from this source for this recipient: the outbox row was read again.
-        Err(e) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e),
+/// Record `notes` whose dedup key is new (a read and a multi-row insert); for each, whether it was
+/// recorded. A key recorded by another transaction meanwhile makes the insert fail whole: the
+/// caller's transaction is then rolled back and the batch read again (the dedup keys make that
+/// harmless).
+async fn insert_new(tx: &mut Tx, notes: &[&NewNotification], now: i64) -> Result<Vec<bool>, StoreError> {
+    let mut recorded = Vec::with_capacity(notes.len());
+    for chunk in notes.chunks(200) {
+        let keys: Vec<&str> = chunk.iter().map(|n| n.dedup_key.as_str()).collect();
+        let fresh = store::fresh(keys.iter().copied(), &store::present(tx, "notifications", "dedup_key", &keys).await?);
+        let new: Vec<&&NewNotification> = chunk.iter().zip(&fresh).filter(|(_, f)| **f).map(|(n, _)| n).collect();
+        recorded.extend(fresh);
+        if new.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO notifications (notification_id, dedup_key, user_id, type, channel, recipient, subject, body_text, body_html, \
+             status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at, updated_at) VALUES {}",
+            vec!["(?, ?, ?, ?, 'EMAIL', ?, ?, ?, ?, 'PENDING', 0, ?, NULL, 0, NULL, ?, NULL, ?)"; new.len()].join(", ")
+        );
+        tx_exec!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql);
+            for n in &new {
+                q = q.bind(common::ids::new_id()).bind(&n.dedup_key).bind(&n.user_id).bind(&n.kind).bind(&n.recipient)
+                    .bind(&n.subject).bind(&n.body_text).bind(&n.body_html).bind(now).bind(now).bind(now);
+            }
+            q.execute(c)
+        })?;
     }
+    Ok(recorded)
 }
 
 impl NotificationStore {
     /// Record a notification; `false` when one with its dedup key exists already.
     pub async fn insert(&self, n: &NewNotification, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.db.begin().await?;
-        let fresh = insert_in(&mut tx, n, now).await?;
-        tx.commit().await?;
-        Ok(fresh)
+        Ok(self.record_batch(std::slice::from_ref(n), &[], now).await?.first().copied().unwrap_or(false))
     }
 
     pub async fn exists(&self, dedup_key: &str) -> Result<bool, StoreError> {
@@ -222,17 +233,8 @@ impl NotificationStore {
     // ---- reminders ----
 
     /// Schedule a booking's reminder (once: a booking is confirmed once).
-    pub async fn schedule(&self, r: &ReminderRow, now: i64) -> Result<bool, StoreError> {
-        let res = exec!(self.db.write(), p => sqlx::query(
-            "INSERT INTO reminders (booking_id, user_id, event_id, booking_reference, seats, event_date, remind_at, status, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'SCHEDULED', ?, ?)")
-            .bind(&r.booking_id).bind(&r.user_id).bind(&r.event_id).bind(&r.booking_reference).bind(&r.seats)
-            .bind(r.event_date).bind(r.remind_at).bind(now).bind(now).execute(p)).map_err(StoreError::from);
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_unique_violation() => Ok(false),
-            Err(e) => Err(e),
-        }
+    pub async fn schedule(&self, r: &ReminderRow, now: i64) -> Result<(), StoreError> {
+        self.record_batch(&[], std::slice::from_ref(r), now).await.map(|_| ())
     }
 
     /// What a batch of outbox rows made, in one transaction: the notifications whose dedup key is
@@ -240,29 +242,7 @@ impl NotificationStore {
     /// batch's size). Returns, for each notification, whether it was recorded.
     pub async fn record_batch(&self, notes: &[NewNotification], reminders: &[ReminderRow], now: i64) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.db.begin().await?;
-        let mut recorded = Vec::with_capacity(notes.len());
-        for chunk in notes.chunks(200) {
-            let keys: Vec<&str> = chunk.iter().map(|n| n.dedup_key.as_str()).collect();
-            let fresh = store::fresh(keys.iter().copied(), &store::present(&mut tx, "notifications", "dedup_key", &keys).await?);
-            let new: Vec<&NewNotification> = chunk.iter().zip(&fresh).filter(|(_, f)| **f).map(|(n, _)| n).collect();
-            recorded.extend(fresh);
-            if new.is_empty() {
-                continue;
-            }
-            let sql = format!(
-                "INSERT INTO notifications (notification_id, dedup_key, user_id, type, channel, recipient, subject, body_text, body_html, \
-                 status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at, updated_at) VALUES {}",
-                vec!["(?, ?, ?, ?, 'EMAIL', ?, ?, ?, ?, 'PENDING', 0, ?, NULL, 0, NULL, ?, NULL, ?)"; new.len()].join(", ")
-            );
-            tx_exec!(&mut tx, c => {
-                let mut q = sqlx::query(&sql);
-                for n in &new {
-                    q = q.bind(common::ids::new_id()).bind(&n.dedup_key).bind(&n.user_id).bind(&n.kind).bind(&n.recipient)
-                        .bind(&n.subject).bind(&n.body_text).bind(&n.body_html).bind(now).bind(now).bind(now);
-                }
-                q.execute(c)
-            })?;
-        }
+        let recorded = insert_new(&mut tx, &notes.iter().collect::<Vec<_>>(), now).await?;
         for chunk in reminders.chunks(200) {
             let ids: Vec<&str> = chunk.iter().map(|r| r.booking_id.as_str()).collect();
             let fresh = store::fresh(ids.iter().copied(), &store::present(&mut tx, "reminders", "booking_id", &ids).await?);
@@ -325,7 +305,7 @@ impl NotificationStore {
         if won != 1 {
             return Ok(false);
         }
-        insert_in(&mut tx, n, now).await?;
+        insert_new(&mut tx, &[n], now).await?;
         tx.commit().await?;
         Ok(true)
     }

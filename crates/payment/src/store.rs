@@ -120,8 +120,7 @@ impl Batch for Transition {
         Box::pin(async move {
             let outcome = |t: &Transition| t.from == PaymentStatus::Pending && t.to != PaymentStatus::Refunded;
             let ids: Vec<&str> = items.iter().map(|t| t.id.as_str()).collect();
-            let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
-            if items.len() == 1 || !distinct || !items.iter().all(|t| outcome(t)) {
+            if items.len() == 1 || !store::distinct(&ids) || !items.iter().all(|t| outcome(t)) {
                 let mut answers = Vec::with_capacity(items.len());
                 for t in items {
                     answers.push(Self::one(tx, t).await?);

@@ -134,8 +134,11 @@ impl Running for SearchReader {
         search::router(self.search.clone())
     }
     fn ready(&self) -> BoxFuture<'_, Check> {
-        // Its one dependency is the index on disk, opened at start.
-        Box::pin(async move { Check::own("search index", Ok(())) })
+        // Its one dependency is the index on disk that the indexer commits to.
+        let commit = self.search.index().last_commit();
+        Box::pin(
+            async move { Check::own("search index", commit.map(|_| ()).ok_or_else(|| "the index directory has no commit".to_string())) },
+        )
     }
     fn stop(&self) -> BoxFuture<'_, ()> {
         if let Some(f) = &self.follower {

@@ -220,6 +220,11 @@ pub async fn present(tx: &mut Tx, table: &str, column: &str, keys: &[&str]) -> R
     Ok(rows.into_iter().map(|(k,)| k).collect())
 }
 
+/// Whether no item of `items` comes twice (a batch whose items touch one row twice runs them alone).
+pub fn distinct<T: std::hash::Hash + Eq>(items: &[T]) -> bool {
+    items.iter().collect::<std::collections::HashSet<_>>().len() == items.len()
+}
+
 /// For each key in order, whether it is new: not in `present` and not an earlier key of the list.
 pub fn fresh<'a>(keys: impl IntoIterator<Item = &'a str>, present: &std::collections::HashSet<String>) -> Vec<bool> {
     let mut seen = std::collections::HashSet::new();

@@ -125,8 +125,7 @@ impl Batch for Save {
     fn run<'a>(tx: &'a mut Tx, items: Vec<&'a Self>, said: &'a mut Vec<Announcement>) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
         Box::pin(async move {
             let ids: Vec<&str> = items.iter().map(|s| s.b.booking_id.as_str()).collect();
-            let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
-            let saved = if items.len() == 1 || !distinct {
+            let saved = if items.len() == 1 || !store::distinct(&ids) {
                 let mut saved = Vec::with_capacity(items.len());
                 for s in &items {
                     saved.push(BookingStore::save_in(tx, &s.b, s.from, &s.owner, s.now).await?);
@@ -150,7 +149,7 @@ impl Save {
         let lock = if tx.is_mysql() { " FOR UPDATE" } else { "" };
         let sql =
             format!("SELECT booking_id, step, lease_owner FROM bookings WHERE booking_id IN ({}){lock}", store::placeholders(ids.len()));
-        let now: Vec<(String, String, Option<String>)> = tx_run!(&mut *tx, c => {
+        let current: Vec<(String, String, Option<String>)> = tx_run!(&mut *tx, c => {
             let mut q = sqlx::query_as(&sql);
             for id in ids {
                 q = q.bind(*id);
@@ -160,7 +159,8 @@ impl Save {
         let saved: Vec<bool> = items
             .iter()
             .map(|s| {
-                now.iter()
+                current
+                    .iter()
                     .any(|(id, step, owner)| *id == s.b.booking_id && step == s.from.as_str() && owner.as_deref() == Some(s.owner.as_str()))
             })
             .collect();
